@@ -1,0 +1,47 @@
+# Every target that needs the virtual environment depends on `setup`, so
+# `make test` and `make demo` work on a fresh machine with Python, pip and make.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SHARED ?= ../shared
+
+.PHONY: setup test lint typecheck format codegen codegen-check demo bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+lint: setup
+	$(PY) -m ruff format --check .
+	$(PY) -m ruff check .
+
+typecheck: setup
+	$(PY) -m mypy --strict lmstudio codegen
+
+format: setup
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+codegen: setup
+	$(PY) -m codegen --schema $(SHARED)/protocol/lms.json --old-schema $(SHARED)/protocol/lms-2025-08.json
+
+codegen-check: setup
+	$(PY) -m codegen --schema $(SHARED)/protocol/lms.json --old-schema $(SHARED)/protocol/lms-2025-08.json --check
+
+test: setup
+	$(MAKE) --no-print-directory lint typecheck codegen-check
+	$(PY) -m pytest --timeout=120
+
+demo: setup
+	$(PY) examples/demo.py
+
+bench: setup
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
