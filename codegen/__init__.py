@@ -1,0 +1,1 @@
+"""Generator of ``lmstudio/_protocol`` from LM Studio's protocol JSON Schema."""
