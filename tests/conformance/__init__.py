@@ -1,0 +1,1 @@
+"""Conformance suites: LM Studio's official clients judge the fake server."""

@@ -1,0 +1,312 @@
+// Drive LM Studio's official TypeScript SDK (@lmstudio/sdk) against a server, step by step.
+//
+//   node official_client.cjs --sdk <dir of an installed @lmstudio/sdk> --host 127.0.0.1:PORT \
+//        --report report.json [--step-timeout 20] [--steps a,b,c]
+//
+// The SDK validates every server message with zod. A message it cannot validate makes it log
+// a warning through the logger given to LMStudioClient, send the server a communicationWarning,
+// and leave the call hanging: every step therefore has its own timeout, and every warn/error
+// call on the logger is recorded. The JSON report is judged by
+// tests/conformance/test_official_typescript.py; this script asserts nothing itself.
+"use strict";
+
+const fs = require("node:fs");
+const path = require("node:path");
+const { createRequire } = require("node:module");
+
+function parseArgs(argv) {
+  const args = { stepTimeout: 20, steps: null };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [key, value] = [argv[i], argv[i + 1]];
+    if (value === undefined) throw new Error(`missing value for ${key}`);
+    if (key === "--sdk") args.sdk = value;
+    else if (key === "--host") args.host = value;
+    else if (key === "--report") args.report = value;
+    else if (key === "--step-timeout") args.stepTimeout = Number(value);
+    else if (key === "--steps") args.steps = value.split(",").filter(Boolean);
+    else throw new Error(`unknown argument ${key}`);
+  }
+  for (const needed of ["sdk", "host", "report"]) {
+    if (!args[needed]) throw new Error(`--${needed} is required`);
+  }
+  return args;
+}
+
+const args = parseArgs(process.argv.slice(2));
+const sdkRequire = createRequire(path.join(path.resolve(args.sdk), "package.json"));
+const sdk = sdkRequire(path.resolve(args.sdk));
+const sdkVersion = JSON.parse(fs.readFileSync(path.join(args.sdk, "package.json"), "utf8")).version;
+// zod is the SDK's own dependency (tools take zod schemas); resolve it next to the SDK.
+const { z } = sdkRequire("zod");
+
+const problems = [];
+const chatter = [];
+let currentStep = "startup";
+
+function describe(messages) {
+  return messages
+    .map((m) => {
+      if (m instanceof Error) return `${m.name}: ${m.message}`;
+      if (typeof m === "string") return m;
+      try {
+        return JSON.stringify(m);
+      } catch {
+        return String(m);
+      }
+    })
+    .join(" ")
+    .slice(0, 4000);
+}
+
+const logger = {
+  warn: (...messages) => problems.push({ kind: "warn", step: currentStep, message: describe(messages) }),
+  error: (...messages) => problems.push({ kind: "error", step: currentStep, message: describe(messages) }),
+  info: (...messages) => chatter.length < 200 && chatter.push({ kind: "info", step: currentStep, message: describe(messages) }),
+  debug: () => {},
+};
+
+process.on("unhandledRejection", (reason) => {
+  problems.push({ kind: "unhandledRejection", step: currentStep, message: describe([reason]) });
+});
+process.on("uncaughtException", (error) => {
+  problems.push({ kind: "uncaughtException", step: currentStep, message: describe([error]) });
+});
+
+const CHAT_MODEL = "fake/chat";
+const TOOLS_MODEL = "fake/tools";
+const VISION_MODEL = "fake/vision";
+const EMBED_MODEL = "fake/embed";
+const EXTRA_IDENTIFIER = "conformance-extra-ts";
+
+const PROMPTS = {
+  respond: "Say hello to the conformance suite",
+  stream: "Stream these words one by one please",
+  complete: "Once upon a time",
+  structured: "Give me a book as JSON",
+  image: "What colour is this image?",
+};
+const CANCEL_PROMPT = "count to 1000";
+const BOOK_SCHEMA = {
+  type: "object",
+  properties: { title: { type: "string" }, year: { type: "integer" } },
+  required: ["title", "year"],
+};
+// A valid 2x2 red PNG.
+const TINY_PNG_BASE64 =
+  "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGP4z8AARAwQCgAf7gP9i18U1AAAAABJRU5ErkJggg==";
+
+function resultOf(result) {
+  return {
+    content: result.content,
+    stopReason: result.stats.stopReason,
+    modelKey: result.modelInfo.modelKey,
+  };
+}
+
+function ids(models) {
+  return models.map((m) => m.identifier).sort();
+}
+
+const steps = {
+  async version(client) {
+    return await client.system.getLMStudioVersion();
+  },
+  async list_loaded(client) {
+    return { llm: ids(await client.llm.listLoaded()), embedding: ids(await client.embedding.listLoaded()) };
+  },
+  async list_downloaded(client) {
+    const all = await client.system.listDownloadedModels();
+    const llm = await client.system.listDownloadedModels("llm");
+    const embedding = await client.system.listDownloadedModels("embedding");
+    const keys = (models) => models.map((m) => m.modelKey).sort();
+    return { all: keys(all), llm: keys(llm), embedding: keys(embedding), types: [...new Set(all.map((m) => m.type))].sort() };
+  },
+  async model(client) {
+    const any = await client.llm.model();
+    const chat = await client.llm.model(CHAT_MODEL);
+    const info = await chat.getModelInfo();
+    const embedding = await client.embedding.model(EMBED_MODEL);
+    return {
+      any: any.identifier,
+      chat: chat.identifier,
+      chatInfo: { modelKey: info.modelKey, identifier: info.identifier, vision: info.vision, contextLength: info.contextLength },
+      embedding: embedding.identifier,
+    };
+  },
+  async respond(client) {
+    const model = await client.llm.model(CHAT_MODEL);
+    return { prompt: PROMPTS.respond, ...resultOf(await model.respond(PROMPTS.respond)) };
+  },
+  async stream(client) {
+    const model = await client.llm.model(CHAT_MODEL);
+    const prediction = model.respond(PROMPTS.stream);
+    const fragments = [];
+    for await (const fragment of prediction) fragments.push(fragment.content);
+    return { prompt: PROMPTS.stream, fragments, ...resultOf(await prediction.result()) };
+  },
+  async complete(client) {
+    const model = await client.llm.model(CHAT_MODEL);
+    return { prompt: PROMPTS.complete, ...resultOf(await model.complete(PROMPTS.complete)) };
+  },
+  async structured(client) {
+    const model = await client.llm.model(CHAT_MODEL);
+    const result = await model.respond(PROMPTS.structured, {
+      structured: { type: "json", jsonSchema: BOOK_SCHEMA },
+    });
+    let parsed = null;
+    try {
+      parsed = JSON.parse(result.content);
+    } catch {
+      parsed = null;
+    }
+    return { prompt: PROMPTS.structured, schema: BOOK_SCHEMA, parsed, ...resultOf(result) };
+  },
+  async act(client) {
+    const model = await client.llm.model(TOOLS_MODEL);
+    const calls = [];
+    const add = sdk.tool({
+      name: "add",
+      description: "Add two integers.",
+      parameters: { a: z.number().int(), b: z.number().int() },
+      implementation: ({ a, b }) => {
+        calls.push({ a, b });
+        return a + b;
+      },
+    });
+    const messages = [];
+    const result = await model.act("What is 1 + 2? Use the add tool.", [add], {
+      onMessage: (message) => messages.push(message.toString()),
+      maxPredictionRounds: 5,
+    });
+    return { rounds: result.rounds, toolCalls: calls, messages };
+  },
+  async embed(client) {
+    const model = await client.embedding.model(EMBED_MODEL);
+    const one = (await model.embed("hello world")).embedding;
+    const many = (await model.embed(["first text", "second text"])).map((e) => e.embedding);
+    return {
+      text: "hello world",
+      vector: one,
+      dimension: one.length,
+      manyDimensions: many.map((v) => v.length),
+      distinct: JSON.stringify(many[0]) !== JSON.stringify(many[1]),
+      allNumbers: one.every((x) => typeof x === "number"),
+    };
+  },
+  async tokenize(client) {
+    const model = await client.llm.model(CHAT_MODEL);
+    const text = "hello tokenizer world";
+    return {
+      text,
+      tokens: await model.tokenize(text),
+      count: await model.countTokens(text),
+      embeddingTokens: await (await client.embedding.model(EMBED_MODEL)).tokenize("hello embedding"),
+    };
+  },
+  async context_length(client) {
+    const model = await client.llm.model(CHAT_MODEL);
+    return { llm: await model.getContextLength(), embedding: await (await client.embedding.model(EMBED_MODEL)).getContextLength() };
+  },
+  async load_unload(client) {
+    const before = ids(await client.llm.listLoaded());
+    const handle = await client.llm.load(CHAT_MODEL, { identifier: EXTRA_IDENTIFIER });
+    const during = ids(await client.llm.listLoaded());
+    const info = await handle.getModelInfo();
+    await client.llm.unload(EXTRA_IDENTIFIER);
+    const after = ids(await client.llm.listLoaded());
+    return { identifier: handle.identifier, modelKey: info.modelKey, before, during, after };
+  },
+  async prepare_image(client) {
+    const handle = await client.files.prepareImageBase64("red.png", TINY_PNG_BASE64);
+    const chat = sdk.Chat.empty();
+    chat.append("user", PROMPTS.image, { images: [handle] });
+    const model = await client.llm.model(VISION_MODEL);
+    const result = await model.respond(chat);
+    return {
+      handle: { identifier: handle.identifier, name: handle.name, sizeBytes: handle.sizeBytes, type: handle.type },
+      prompt: PROMPTS.image,
+      ...resultOf(result),
+    };
+  },
+  async repository(client) {
+    const results = await client.repository.searchModels({ searchTerm: "fake", limit: 5 });
+    if (results.length === 0) return { search: [] };
+    const options = await results[0].getDownloadOptions();
+    let progress = 0;
+    const key = await options[0].download({ onProgress: () => (progress += 1) });
+    const after = (await client.system.listDownloadedModels()).map((m) => m.modelKey).sort();
+    return { search: results.map((r) => r.name), options: options.map((o) => o.name), downloadedKey: key, progressUpdates: progress, after };
+  },
+  async cancel(client) {
+    const model = await client.llm.model(CHAT_MODEL);
+    const prediction = model.respond(CANCEL_PROMPT);
+    let seen = 0;
+    for await (const _fragment of prediction) {
+      seen += 1;
+      if (seen === 1) await prediction.cancel();
+    }
+    const result = await prediction.result();
+    return { prompt: CANCEL_PROMPT, fragmentsSeen: seen, ...resultOf(result) };
+  },
+  async concurrent(client) {
+    const model = await client.llm.model(CHAT_MODEL);
+    const prompts = [0, 1, 2, 3].map((n) => `Concurrent request number ${n} says hi`);
+    const contents = await Promise.all(prompts.map(async (p) => (await model.respond(p)).content));
+    return { prompts, contents };
+  },
+};
+
+function withTimeout(promise, seconds) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${seconds} s`)), seconds * 1000);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const report = {
+  client: "typescript",
+  sdkVersion,
+  node: process.version,
+  steps: {},
+  problems,
+  chatter,
+};
+
+function writeReport() {
+  fs.writeFileSync(args.report, JSON.stringify(report, null, 1));
+}
+
+async function main() {
+  const wanted = args.steps ?? Object.keys(steps);
+  const unknown = wanted.filter((s) => !(s in steps));
+  if (unknown.length) throw new Error(`unknown steps: ${unknown}`);
+  const client = new sdk.LMStudioClient({ baseUrl: `ws://${args.host}`, logger, verboseErrorMessages: true });
+  for (const name of wanted) {
+    currentStep = name;
+    const started = Date.now();
+    try {
+      const result = await withTimeout(steps[name](client), args.stepTimeout);
+      report.steps[name] = { ok: true, seconds: (Date.now() - started) / 1000, result };
+    } catch (error) {
+      report.steps[name] = {
+        ok: false,
+        seconds: (Date.now() - started) / 1000,
+        error: describe([error]),
+        stack: error && error.stack ? String(error.stack).slice(0, 4000) : undefined,
+      };
+    }
+    writeReport();
+  }
+  currentStep = "end";
+}
+
+main()
+  .catch((error) => {
+    report.fatal = describe([error]);
+  })
+  .finally(() => {
+    writeReport();
+    // A hung official call keeps sockets and timers alive: leave without waiting for them.
+    process.exit(0);
+  });

@@ -1,0 +1,221 @@
+"""LM Studio's official TypeScript SDK (npm ``@lmstudio/sdk`` 2.0.0 and 1.5.0) against the fake.
+
+Those clients validate every server message with zod: a mismatch makes them log a
+warning, send the server a ``communicationWarning`` and leave the call hanging. Each
+version runs ``node/official_client.cjs`` once against a fresh ``FakeLMStudio`` (every
+step with its own timeout); every step is one test here, and a run passes only with no
+warn/error logged by the client and no ``communicationWarning`` in either direction.
+2.0.0 judges the current (2026) protocol, 1.5.0 the August 2025 one.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .expectations import (
+    ALL_KEYS,
+    BY_KEY,
+    CHAT_MODEL,
+    EMBED_MODEL,
+    EMBEDDING_DIMENSIONS,
+    EMBEDDING_KEYS,
+    LLM_KEYS,
+    LOADED_EMBEDDINGS,
+    LOADED_LLMS,
+    assert_close_vector,
+    count_tokens,
+    embed_text,
+    expected_reply,
+    expected_structured,
+    split_tokens,
+    tokenize,
+)
+from .harness import NODE_SDK_VERSIONS, STEP_TIMEOUT, ConformanceRun, run_against_fake
+
+# A cold first run installs the SDKs with npm ci inside the first test's setup.
+pytestmark = pytest.mark.timeout(600)
+
+SCRIPT = Path(__file__).resolve().parent / "node" / "official_client.cjs"
+EXTRA_IDENTIFIER = "conformance-extra-ts"
+
+
+@pytest.fixture(scope="module", params=NODE_SDK_VERSIONS)
+def run(request: pytest.FixtureRequest, official_node_modules: Path) -> ConformanceRun:
+    node = shutil.which("node")
+    assert node is not None  # official_node_modules fails the test without Node.js
+    sdk = official_node_modules / f"sdk-{request.param}"
+
+    def command(host: str, report: Path) -> list[str]:
+        arguments = ["--host", host, "--report", str(report), "--step-timeout", str(STEP_TIMEOUT)]
+        return [node, str(SCRIPT), "--sdk", str(sdk), *arguments]
+
+    result = run_against_fake(command)
+    result.report.setdefault("expected_version", request.param)
+    return result
+
+
+def step(run: ConformanceRun, name: str) -> Any:
+    outcome = run.report.get("steps", {}).get(name)
+    assert outcome is not None, f"step {name} did not run\n{run.describe()}"
+    assert outcome["ok"], f"step {name} failed: {outcome.get('error')}\n{outcome.get('stack', '')}"
+    return outcome["result"]
+
+
+def test_runs_the_official_sdk(run: ConformanceRun) -> None:
+    assert run.returncode == 0, run.describe()
+    assert "fatal" not in run.report, run.report.get("fatal")
+    assert run.report.get("sdkVersion") == run.report.get("expected_version"), run.describe()
+
+
+def test_official_client_reported_no_problem(run: ConformanceRun) -> None:
+    assert run.report.get("problems") == [], json.dumps(run.report.get("problems"), indent=1)
+
+
+def test_server_sent_no_communication_warning(run: ConformanceRun) -> None:
+    assert run.server_warnings == []
+
+
+def test_client_sent_no_communication_warning(run: ConformanceRun) -> None:
+    assert run.client_warnings == []
+
+
+def check_version(result: Any) -> None:
+    assert isinstance(result["version"], str) and result["version"]
+    assert isinstance(result["build"], int)
+
+
+def check_list_loaded(result: Any) -> None:
+    assert result["llm"] == LOADED_LLMS
+    assert result["embedding"] == LOADED_EMBEDDINGS
+
+
+def check_list_downloaded(result: Any) -> None:
+    assert result["all"] == ALL_KEYS
+    assert result["llm"] == LLM_KEYS
+    assert result["embedding"] == EMBEDDING_KEYS
+    assert result["types"] == ["embedding", "llm"]
+
+
+def check_model(result: Any) -> None:
+    assert result["any"] in LOADED_LLMS
+    assert result["chat"] == CHAT_MODEL
+    assert result["chatInfo"]["modelKey"] == CHAT_MODEL
+    assert result["chatInfo"]["identifier"] == CHAT_MODEL
+    assert result["chatInfo"]["vision"] is False
+    assert 1 <= result["chatInfo"]["contextLength"] <= BY_KEY[CHAT_MODEL]["maxContextLength"]
+    assert result["embedding"] == EMBED_MODEL
+
+
+def check_prediction(result: Any, model_key: str = CHAT_MODEL) -> None:
+    assert result["content"] == expected_reply(result["prompt"])
+    assert result["stopReason"] == "eosFound"
+    assert result["modelKey"] == model_key
+
+
+def check_stream(result: Any) -> None:
+    check_prediction(result)
+    assert result["fragments"] == split_tokens(expected_reply(result["prompt"]))
+
+
+def check_structured(result: Any) -> None:
+    assert result["parsed"] == expected_structured(result["schema"])
+    assert result["stopReason"] == "eosFound"
+
+
+def check_act(result: Any) -> None:
+    assert result["toolCalls"] == [{"a": 1, "b": 2}]
+    assert result["rounds"] == 2
+
+
+def check_embed(result: Any) -> None:
+    assert result["dimension"] == EMBEDDING_DIMENSIONS
+    assert result["manyDimensions"] == [EMBEDDING_DIMENSIONS] * 2
+    assert result["distinct"] and result["allNumbers"]
+    assert_close_vector(result["vector"], embed_text(result["text"], EMBEDDING_DIMENSIONS))
+
+
+def check_tokenize(result: Any) -> None:
+    assert result["tokens"] == tokenize(result["text"])
+    assert result["count"] == count_tokens(result["text"])
+    assert result["embeddingTokens"] == tokenize("hello embedding")
+
+
+def check_context_length(result: Any) -> None:
+    assert 1 <= result["llm"] <= BY_KEY[CHAT_MODEL]["maxContextLength"]
+    assert 1 <= result["embedding"] <= BY_KEY[EMBED_MODEL]["maxContextLength"]
+
+
+def check_load_unload(result: Any) -> None:
+    assert result["identifier"] == EXTRA_IDENTIFIER
+    assert result["modelKey"] == CHAT_MODEL
+    assert EXTRA_IDENTIFIER not in result["before"]
+    assert result["during"] == sorted([*result["before"], EXTRA_IDENTIFIER])
+    assert result["after"] == result["before"]
+
+
+def check_prepare_image(result: Any) -> None:
+    assert result["handle"]["type"] == "image"
+    assert result["handle"]["name"] == "red.png"
+    assert result["handle"]["identifier"]
+    assert result["content"] == expected_reply(result["prompt"], images=["red.png"])
+    assert result["modelKey"] == "fake/vision"
+
+
+def check_repository(result: Any) -> None:
+    assert result["search"], "searchModels found nothing for 'fake'"
+    assert result["options"], "no download options"
+    assert result["downloadedKey"] in result["after"]
+
+
+def check_cancel(result: Any) -> None:
+    assert result["stopReason"] == "userStopped"
+    full = expected_reply(result["prompt"])
+    assert 1 <= result["fragmentsSeen"] < len(split_tokens(full))
+    assert result["content"] and full.startswith(result["content"])
+
+
+def check_concurrent(result: Any) -> None:
+    assert result["contents"] == [expected_reply(p) for p in result["prompts"]]
+
+
+CHECKS: dict[str, Callable[[Any], None]] = {
+    "version": check_version,
+    "list_loaded": check_list_loaded,
+    "list_downloaded": check_list_downloaded,
+    "model": check_model,
+    "respond": check_prediction,
+    "stream": check_stream,
+    "complete": check_prediction,
+    "structured": check_structured,
+    "act": check_act,
+    "embed": check_embed,
+    "tokenize": check_tokenize,
+    "context_length": check_context_length,
+    "load_unload": check_load_unload,
+    "prepare_image": check_prepare_image,
+    "repository": check_repository,
+    "cancel": check_cancel,
+    "concurrent": check_concurrent,
+}
+
+
+@pytest.mark.parametrize("name", list(CHECKS))
+def test_step(run: ConformanceRun, name: str) -> None:
+    CHECKS[name](step(run, name))
+
+
+def test_cancel_went_over_the_wire(run: ConformanceRun) -> None:
+    cancels = [
+        message
+        for namespace, message in run.received
+        if namespace == "llm"
+        and message.get("type") == "channelSend"
+        and message.get("message", {}).get("type") == "cancel"
+    ]
+    assert len(cancels) == 1, cancels
