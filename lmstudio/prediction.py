@@ -23,6 +23,11 @@ Rules (all state changes live in :class:`PredictionState`):
   ignored. Packets of unknown kinds (a newer server) are logged and ignored.
 - ``toolCallGenerationFailed`` is reported as an event and kept in
   :attr:`PredictionState.tool_call_failures`; it does not fail the prediction.
+- ``feed`` may run on the engine loop: it runs no user code. Structured output is parsed
+  on the first access to ``PredictionResult.parsed``, where the result is consumed (a
+  pydantic validator or a dataclass ``__post_init__`` is user code).
+- One thread feeds a state at a time; :meth:`PredictionState.mark_cancelled` may be
+  called from any thread.
 
 Content: ``PredictionResult.content`` is the answer (fragments with reasoning type
 ``none`` that are not structural), ``reasoning_content`` the reasoning (type
@@ -170,25 +175,44 @@ class PredictionFragment:
         )
 
 
+_UNPARSED: Any = object()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PredictionResult:
     """The final result of a prediction.
 
-    ``content`` is the answer, ``reasoning_content`` the model's reasoning (kept apart).
-    ``parsed`` is the structured value when a response format was requested and the
-    answer parsed (``structured`` is then true), else the answer text.
+    ``content`` is the answer, ``reasoning_content`` the model's reasoning, kept apart
+    (reasoning tags belong to neither). ``parsed`` is the structured value when a response
+    format was requested and the answer parses (``structured`` is then true); otherwise
+    the answer text, as for a cancelled or cut-off prediction.
     """
 
     content: str
     reasoning_content: str
-    parsed: Any
-    structured: bool
     stats: LlmPredictionStats
     model_info: LlmInstanceInfo
     load_config: LlmLoadModelConfig
     prediction_config: LlmPredictionConfig
     tool_call_requests: tuple[ToolCallRequest, ...] = ()
     """Tool calls the model requested (when tools were offered)."""
+    response_format: ResponseFormat | None = field(default=None, repr=False, compare=False)
+    """The format ``parsed`` comes from; ``None`` for plain text."""
+    _parsed: tuple[Any, bool] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def parsed(self) -> Any:
+        """The structured value (a dict, or an instance of the requested type), else the text.
+
+        Parsed on first access, where the result is consumed: a type's own validation code
+        never runs on the engine loop.
+        """
+        return self._parse()[0]
+
+    @property
+    def structured(self) -> bool:
+        """Whether ``parsed`` holds a structured value (the answer parsed)."""
+        return self._parse()[1]
 
     @property
     def stop_reason(self) -> str:
@@ -202,16 +226,25 @@ class PredictionResult:
     def _to_history_content(self) -> str:
         return self.content
 
+    def _parse(self) -> tuple[Any, bool]:
+        cached = self._parsed
+        if cached is None:
+            cached = (self.content, False)
+            if self.response_format is not None:
+                try:
+                    cached = (self.response_format.parse(self.content), True)
+                except Exception as exc:
+                    # As the official SDK: an answer that does not parse (cut off, or a
+                    # grammar that is not JSON) is reported as text, ``structured`` false.
+                    _log.warning("Structured prediction result did not parse: %s", exc)
+            object.__setattr__(self, "_parsed", cached)
+        return cached
+
     def __str__(self) -> str:
-        if self.structured:
-            return msgspec.json.encode(msgspec.to_builtins(self.parsed)).decode()
         return self.content
 
     def __repr__(self) -> str:
-        return (
-            f"PredictionResult(content={self.content!r}, stop_reason={self.stop_reason!r}"
-            f"{', structured=True' if self.structured else ''})"
-        )
+        return f"PredictionResult(content={self.content!r}, stop_reason={self.stop_reason!r})"
 
 
 # --- Events ----------------------------------------------------------------------------
@@ -444,31 +477,17 @@ class PredictionState:
         return events
 
     def _finish(self, packet: LlmChannelPredictToClientPacketSuccess) -> PredictionResult:
-        content = self.content
-        parsed: Any = content
-        structured = False
-        fmt = self._response_format
+        # A stopped prediction's text is partial: never parse it as structured output.
         stopped = self._cancelled or packet.stats.stop_reason == "userStopped"
-        if fmt is not None and not stopped:
-            try:
-                parsed = fmt.parse(content)
-            except Exception as exc:
-                # As the official SDK: an answer that does not parse (a cut-off or non-JSON
-                # grammar output) is reported as text, with ``structured`` false.
-                _log.warning("Structured prediction result did not parse: %s", exc)
-                parsed = content
-            else:
-                structured = True
         self._result = PredictionResult(
-            content=content,
+            content=self.content,
             reasoning_content=self.reasoning_content,
-            parsed=parsed,
-            structured=structured,
             stats=packet.stats,
             model_info=packet.model_info,
             load_config=llm_load_config_from_kv(packet.load_model_config),
             prediction_config=prediction_config_from_kv(packet.prediction_config),
             tool_call_requests=tuple(self._tool_calls),
+            response_format=None if stopped else self._response_format,
         )
         return self._result
 

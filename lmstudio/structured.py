@@ -47,7 +47,8 @@ class ResponseFormat:
     setting: LlmStructuredPredictionSetting
     """The value of the ``llm.prediction.structured`` KV field."""
     parser: Callable[[str], Any]
-    """Turns the final answer text into ``PredictionResult.parsed``; raises if it cannot."""
+    """Turns the final answer text into ``PredictionResult.parsed``; raises if it cannot.
+    It may run user code (validators, ``__post_init__``): never call it on the engine loop."""
     source: Any = None
     """What the caller passed (the type, schema or setting), for messages and ``repr``."""
 

@@ -81,8 +81,6 @@ def prediction_result(content: str, reasoning: str = "") -> PredictionResult:
     return PredictionResult(
         content=content,
         reasoning_content=reasoning,
-        parsed=content,
-        structured=False,
         stats=models.LlmPredictionStats(stop_reason="eosFound"),
         model_info=msgspec.convert(
             {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import msgspec
@@ -439,8 +440,28 @@ def test_structured_results_are_parsed() -> None:
     result = feed_all(state, success())[0]
     assert isinstance(result, PredictionCompleted)
     assert result.result.parsed == Book("Dune", 1965) and result.result.structured
-    assert str(result.result) == '{"title":"Dune","year":1965}'
-    assert repr(result.result).endswith("structured=True)")
+    assert str(result.result) == '{"title": "Dune", "year": 1965}'
+    assert result.result.response_format is not None
+
+
+def test_structured_output_is_parsed_on_first_access_not_while_fed() -> None:
+    parsed_count: list[int] = []
+
+    @dataclasses.dataclass
+    class Counted:
+        n: int
+
+        def __post_init__(self) -> None:  # user code: must not run inside feed()
+            parsed_count.append(self.n)
+
+    state = prepare_respond("qwen", "hi", response_format=Counted).new_state()
+    feed_all(state, fragment('{"n": 7}'), success())
+    assert parsed_count == []
+    assert state.result is not None
+    first = state.result.parsed
+    assert isinstance(first, Counted) and first.n == 7 and state.result.structured
+    assert state.result.parsed is first
+    assert parsed_count == [7]  # parsed once, on first access
 
 
 def test_a_structured_result_that_does_not_parse_is_text() -> None:
