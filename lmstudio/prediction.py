@@ -85,14 +85,19 @@ from .structured import ResponseFormat, ResponseFormatInput, to_response_format
 __all__ = [
     "FirstToken",
     "FragmentReceived",
+    "LlmPredictionStats",
+    "ModelSpecifierInput",
     "PredictionCallbacks",
     "PredictionCompleted",
     "PredictionEvent",
+    "PredictionFirstTokenCallback",
     "PredictionFragment",
+    "PredictionFragmentCallback",
+    "PredictionMessageCallback",
     "PredictionRequest",
     "PredictionResult",
     "PredictionState",
-    "PredictionStats",
+    "PromptProcessingCallback",
     "PromptProcessingProgress",
     "ToolCallArgumentsFragment",
     "ToolCallGenerated",
@@ -106,9 +111,6 @@ __all__ = [
 ]
 
 _log = logging.getLogger("lmstudio.prediction")
-
-PredictionStats = LlmPredictionStats
-"""Statistics of a finished prediction (the protocol's ``llmPredictionStats``)."""
 
 ModelSpecifierInput: TypeAlias = str | ModelSpecifier
 """A model instance identifier (or key), or a protocol ``ModelSpecifier``."""
@@ -527,6 +529,12 @@ def decode_predict_packet(data: bytes | str) -> LlmChannelPredictToClientPacket 
 # --- Callbacks -------------------------------------------------------------------------
 
 
+PredictionMessageCallback: TypeAlias = Callable[[AssistantResponse], object]
+PredictionFirstTokenCallback: TypeAlias = Callable[[], object]
+PredictionFragmentCallback: TypeAlias = Callable[["PredictionFragment"], object]
+PromptProcessingCallback: TypeAlias = Callable[[float], object]
+
+
 @dataclass(frozen=True, slots=True)
 class PredictionCallbacks:
     """The user callbacks of a prediction; :meth:`dispatch` runs them for an event.
@@ -535,10 +543,10 @@ class PredictionCallbacks:
     the engine loop); a callback's exception propagates to that caller.
     """
 
-    on_message: Callable[[AssistantResponse], object] | None = None
-    on_first_token: Callable[[], object] | None = None
-    on_prediction_fragment: Callable[[PredictionFragment], object] | None = None
-    on_prompt_processing_progress: Callable[[float], object] | None = None
+    on_message: PredictionMessageCallback | None = None
+    on_first_token: PredictionFirstTokenCallback | None = None
+    on_prediction_fragment: PredictionFragmentCallback | None = None
+    on_prompt_processing_progress: PromptProcessingCallback | None = None
 
     def __bool__(self) -> bool:
         return any(
