@@ -1,0 +1,63 @@
+"""A protocol-faithful fake LM Studio server for tests and CI.
+
+``FakeLMStudio`` speaks LM Studio's native WebSocket protocol (one socket per namespace,
+the ``/lmstudio-greeting`` probe, authentication, rpcs and channels) well enough that
+LM Studio's own official clients work against it unchanged. Every message a client
+sends is checked against the protocol's generated strict types and recorded.
+
+    from lmstudio.testing import FakeLMStudio
+
+    with FakeLMStudio() as server:             # or: async with FakeLMStudio() as server
+        client = lms.Client(server.api_host)
+        ...
+        assert not server.warnings             # the client broke no protocol rule
+
+From the command line: ``python -m lmstudio.testing --port 1234 [--catalog FILE]``.
+With pytest: ``pytest_plugins = ["lmstudio.testing.pytest_plugin"]`` and the
+``fake_lmstudio`` fixture. The fake models' behaviour (replies, tokenizer, embeddings,
+structured output) is public and stable: see ``lmstudio/testing/README.md`` and the
+functions exported here, which compute what the fake answers.
+"""
+
+from lmstudio.testing._catalog import CatalogModel, default_catalog, load_catalog
+from lmstudio.testing._core import ReceivedMessage, parse_api_token
+from lmstudio.testing._embeddings import embed_text
+from lmstudio.testing._errors import FakeServerError
+from lmstudio.testing._faults import Fault, Faults
+from lmstudio.testing._gbnf import shortest_text
+from lmstudio.testing._prompt import render_prompt
+from lmstudio.testing._replies import (
+    expected_reasoning,
+    expected_reply,
+    expected_tool_result_reply,
+)
+from lmstudio.testing._server import Completion, FakeLMStudio, Override
+from lmstudio.testing._session import Channel
+from lmstudio.testing._structured import value_for_schema
+from lmstudio.testing._tokenizer import count_tokens, split_tokens, token_id, tokenize
+
+__all__ = [
+    "CatalogModel",
+    "Channel",
+    "Completion",
+    "FakeLMStudio",
+    "FakeServerError",
+    "Fault",
+    "Faults",
+    "Override",
+    "ReceivedMessage",
+    "count_tokens",
+    "default_catalog",
+    "embed_text",
+    "expected_reasoning",
+    "expected_reply",
+    "expected_tool_result_reply",
+    "load_catalog",
+    "parse_api_token",
+    "render_prompt",
+    "shortest_text",
+    "split_tokens",
+    "token_id",
+    "tokenize",
+    "value_for_schema",
+]

@@ -1,0 +1,141 @@
+"""``repository``: a fake model hub to search, and downloads that add to the catalog.
+
+The hub lists two models that are not downloaded (``fake/hub-chat-3b``, an LLM, and
+``fake/hub-embed-small``, an embedding model) and then every catalog model. Each has two
+download options, ``Q4_K_M`` (recommended) and ``Q8_0``, with download identifiers
+``<modelKey>@<quantization>``. Downloading streams progress, then ``startFinalizing``,
+adds the model to the downloaded models (it survives ``restart()``) and succeeds with
+the model key to load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from lmstudio._protocol import models
+from lmstudio.testing._catalog import catalog_model
+from lmstudio.testing._endpoints._registry import channel, rpc
+from lmstudio.testing._errors import FakeServerError
+from lmstudio.testing._session import CallContext, Channel
+
+HUB_ONLY: list[dict[str, Any]] = [
+    {
+        "type": "llm",
+        "modelKey": "fake/hub-chat-3b",
+        "displayName": "Fake Hub Chat 3B",
+        "publisher": "fake",
+        "architecture": "llama",
+        "paramsString": "3B",
+        "sizeBytes": 2_019_377_696,
+        "vision": False,
+        "trainedForToolUse": False,
+        "maxContextLength": 8192,
+    },
+    {
+        "type": "embedding",
+        "modelKey": "fake/hub-embed-small",
+        "displayName": "Fake Hub Embed Small",
+        "publisher": "fake",
+        "architecture": "bert",
+        "sizeBytes": 45_949_216,
+        "maxContextLength": 512,
+        "embeddingDimensions": 256,
+    },
+]
+_QUANTIZATIONS = (("Q4_K_M", 1.0, "fullGPUOffload"), ("Q8_0", 1.9, "partialGPUOffload"))
+_DEFAULT_LIMIT = 10
+
+
+def _hub(ctx: CallContext) -> list[dict[str, Any]]:
+    downloaded = {m.key.lower() for m in ctx.state.downloaded}
+    extras = [entry for entry in HUB_ONLY if entry["modelKey"].lower() not in downloaded]
+    return [*extras, *({**m.info, "embeddingDimensions": m.embedding_dimensions} for m in ctx.state.downloaded)]
+
+
+def _find(ctx: CallContext, key: str) -> dict[str, Any]:
+    for entry in _hub(ctx):
+        if entry["modelKey"].lower() == key.lower():
+            return entry
+    raise FakeServerError(f'Model "{key}" not found in the model catalog')
+
+
+def _options(entry: dict[str, Any]) -> list[Any]:
+    key = entry["modelKey"]
+    name = key.rpartition("/")[2]
+    size = int(entry.get("sizeBytes", 1_000_000_000))
+    return [
+        models.ModelSearchResultDownloadOptionData(
+            quantization=quant,
+            name=f"{name}-{quant}.gguf",
+            size_bytes=int(size * factor),
+            fit_estimation=fit,
+            recommended=index == 0,
+            download_identifier=f"{key}@{quant}",
+            indexed_model_identifier=f"{key}/{name}-{quant}.gguf",
+            compatibility_type="gguf",
+        )
+        for index, (quant, factor, fit) in enumerate(_QUANTIZATIONS)
+    ]
+
+
+@rpc("searchModels", "repository")
+async def search_models(ctx: CallContext, param: Any) -> Any:
+    opts = param.opts
+    term = opts.search_term.lower() if isinstance(opts.search_term, str) else ""
+    limit = opts.limit if isinstance(opts.limit, int) else _DEFAULT_LIMIT
+    formats = set(opts.compatibility_types) if isinstance(opts.compatibility_types, list) else None
+    results = []
+    for entry in _hub(ctx):
+        key = entry["modelKey"]
+        if term not in key.lower() and term not in str(entry.get("displayName", "")).lower():
+            continue
+        if formats is not None and entry.get("format", "gguf") not in formats:
+            continue
+        results.append(
+            models.ModelSearchResultEntryData(
+                name=key,
+                identifier=models.ModelSearchResultIdentifierCatalog(identifier=key),
+                exact=key.lower() == term,
+                staff_pick=False,
+            )
+        )
+    return models.RepositoryRpcSearchModelsReturns(results=results[:limit])
+
+
+@rpc("getModelDownloadOptions", "repository")
+async def get_model_download_options(ctx: CallContext, param: Any) -> Any:
+    entry = _find(ctx, param.model_search_result_identifier.identifier)
+    return models.RepositoryRpcGetModelDownloadOptionsReturns(results=_options(entry))
+
+
+@channel("downloadModel", "repository")
+async def download_model(ch: Channel, creation: Any) -> None:
+    key, _, quant = creation.download_identifier.rpartition("@")
+    entry = _find(ch, key) if key else None
+    option = next((o for o in _options(entry) if o.quantization == quant), None) if entry else None
+    if entry is None or option is None:
+        raise FakeServerError(f'Unknown download identifier "{creation.download_identifier}"')
+    total = option.size_bytes
+    steps = 4
+    pause = ch.core.load_time / steps
+    for step in range(1, steps + 1):
+        if pause:
+            await asyncio.sleep(pause)
+        if ch.cancelled.is_set():
+            raise FakeServerError("Download cancelled")
+        await ch.send(
+            models.RepositoryChannelDownloadModelToClientPacketDownloadProgress(
+                update=models.DownloadProgressUpdate(
+                    downloaded_bytes=total * step // steps,
+                    total_bytes=total,
+                    speed_bytes_per_second=float(total // steps),
+                )
+            )
+        )
+    await ch.send(models.RepositoryChannelDownloadModelToClientPacketStartFinalizing())
+    if ch.state.find_downloaded(key) is None:
+        model = catalog_model({**entry, "path": option.indexed_model_identifier}, len(ch.core.catalog))
+        ch.core.catalog.append(model)
+        ch.state.downloaded.append(model)
+    await ch.send(models.RepositoryChannelDownloadModelToClientPacketSuccess(default_identifier=entry["modelKey"]))
