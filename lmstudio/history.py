@@ -17,6 +17,7 @@ uploading the file (``client.files.prepare_image(...)``), which is not done here
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeAlias, TypeVar, runtime_checkable
@@ -94,7 +95,6 @@ _PART_KEYS = {
     "tool_call_id": "toolCallId",
 }
 _ROLES = {"system", "user", "assistant", "tool"}
-_MESSAGE_DECODER = msgspec.json.Decoder(ChatHistoryData)
 _MAX_REPR_TEXT = 60
 
 
@@ -153,7 +153,7 @@ class Chat:
     def from_json(cls, data: str | bytes) -> Self:
         """A chat from the JSON of :meth:`to_json` (the wire ``chatHistoryData``)."""
         try:
-            history = _MESSAGE_DECODER.decode(data)
+            history = _history_decoder().decode(data)
         except msgspec.DecodeError as exc:
             raise LMStudioValueError(f"Invalid chat history JSON: {exc}") from None
         chat = cls()
@@ -305,9 +305,14 @@ def _deep_copy(value: _S) -> _S:
     return msgspec.convert(msgspec.to_builtins(value), type(value))
 
 
+@functools.cache
+def _history_decoder() -> msgspec.json.Decoder[ChatHistoryData]:
+    return msgspec.json.Decoder(ChatHistoryData)
+
+
 def _copy_messages(messages: Iterable[ChatMessageData]) -> list[ChatMessageData]:
     encoded = msgspec.json.encode(ChatHistoryData(messages=list(messages)))
-    return _MESSAGE_DECODER.decode(encoded).messages
+    return _history_decoder().decode(encoded).messages
 
 
 def _is_single(content: object) -> bool:

@@ -36,6 +36,7 @@ Content: ``PredictionResult.content`` is the answer (fragments with reasoning ty
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -494,9 +495,11 @@ class PredictionState:
         return self._result
 
 
-_PACKET_DECODER: msgspec.json.Decoder[LlmChannelPredictToClientPacket] = msgspec.json.Decoder(
-    LlmChannelPredictToClientPacket
-)
+@functools.cache
+def _packet_decoder() -> msgspec.json.Decoder[LlmChannelPredictToClientPacket]:
+    return msgspec.json.Decoder(LlmChannelPredictToClientPacket)
+
+
 _KNOWN_PACKET_TYPES = frozenset(
     cls.__struct_config__.tag
     for cls in (
@@ -518,7 +521,7 @@ def decode_predict_packet(data: bytes | str) -> LlmChannelPredictToClientPacket 
     Raises ``msgspec.ValidationError`` / ``DecodeError`` for a known kind that is malformed.
     """
     try:
-        return _PACKET_DECODER.decode(data)
+        return _packet_decoder().decode(data)
     except msgspec.ValidationError:
         raw = msgspec.json.decode(data)
         if isinstance(raw, dict) and raw.get("type") not in _KNOWN_PACKET_TYPES:
