@@ -42,7 +42,9 @@ def parse_api_token(token: str) -> tuple[str, str]:
     """(clientIdentifier, clientPasskey) of an ``sk-lm-XXXXXXXX:YYYY...`` API token."""
     found = _TOKEN.fullmatch(token.strip())
     if found is None:
-        raise ValueError("an LM Studio API token looks like sk-lm-<8 letters/digits>:<20 letters/digits>")
+        raise ValueError(
+            "an LM Studio API token looks like sk-lm-<8 letters/digits>:<20 letters/digits>"
+        )
     return found["identifier"], found["passkey"]
 
 
@@ -98,7 +100,9 @@ class ServerCore:
         """Fresh models and files, as a freshly started LM Studio has (loop thread only)."""
         if self._state is not None:
             self._state.close()
-        self._state = ServerState(self.catalog, jit_auto_evict=self.jit_auto_evict, on_unload=self._unloaded)
+        self._state = ServerState(
+            self.catalog, jit_auto_evict=self.jit_auto_evict, on_unload=self._unloaded
+        )
         self._clients.clear()
 
     def close_state(self) -> None:
@@ -165,7 +169,9 @@ class ServerCore:
         if not any(name in table[ns] for ns in spaces):
             raise ValueError(f"the LM Studio protocol has no endpoint {namespace or '*'}/{name}")
 
-    def _override(self, table: Mapping[tuple[str | None, str], Any], namespace: str, name: str) -> Any:
+    def _override(
+        self, table: Mapping[tuple[str | None, str], Any], namespace: str, name: str
+    ) -> Any:
         return table.get((namespace, name)) or table.get((None, name))
 
     async def call_rpc(self, ctx: CallContext, parameter: Any, raw: Any) -> Any:
@@ -202,4 +208,3 @@ def _not_implemented(namespace: str, name: str) -> FakeServerError:
         f"{namespace}/{name} is not implemented by the fake server",
         suggestion="Install a per-test handler with server.handle_rpc() or server.handle_channel().",
     )
-

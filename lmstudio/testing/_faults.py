@@ -135,11 +135,17 @@ class Faults:
     ) -> Fault:
         """Answer ``rpcError`` / ``channelError`` with this ``serializedLMSExtendedError``."""
         error = FakeServerError(
-            title, cause=cause, suggestion=suggestion, error_data=error_data, display_data=display_data
+            title,
+            cause=cause,
+            suggestion=suggestion,
+            error_data=error_data,
+            display_data=display_data,
         ).to_wire()
         return self._add(Fault(self, "fail", endpoint, times=times, error=error))
 
-    def drop_connection_after(self, endpoint: str, packets: int = 0, *, times: int | None = None) -> Fault:
+    def drop_connection_after(
+        self, endpoint: str, packets: int = 0, *, times: int | None = None
+    ) -> Fault:
         """Abort the socket after ``packets`` channel packets (0: instead of answering).
 
         For an rpc, ``packets=0`` aborts instead of answering and any other value right

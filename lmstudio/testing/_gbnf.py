@@ -95,7 +95,9 @@ class _Parser:
 
     def name(self) -> str:
         start = self.pos
-        while self.pos < len(self.src) and (self.src[self.pos].isalnum() or self.src[self.pos] in "-_"):
+        while self.pos < len(self.src) and (
+            self.src[self.pos].isalnum() or self.src[self.pos] in "-_"
+        ):
             self.pos += 1
         if start == self.pos:
             raise self.fail(f"expected a rule name, found {self.peek()!r}")
@@ -201,7 +203,16 @@ class _Parser:
             self.pos += 1
             return c
         esc = self.src[self.pos + 1 : self.pos + 2]
-        simple = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", '"': '"', "[": "[", "]": "]", "-": "-"}
+        simple = {
+            "n": "\n",
+            "r": "\r",
+            "t": "\t",
+            "\\": "\\",
+            '"': '"',
+            "[": "[",
+            "]": "]",
+            "-": "-",
+        }
         if esc in simple:
             self.pos += 2
             return simple[esc]

@@ -171,7 +171,9 @@ def prediction_settings(fields: Mapping[str, Any]) -> PredictionSettings:
         tools = _tools(key, fields[key])
     draft = fields.get("llm.prediction.speculativeDecoding.draftModel")
     if draft is not None and not isinstance(draft, str):
-        raise _invalid("llm.prediction.speculativeDecoding.draftModel", f"expected a string, got {draft!r}")
+        raise _invalid(
+            "llm.prediction.speculativeDecoding.draftModel", f"expected a string, got {draft!r}"
+        )
     return PredictionSettings(
         temperature=temperature,
         max_tokens=max_tokens,
@@ -210,7 +212,9 @@ def effective_prediction_config(fields: Mapping[str, Any]) -> dict[str, Any]:
     return effective
 
 
-def load_config(domain: str, fields: Mapping[str, Any], max_context_length: int) -> tuple[dict[str, Any], int]:
+def load_config(
+    domain: str, fields: Mapping[str, Any], max_context_length: int
+) -> tuple[dict[str, Any], int]:
     """The effective load config of a new instance, and its context length."""
     key = f"{domain}.load.contextLength"
     requested = fields.get(key)

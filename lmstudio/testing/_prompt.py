@@ -23,7 +23,9 @@ def _part(part: Mapping[str, Any]) -> str:
         case "text":
             return str(part.get("text", ""))
         case "file":
-            return "<image>" if part.get("fileType") == "image" else f"<file:{part.get('name', '')}>"
+            return (
+                "<image>" if part.get("fileType") == "image" else f"<file:{part.get('name', '')}>"
+            )
         case "toolCallRequest":
             request = part.get("toolCallRequest", {})
             call = {"name": request.get("name"), "arguments": request.get("arguments", {})}
@@ -37,7 +39,9 @@ def render_prompt(messages: Sequence[Mapping[str, Any]], tools: Sequence[Any] = 
     """The formatted prompt of a chat history (wire dicts)."""
     blocks = []
     if tools:
-        blocks.append(f"<|im_start|>system\n# Tools\n{json.dumps(list(tools), ensure_ascii=False)}<|im_end|>\n")
+        blocks.append(
+            f"<|im_start|>system\n# Tools\n{json.dumps(list(tools), ensure_ascii=False)}<|im_end|>\n"
+        )
     for message in messages:
         content = "".join(_part(part) for part in message.get("content", []))
         blocks.append(f"<|im_start|>{message.get('role')}\n{content}<|im_end|>\n")

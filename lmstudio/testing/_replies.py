@@ -123,7 +123,9 @@ def prompt_text(messages: Sequence[Mapping[str, Any]]) -> str:
     for message in reversed(messages):
         if message.get("role") == "user":
             return "\n".join(
-                part.get("text", "") for part in message.get("content", []) if part.get("type") == "text"
+                part.get("text", "")
+                for part in message.get("content", [])
+                if part.get("type") == "text"
             ).strip()
     return ""
 
@@ -155,7 +157,9 @@ def plan_reply(
     if structured is not None:
         if structured.kind == "gbnf":
             return ReplyPlan(shortest_text(structured.grammar))
-        schema = structured.json_schema if structured.json_schema is not None else {"type": "object"}
+        schema = (
+            structured.json_schema if structured.json_schema is not None else {"type": "object"}
+        )
         return ReplyPlan(json.dumps(value_for_schema(schema), ensure_ascii=False))
     reasoning = expected_reasoning(text) if is_reasoning_model(model_key) else None
     if trained_for_tool_use and tools and raw_prompt is None:
@@ -194,5 +198,7 @@ def _plan_tool_calls(
         arguments = value_for_schema(parameters, numbers=numbers, strings=strings)
         if not isinstance(arguments, dict):
             arguments = {}
-        calls.append(ToolCallPlan(f"call_{earlier + offset + 1}", str(function.get("name", "")), arguments))
+        calls.append(
+            ToolCallPlan(f"call_{earlier + offset + 1}", str(function.get("name", "")), arguments)
+        )
     return tuple(calls)

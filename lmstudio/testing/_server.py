@@ -50,7 +50,9 @@ class Completion:
 class Override:
     """A per-test handler; removed when its ``with`` block ends or by ``.remove()``."""
 
-    def __init__(self, table: dict[tuple[str | None, str], Any], key: tuple[str | None, str]) -> None:
+    def __init__(
+        self, table: dict[tuple[str | None, str], Any], key: tuple[str | None, str]
+    ) -> None:
         self._table = table
         self._key = key
         self._handler = table[key]
@@ -63,7 +65,10 @@ class Override:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.remove()
 
@@ -200,13 +205,17 @@ class FakeLMStudio:
         ``FakeServerError`` to answer an error). Usable as a context manager."""
         return self._override(self._core.rpc_overrides, endpoint, handler)
 
-    def handle_channel(self, endpoint: str, handler: Callable[[Channel, Any], Awaitable[None]]) -> Override:
+    def handle_channel(
+        self, endpoint: str, handler: Callable[[Channel, Any], Awaitable[None]]
+    ) -> Override:
         """Run a channel with ``await handler(channel, creation_parameter)``: use
         ``await channel.send(packet)``, ``await channel.receive()`` and ``channel.cancelled``;
         returning closes the channel, raising ``FakeServerError`` fails it."""
         return self._override(self._core.channel_overrides, endpoint, handler)
 
-    def _override(self, table: dict[tuple[str | None, str], Any], endpoint: str, handler: Any) -> Override:
+    def _override(
+        self, table: dict[tuple[str | None, str], Any], endpoint: str, handler: Any
+    ) -> Override:
         namespace, _, name = endpoint.rpartition("/")
         self._core.check_endpoint_spec(namespace or None, name)
         key = (namespace or None, name)
@@ -223,7 +232,9 @@ class FakeLMStudio:
         Studio: loaded models and uploaded files reset, downloads and records are kept."""
         return self._submit(self._restart())
 
-    def load_model(self, model_key: str, identifier: str | None = None, *, ttl: float | None = None) -> str:
+    def load_model(
+        self, model_key: str, identifier: str | None = None, *, ttl: float | None = None
+    ) -> str:
         """Load a catalog model directly (test setup); returns its instance identifier."""
 
         def load() -> str:
@@ -241,7 +252,9 @@ class FakeLMStudio:
 
         def unload() -> None:
             state = self._core.state
-            found = next((i for i in state.instances if i.identifier.lower() == identifier.lower()), None)
+            found = next(
+                (i for i in state.instances if i.identifier.lower() == identifier.lower()), None
+            )
             if found is None:
                 raise KeyError(f"no loaded model {identifier!r}")
             state.unload(found)
@@ -323,7 +336,10 @@ class FakeLMStudio:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()
 
@@ -354,7 +370,10 @@ class FakeLMStudio:
         return await self.astart()
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.aclose()
 
@@ -455,4 +474,3 @@ class FakeLMStudio:
             return fn()
 
         return asyncio.run_coroutine_threadsafe(run(), loop).result(_CONTROL_TIMEOUT)
-

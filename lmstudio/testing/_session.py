@@ -24,6 +24,7 @@ Rules of this file:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -136,10 +137,8 @@ class Session:
     async def warn(self, kind: str, text: str) -> None:
         self.core.warnings.append(text)
         _log.warning("communicationWarning to a %s client (%s): %s", self.namespace, kind, text)
-        try:
+        with contextlib.suppress(ConnectionClosed, ConnectionDropped):
             await self.send(_encode(wire.CommunicationWarning(warning=text, kind=kind)))
-        except (ConnectionClosed, ConnectionDropped):
-            pass
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -172,7 +171,9 @@ class Session:
             try:
                 frame = await asyncio.wait_for(self.ws.recv(), max(0.0, deadline - loop.time()))
             except TimeoutError:
-                await self._auth_failed("Authentication timed out: no valid authentication packet received")
+                await self._auth_failed(
+                    "Authentication timed out: no valid authentication packet received"
+                )
                 return False
             packet = self.record(frame)
             identifier, passkey = packet.get("clientIdentifier"), packet.get("clientPasskey")
@@ -183,7 +184,9 @@ class Session:
                 or len(identifier) > 256
                 or len(passkey) > 256
             ):
-                _log.warning("ignoring a %s frame that is not a valid authentication packet", self.namespace)
+                _log.warning(
+                    "ignoring a %s frame that is not a valid authentication packet", self.namespace
+                )
                 continue
             error = self.core.authenticate(identifier, passkey)
             if error is not None:
@@ -214,7 +217,9 @@ class Session:
     async def on_frame(self, frame: str | bytes) -> None:
         self.record(frame)
         if isinstance(frame, bytes):
-            await self.warn("unknown", "Received a binary frame; LM Studio messages are JSON text frames")
+            await self.warn(
+                "unknown", "Received a binary frame; LM Studio messages are JSON text frames"
+            )
         try:
             message = wire.client_message_decoder.decode(frame)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -229,26 +234,37 @@ class Session:
                 await self.on_channel_send(message)
             case wire.CommunicationWarning():
                 self.core.client_warnings.append(message.warning)
-                _log.warning("a %s client sent a communicationWarning: %s", self.namespace, message.warning)
+                _log.warning(
+                    "a %s client sent a communicationWarning: %s", self.namespace, message.warning
+                )
             case wire.KeepAlive():
                 await self.send(_encode(wire.KeepAliveAck()))
             case wire.SignalSubscribe():
-                await self.warn("signalEndpointUnknown", f"Received signalSubscribe for unknown signal endpoint {message.endpoint}")
+                await self.warn(
+                    "signalEndpointUnknown",
+                    f"Received signalSubscribe for unknown signal endpoint {message.endpoint}",
+                )
             case wire.WritableSignalSubscribe():
                 await self.warn(
                     "writableSignalEndpointUnknown",
                     f"Received writableSignalSubscribe for unknown writable signal endpoint {message.endpoint}",
                 )
             case wire.SignalUnsubscribe():
-                await self.warn("signalUnknown", f"Received signalUnsubscribe for unknown subscribeId {message.subscribe_id}")
+                await self.warn(
+                    "signalUnknown",
+                    f"Received signalUnsubscribe for unknown subscribeId {message.subscribe_id}",
+                )
             case wire.WritableSignalUnsubscribe() | wire.WritableSignalUpdate():
                 await self.warn(
-                    "writableSignalUnknown", f"Received a writable signal message for unknown subscribeId {message.subscribe_id}"
+                    "writableSignalUnknown",
+                    f"Received a writable signal message for unknown subscribeId {message.subscribe_id}",
                 )
             case wire.ChannelAck():
                 pass  # no endpoint uses acks
 
-    async def _invalid_call(self, kind: str, text: str, answer: Callable[[dict[str, Any]], Any]) -> None:
+    async def _invalid_call(
+        self, kind: str, text: str, answer: Callable[[dict[str, Any]], Any]
+    ) -> None:
         await self.warn(kind, text)
         if self.core.answer_invalid:
             await self.send(answer(FakeServerError(text).to_wire()))
@@ -278,13 +294,19 @@ class Session:
         endpoint = self.core.endpoint(self.namespace, call.endpoint)
         if endpoint is None or endpoint.kind != "rpc":
             await self._invalid_call(
-                "rpcEndpointUnknown", f"Received rpcCall for unknown endpoint {self.namespace}/{call.endpoint}", answer
+                "rpcEndpointUnknown",
+                f"Received rpcCall for unknown endpoint {self.namespace}/{call.endpoint}",
+                answer,
             )
             return
-        parameter, raw, problem = self._decode_payload(endpoint.parameter, call.parameter, "parameter")
+        parameter, raw, problem = self._decode_payload(
+            endpoint.parameter, call.parameter, "parameter"
+        )
         if problem is not None:
             await self._invalid_call(
-                "rpcParameterTypeError", f"Received rpcCall {self.namespace}/{call.endpoint}: {problem}", answer
+                "rpcParameterTypeError",
+                f"Received rpcCall {self.namespace}/{call.endpoint}: {problem}",
+                answer,
             )
             return
         self.spawn(self.run_rpc(call, parameter, raw))
@@ -315,7 +337,9 @@ class Session:
         elif result is None:
             frame = _encode(wire.RpcResult(call_id=call.call_id))
         else:
-            frame = _encode(wire.RpcResult(call_id=call.call_id, result=msgspec.Raw(_encode(result))))
+            frame = _encode(
+                wire.RpcResult(call_id=call.call_id, result=msgspec.Raw(_encode(result)))
+            )
         try:
             await self.send(frame)
         except (ConnectionClosed, ConnectionDropped):
@@ -325,7 +349,9 @@ class Session:
 
     async def on_channel_create(self, create: wire.ChannelCreate) -> None:
         def answer(error: dict[str, Any]) -> bytes:
-            return _encode(wire.ChannelError(channel_id=create.channel_id, error=msgspec.Raw(_encode(error))))
+            return _encode(
+                wire.ChannelError(channel_id=create.channel_id, error=msgspec.Raw(_encode(error)))
+            )
 
         endpoint = self.core.endpoint(self.namespace, create.endpoint)
         if endpoint is None or endpoint.kind != "channel":
@@ -336,7 +362,10 @@ class Session:
             )
             return
         if create.channel_id in self.channels:
-            await self.warn("channelAlreadyOpen", f"Received channelCreate for channelId {create.channel_id}, which is already open")
+            await self.warn(
+                "channelAlreadyOpen",
+                f"Received channelCreate for channelId {create.channel_id}, which is already open",
+            )
             return
         creation, raw, problem = self._decode_payload(
             endpoint.creation_parameter, create.creation_parameter, "creationParameter"
@@ -379,7 +408,13 @@ class Session:
                 self.abort()  # it ended before its packets-th packet
                 return
             if error is not None:
-                await self.send(_encode(wire.ChannelError(channel_id=channel.channel_id, error=msgspec.Raw(_encode(error)))))
+                await self.send(
+                    _encode(
+                        wire.ChannelError(
+                            channel_id=channel.channel_id, error=msgspec.Raw(_encode(error))
+                        )
+                    )
+                )
             else:
                 await self.send(_encode(wire.ChannelClose(channel_id=channel.channel_id)))
         except (ConnectionClosed, ConnectionDropped):
@@ -389,10 +424,14 @@ class Session:
             if not ended:
                 self.end_channel(channel.channel_id)
                 error = FakeServerError(f"Internal error in the fake server: {exc!r}").to_wire()
-                try:
-                    await self.send(_encode(wire.ChannelError(channel_id=channel.channel_id, error=msgspec.Raw(_encode(error)))))
-                except (ConnectionClosed, ConnectionDropped):
-                    pass
+                with contextlib.suppress(ConnectionClosed, ConnectionDropped):
+                    await self.send(
+                        _encode(
+                            wire.ChannelError(
+                                channel_id=channel.channel_id, error=msgspec.Raw(_encode(error))
+                            )
+                        )
+                    )
         finally:
             if not ended:
                 self.end_channel(channel.channel_id)
@@ -407,7 +446,9 @@ class Session:
             if send.channel_id in self.ended_channels and _is_stop_packet(send.message):
                 _log.debug("ignoring a cancel for channel %d, which already ended", send.channel_id)
                 return
-            await self.warn("channelUnknown", f"Received channelSend for unknown channelId {send.channel_id}")
+            await self.warn(
+                "channelUnknown", f"Received channelSend for unknown channelId {send.channel_id}"
+            )
             return
         endpoint = self.core.endpoint(self.namespace, channel.name)
         assert endpoint is not None
@@ -442,9 +483,14 @@ def _tag_problem(value: Any, raw: Any, path: str) -> str | None:
     """
     if isinstance(value, msgspec.Struct):
         config = value.__struct_config__
-        if config.tag is not None and config.tag_field is not None:
-            if not isinstance(raw, dict) or raw.get(config.tag_field) != config.tag:
-                return f"Object missing required field `{config.tag_field}` ({config.tag!r}) - at `{path}`"
+        if (
+            config.tag is not None
+            and config.tag_field is not None
+            and (not isinstance(raw, dict) or raw.get(config.tag_field) != config.tag)
+        ):
+            return (
+                f"Object missing required field `{config.tag_field}` ({config.tag!r}) - at `{path}`"
+            )
         if isinstance(raw, dict):
             names = _fields_cache.get(type(value))
             if names is None:
@@ -452,7 +498,9 @@ def _tag_problem(value: Any, raw: Any, path: str) -> str | None:
                 _fields_cache[type(value)] = names
             for name, wire_name in names:
                 if wire_name in raw:
-                    found = _tag_problem(getattr(value, name), raw[wire_name], f"{path}.{wire_name}")
+                    found = _tag_problem(
+                        getattr(value, name), raw[wire_name], f"{path}.{wire_name}"
+                    )
                     if found is not None:
                         return found
     elif isinstance(value, (list, tuple)) and isinstance(raw, list):

@@ -89,7 +89,9 @@ class Instance:
         """The instance info as a generated model struct."""
         from lmstudio._protocol import models
 
-        target = models.LlmInstanceInfo if self.domain == "llm" else models.EmbeddingModelInstanceInfo
+        target = (
+            models.LlmInstanceInfo if self.domain == "llm" else models.EmbeddingModelInstanceInfo
+        )
         return msgspec.convert(self.info_dict(), target)
 
 
@@ -163,15 +165,12 @@ class ServerState:
         identifier = query.get("identifier")
         if isinstance(identifier, str):
             wanted = identifier.lower()
-            for match in (
-                lambda i: i.identifier.lower() == wanted,
-                lambda i: i.model.key.lower() == wanted,
-                lambda i: i.model.path.lower() == wanted,
-            ):
-                found = next((i for i in candidates if match(i)), None)
-                if found is not None:
-                    break
-            else:
+            found = (
+                next((i for i in candidates if i.identifier.lower() == wanted), None)
+                or next((i for i in candidates if i.model.key.lower() == wanted), None)
+                or next((i for i in candidates if i.model.path.lower() == wanted), None)
+            )
+            if found is None:
                 return None
             candidates = [found]
         path = query.get("path")
@@ -199,7 +198,9 @@ class ServerState:
     def require_downloaded(self, key_or_path: str, domain: str) -> CatalogModel:
         model = self.find_downloaded(key_or_path, domain)
         if model is None:
-            raise path_not_found(key_or_path, [m.key for m in self.downloaded if m.domain == domain])
+            raise path_not_found(
+                key_or_path, [m.key for m in self.downloaded if m.domain == domain]
+            )
         return model
 
     # -- loading -------------------------------------------------------------------
@@ -233,7 +234,9 @@ class ServerState:
             identifier = self.next_identifier(model)
         else:
             self.check_identifier_free(identifier)
-        effective, context_length = load_config(model.domain, load_fields or {}, model.max_context_length)
+        effective, context_length = load_config(
+            model.domain, load_fields or {}, model.max_context_length
+        )
         instance = Instance(
             model,
             identifier,
@@ -264,7 +267,9 @@ class ServerState:
             self._on_unload(instance)
 
     def unload_identifier(self, identifier: str, domain: str) -> Instance:
-        found = next((i for i in self.loaded(domain) if i.identifier.lower() == identifier.lower()), None)
+        found = next(
+            (i for i in self.loaded(domain) if i.identifier.lower() == identifier.lower()), None
+        )
         if found is None:
             raise identifier_not_found(identifier, self.identifiers(domain))
         self.unload(found)

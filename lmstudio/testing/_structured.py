@@ -172,7 +172,9 @@ class _Generator:
         count = minimum if minimum > 0 or depth >= _MAX_DEPTH else 1
         if isinstance(schema.get("maxItems"), int):
             count = min(count, schema["maxItems"])
-        return [self.value(items if items is not None else {}, name, i, depth + 1) for i in range(count)]
+        return [
+            self.value(items if items is not None else {}, name, i, depth + 1) for i in range(count)
+        ]
 
     def number_value(self, schema: Mapping[str, Any], index: int, *, integer: bool) -> float:
         hint = next(self.numbers, None)

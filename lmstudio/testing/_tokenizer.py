@@ -19,7 +19,14 @@ from __future__ import annotations
 import re
 import zlib
 
-__all__ = ["TOKEN_PATTERN", "VOCABULARY_SIZE", "count_tokens", "split_tokens", "token_id", "tokenize"]
+__all__ = [
+    "TOKEN_PATTERN",
+    "VOCABULARY_SIZE",
+    "count_tokens",
+    "split_tokens",
+    "token_id",
+    "tokenize",
+]
 
 TOKEN_PATTERN = re.compile(r"\s*(?:\w+|[^\w\s])|\s+")
 VOCABULARY_SIZE = 100_000

@@ -1,6 +1,24 @@
 """Built-in endpoint handlers; importing this package registers them all."""
 
-from lmstudio.testing._endpoints import diagnostics, embedding, files, models, predict, repository, system
+from lmstudio.testing._endpoints import (
+    diagnostics,
+    embedding,
+    files,
+    models,
+    predict,
+    repository,
+    system,
+)
 from lmstudio.testing._endpoints._registry import CHANNEL_HANDLERS, RPC_HANDLERS
 
-__all__ = ["CHANNEL_HANDLERS", "RPC_HANDLERS", "diagnostics", "embedding", "files", "models", "predict", "repository", "system"]
+__all__ = [
+    "CHANNEL_HANDLERS",
+    "RPC_HANDLERS",
+    "diagnostics",
+    "embedding",
+    "files",
+    "models",
+    "predict",
+    "repository",
+    "system",
+]

@@ -19,11 +19,11 @@ from lmstudio.testing._session import Channel
 async def stream_logs(ch: Channel, _: None) -> None:
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     ch.core.log_listeners.add(queue)
-    stopped = asyncio.ensure_future(ch.cancelled.wait())
+    stopped: asyncio.Future[Any] = asyncio.ensure_future(ch.cancelled.wait())
     try:
         while True:
-            event = asyncio.ensure_future(queue.get())
-            done, _ = await asyncio.wait({event, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            event: asyncio.Future[Any] = asyncio.ensure_future(queue.get())
+            done, _ = await asyncio.wait((event, stopped), return_when=asyncio.FIRST_COMPLETED)
             if event not in done:
                 event.cancel()
                 return
@@ -33,7 +33,9 @@ async def stream_logs(ch: Channel, _: None) -> None:
                     log=models.DiagnosticsLogEvent(
                         timestamp=float(int(time.time() * 1000)),
                         data=models.DiagnosticsLogEventDataLlmPredictionInput(
-                            input=data["input"], model_path=data["modelPath"], model_identifier=data["modelIdentifier"]
+                            input=data["input"],
+                            model_path=data["modelPath"],
+                            model_identifier=data["modelIdentifier"],
                         ),
                     )
                 )

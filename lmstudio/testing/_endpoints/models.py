@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -85,7 +85,10 @@ async def unload_model(ctx: CallContext, param: Any) -> None:
 @rpc("tokenize", *_BOTH)
 async def tokenize_rpc(ctx: CallContext, param: Any) -> Any:
     ctx.state.touch(resolve(ctx, param.specifier))
-    return models.EmbeddingRpcTokenizeReturns(tokens=tokenize(param.input_string))
+    # Integer ids on the wire, as LM Studio sends them (the schema says "number").
+    return models.EmbeddingRpcTokenizeReturns(
+        tokens=cast("list[float]", tokenize(param.input_string))
+    )
 
 
 @rpc("countTokens", *_BOTH)
@@ -121,12 +124,20 @@ async def load_model(ch: Channel, creation: Any) -> None:
         state.check_identifier_free(identifier)
     fields = collapse(creation.load_config_stack.layers)
     load_config(ch.namespace, fields, model.max_context_length)  # reject bad values up front
-    resolved = models.LlmChannelLoadModelToClientPacketResolved if ch.namespace == "llm" else models.EmbeddingChannelLoadModelToClientPacketResolved
+    resolved = (
+        models.LlmChannelLoadModelToClientPacketResolved
+        if ch.namespace == "llm"
+        else models.EmbeddingChannelLoadModelToClientPacketResolved
+    )
     await ch.send(resolved(info=model_info(model)))
     await _progress(ch, models.EmbeddingChannelLoadModelToClientPacketProgress)
     ttl = creation.ttl_ms if isinstance(creation.ttl_ms, int) else None
     instance = state.load(model, identifier=identifier, ttl_ms=ttl, load_fields=fields)
-    success = models.LlmChannelLoadModelToClientPacketSuccess if ch.namespace == "llm" else models.EmbeddingChannelLoadModelToClientPacketSuccess
+    success = (
+        models.LlmChannelLoadModelToClientPacketSuccess
+        if ch.namespace == "llm"
+        else models.EmbeddingChannelLoadModelToClientPacketSuccess
+    )
     await ch.send(success(info=instance.info()))
 
 
@@ -137,21 +148,37 @@ async def get_or_load(ch: Channel, creation: Any) -> None:
     found = state.find_instance({"identifier": creation.identifier}, ch.namespace)
     if found is not None:
         state.touch(found)
-        already = models.LlmChannelGetOrLoadToClientPacketAlreadyLoaded if llm else models.EmbeddingChannelGetOrLoadToClientPacketAlreadyLoaded
+        already = (
+            models.LlmChannelGetOrLoadToClientPacketAlreadyLoaded
+            if llm
+            else models.EmbeddingChannelGetOrLoadToClientPacketAlreadyLoaded
+        )
         await ch.send(already(info=found.info()))
         return
     model = state.find_downloaded(creation.identifier, ch.namespace)
     if model is None:
-        raise no_model_matching_query({"identifier": creation.identifier}, state.identifiers(ch.namespace))
+        raise no_model_matching_query(
+            {"identifier": creation.identifier}, state.identifiers(ch.namespace)
+        )
     fields = collapse(creation.load_config_stack.layers)
     load_config(ch.namespace, fields, model.max_context_length)
-    start = models.LlmChannelGetOrLoadToClientPacketStartLoading if llm else models.EmbeddingChannelGetOrLoadToClientPacketStartLoading
+    start = (
+        models.LlmChannelGetOrLoadToClientPacketStartLoading
+        if llm
+        else models.EmbeddingChannelGetOrLoadToClientPacketStartLoading
+    )
     await ch.send(start(identifier=state.next_identifier(model), info=model_info(model)))
     for other in state.jit_to_evict(ch.namespace):
-        await ch.send(models.EmbeddingChannelGetOrLoadToClientPacketUnloadingOtherJITModel(info=other.info()))
+        await ch.send(
+            models.EmbeddingChannelGetOrLoadToClientPacketUnloadingOtherJITModel(info=other.info())
+        )
         state.unload(other)
     await _progress(ch, models.EmbeddingChannelGetOrLoadToClientPacketLoadProgress)
     ttl = creation.load_ttl_ms if isinstance(creation.load_ttl_ms, int) else None
     instance = state.load(model, ttl_ms=ttl, jit=True, load_fields=fields)
-    success = models.LlmChannelGetOrLoadToClientPacketLoadSuccess if llm else models.EmbeddingChannelGetOrLoadToClientPacketLoadSuccess
+    success = (
+        models.LlmChannelGetOrLoadToClientPacketLoadSuccess
+        if llm
+        else models.EmbeddingChannelGetOrLoadToClientPacketLoadSuccess
+    )
     await ch.send(success(info=instance.info()))

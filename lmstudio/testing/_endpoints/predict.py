@@ -21,7 +21,7 @@ from typing import Any
 import msgspec
 
 from lmstudio._protocol import models
-from lmstudio.testing._endpoints._registry import channel
+from lmstudio.testing._endpoints._registry import channel, rpc
 from lmstudio.testing._errors import FakeServerError, path_not_found, preset_not_found
 from lmstudio.testing._gbnf import GrammarError
 from lmstudio.testing._kvconfig import (
@@ -33,7 +33,7 @@ from lmstudio.testing._kvconfig import (
 )
 from lmstudio.testing._prompt import render_prompt
 from lmstudio.testing._replies import ReplyPlan, plan_reply
-from lmstudio.testing._session import Channel
+from lmstudio.testing._session import CallContext, Channel
 from lmstudio.testing._state import Instance, ServerState
 from lmstudio.testing._structured import SchemaError
 from lmstudio.testing._tokenizer import count_tokens, split_tokens
@@ -51,16 +51,23 @@ async def predict(ch: Channel, creation: Any) -> None:
     if any(layer.layer_name == "completeModeFormatting" for layer in layers):
         # The official SDKs' text completion: a pass-through template over the messages.
         raw_prompt = "".join(
-            part.get("text", "") for m in messages for part in m.get("content", []) if part.get("type") == "text"
+            part.get("text", "")
+            for m in messages
+            for part in m.get("content", [])
+            if part.get("type") == "text"
         )
-    await run_prediction(ch, raw["modelSpecifier"], messages, layers, raw.get("fuzzyPresetIdentifier"), raw_prompt)
+    await run_prediction(
+        ch, raw["modelSpecifier"], messages, layers, raw.get("fuzzyPresetIdentifier"), raw_prompt
+    )
 
 
 @channel("completeRawText", "llm")
 async def complete_raw_text(ch: Channel, creation: Any) -> None:
     raw = msgspec.to_builtins(creation)
     layers = creation.prediction_config_stack.layers
-    await run_prediction(ch, raw["modelSpecifier"], [], layers, raw.get("fuzzyPresetIdentifier"), raw["rawPrompt"])
+    await run_prediction(
+        ch, raw["modelSpecifier"], [], layers, raw.get("fuzzyPresetIdentifier"), raw["rawPrompt"]
+    )
 
 
 def _preset_fields(ch: Channel, preset: str) -> dict[str, Any]:
@@ -70,7 +77,9 @@ def _preset_fields(ch: Channel, preset: str) -> dict[str, Any]:
     raise preset_not_found(preset, list(ch.core.presets))
 
 
-def _check_files(state: ServerState, instance: Instance, messages: Sequence[Mapping[str, Any]]) -> None:
+def _check_files(
+    state: ServerState, instance: Instance, messages: Sequence[Mapping[str, Any]]
+) -> None:
     for message in messages:
         for part in message.get("content", []):
             if part.get("type") != "file":
@@ -124,7 +133,12 @@ async def run_prediction(
         raise FakeServerError("Invalid structured output setting", cause=str(exc)) from None
     prompt = raw_prompt if raw_prompt is not None else render_prompt(messages, settings.tools)
     ch.core.emit_log(
-        {"type": "llm.prediction.input", "modelPath": model.path, "modelIdentifier": instance.identifier, "input": prompt}
+        {
+            "type": "llm.prediction.input",
+            "modelPath": model.path,
+            "modelIdentifier": instance.identifier,
+            "input": prompt,
+        }
     )
     stream = _Stream(ch, instance, settings, count_tokens(prompt), started, draft)
     instance.active += 1
@@ -223,7 +237,9 @@ class _Stream:
                 )
             )
 
-    async def fragment(self, content: str, reasoning_type: str, *, structural: bool = False, tokens: int = 1) -> None:
+    async def fragment(
+        self, content: str, reasoning_type: str, *, structural: bool = False, tokens: int = 1
+    ) -> None:
         drafted = False
         if self.draft is not None and reasoning_type == "none" and self.predicted % 2 == 1:
             drafted = True
@@ -263,7 +279,9 @@ class _Stream:
             keep = self._stop_prefix_length(buffer)
             self.held, self.held_tokens = buffer[len(buffer) - keep :], (tokens if keep else 0)
             if keep < len(buffer):
-                await self.fragment(buffer[: len(buffer) - keep], reasoning_type, tokens=0 if keep else tokens)
+                await self.fragment(
+                    buffer[: len(buffer) - keep], reasoning_type, tokens=0 if keep else tokens
+                )
         await self.flush(reasoning_type)
 
     async def flush(self, reasoning_type: str) -> None:
@@ -308,9 +326,13 @@ class _Stream:
         if not self.may_continue():
             return False
         ch = self.ch
-        await ch.send(models.LlmChannelPredictToClientPacketToolCallGenerationStart(tool_call_id=call_id))
+        await ch.send(
+            models.LlmChannelPredictToClientPacketToolCallGenerationStart(tool_call_id=call_id)
+        )
         self.token_produced()
-        await ch.send(models.LlmChannelPredictToClientPacketToolCallGenerationNameReceived(name=name))
+        await ch.send(
+            models.LlmChannelPredictToClientPacketToolCallGenerationNameReceived(name=name)
+        )
         body = json.dumps(arguments, ensure_ascii=False)
         raw = f'<tool_call>{{"name": {json.dumps(name)}, "arguments": {body}}}</tool_call>'
         for piece in split_tokens(body):
@@ -328,10 +350,16 @@ class _Stream:
                     )
                 return False
             self.token_produced()
-            await ch.send(models.LlmChannelPredictToClientPacketToolCallGenerationArgumentFragmentGenerated(content=piece))
+            await ch.send(
+                models.LlmChannelPredictToClientPacketToolCallGenerationArgumentFragmentGenerated(
+                    content=piece
+                )
+            )
         await ch.send(
             models.LlmChannelPredictToClientPacketToolCallGenerationEnd(
-                tool_call_request=models.FunctionToolCallRequest(id=call_id, name=name, arguments=arguments),
+                tool_call_request=models.FunctionToolCallRequest(
+                    id=call_id, name=name, arguments=arguments
+                ),
                 raw_content=raw,
             )
         )
@@ -358,3 +386,13 @@ class _Stream:
             stats.rejected_draft_tokens_count = 0
             stats.ignored_draft_tokens_count = 0
         return stats
+
+
+@rpc("applyPromptTemplate", "llm")
+async def apply_prompt_template(ctx: CallContext, param: Any) -> Any:
+    raw = msgspec.to_builtins(param)
+    ctx.state.resolve(raw["specifier"], "llm")
+    tools = raw["opts"].get("toolDefinitions") or []
+    return models.LlmRpcApplyPromptTemplateReturns(
+        formatted=render_prompt(raw["history"]["messages"], tools)
+    )

@@ -50,7 +50,10 @@ _DEFAULT_LIMIT = 10
 def _hub(ctx: CallContext) -> list[dict[str, Any]]:
     downloaded = {m.key.lower() for m in ctx.state.downloaded}
     extras = [entry for entry in HUB_ONLY if entry["modelKey"].lower() not in downloaded]
-    return [*extras, *({**m.info, "embeddingDimensions": m.embedding_dimensions} for m in ctx.state.downloaded)]
+    return [
+        *extras,
+        *({**m.info, "embeddingDimensions": m.embedding_dimensions} for m in ctx.state.downloaded),
+    ]
 
 
 def _find(ctx: CallContext, key: str) -> dict[str, Any]:
@@ -135,7 +138,13 @@ async def download_model(ch: Channel, creation: Any) -> None:
         )
     await ch.send(models.RepositoryChannelDownloadModelToClientPacketStartFinalizing())
     if ch.state.find_downloaded(key) is None:
-        model = catalog_model({**entry, "path": option.indexed_model_identifier}, len(ch.core.catalog))
+        model = catalog_model(
+            {**entry, "path": option.indexed_model_identifier}, len(ch.core.catalog)
+        )
         ch.core.catalog.append(model)
         ch.state.downloaded.append(model)
-    await ch.send(models.RepositoryChannelDownloadModelToClientPacketSuccess(default_identifier=entry["modelKey"]))
+    await ch.send(
+        models.RepositoryChannelDownloadModelToClientPacketSuccess(
+            default_identifier=entry["modelKey"]
+        )
+    )

@@ -1,0 +1,107 @@
+"""``python -m lmstudio.testing``: run the fake LM Studio server until Ctrl-C.
+
+    python -m lmstudio.testing --port 1234 --catalog models.json
+
+The first line printed on stdout is ``Fake LM Studio listening on HOST:PORT``; Ctrl-C
+(or SIGTERM) stops the server cleanly with exit status 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from lmstudio.testing._server import FakeLMStudio
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m lmstudio.testing",
+        description="A fake LM Studio server speaking the native WebSocket protocol.",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument("--port", type=int, default=0, help="TCP port (default 0: pick a free one)")
+    parser.add_argument("--catalog", metavar="FILE", help="JSON catalog of the downloaded models")
+    parser.add_argument(
+        "--api-token",
+        action="append",
+        dest="api_tokens",
+        metavar="TOKEN",
+        help="require this API token (sk-lm-XXXXXXXX:YYYYYYYYYYYYYYYYYYYY); repeatable",
+    )
+    parser.add_argument(
+        "--fragment-delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="pause between prediction fragments",
+    )
+    parser.add_argument(
+        "--load-time",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="duration of a model load or download",
+    )
+    parser.add_argument(
+        "--answer-invalid",
+        action="store_true",
+        help="answer malformed calls with an error instead of only a communicationWarning",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log more (-v info, -vv debug)"
+    )
+    return parser
+
+
+async def _serve(server: FakeLMStudio) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # Windows has no signal handlers in asyncio: Ctrl-C raises KeyboardInterrupt there.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    async with server:
+        print(f"Fake LM Studio listening on {server.api_host}", flush=True)
+        await stop.wait()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    level = (
+        logging.WARNING
+        if args.verbose == 0
+        else logging.INFO
+        if args.verbose == 1
+        else logging.DEBUG
+    )
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        server = FakeLMStudio(
+            host=args.host,
+            port=args.port,
+            catalog=args.catalog,
+            api_tokens=args.api_tokens,
+            fragment_delay=args.fragment_delay,
+            load_time=args.load_time,
+            answer_invalid=args.answer_invalid,
+        )
+        asyncio.run(_serve(server))
+    except KeyboardInterrupt:
+        pass
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print("Fake LM Studio stopped", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
