@@ -1,0 +1,73 @@
+"""Every default of the engine in one place: ports, timeouts, keepalive, buffers."""
+
+from __future__ import annotations
+
+import enum
+from typing import Final
+
+__all__ = [
+    "CLOSE_TIMEOUT",
+    "DEFAULT_PORTS",
+    "DEFAULT_TIMEOUT",
+    "EXIT_TIMEOUT",
+    "GREETING_PATH",
+    "OPEN_TIMEOUT",
+    "PING_INTERVAL",
+    "PING_TIMEOUT",
+    "PROBE_TIMEOUT",
+    "STREAM_HIGH_WATER",
+    "TOKEN_ENV_VARS",
+    "USE_CLIENT_DEFAULT",
+    "UseClientDefault",
+]
+
+DEFAULT_TIMEOUT: Final = 60.0
+"""Inactivity timeout of a call, in seconds: no message for that call for this long."""
+
+DEFAULT_PORTS: Final = (41343, 52993, 16141, 39414, 22931)
+"""Ports probed, in order, when no host is given (LM Studio's ``apiServerPorts.ts``)."""
+
+GREETING_PATH: Final = "/lmstudio-greeting"
+"""HTTP path a LM Studio answers with ``{"lmstudio": true}``."""
+
+PROBE_TIMEOUT: Final = 1.0
+"""Seconds to wait for one greeting probe."""
+
+OPEN_TIMEOUT: Final = 10.0
+"""Seconds for TCP connect, WebSocket handshake and authentication together."""
+
+CLOSE_TIMEOUT: Final = 2.0
+"""Seconds to wait for the server's closing handshake before dropping the socket."""
+
+EXIT_TIMEOUT: Final = 1.0
+"""Seconds the interpreter-exit hook waits for connections to close."""
+
+PING_INTERVAL: Final = 20.0
+"""Seconds between WebSocket pings (liveness)."""
+
+PING_TIMEOUT: Final = 20.0
+"""Seconds to wait for the pong before the connection is declared dead."""
+
+STREAM_HIGH_WATER: Final = 10_000
+"""Unconsumed items in one stream past which the engine logs (once) that nobody reads it."""
+
+TOKEN_ENV_VARS: Final = ("LMSTUDIO_API_TOKEN", "LM_API_TOKEN")
+"""Environment variables read, in order, when no API token is passed."""
+
+USER_AGENT: Final = "lmstudio-futures-python"
+
+
+class UseClientDefault(enum.Enum):
+    """Type of :data:`USE_CLIENT_DEFAULT`."""
+
+    USE_CLIENT_DEFAULT = enum.auto()
+
+    def __repr__(self) -> str:
+        return "USE_CLIENT_DEFAULT"
+
+
+USE_CLIENT_DEFAULT: Final = UseClientDefault.USE_CLIENT_DEFAULT
+"""Per-call option value meaning "whatever the client was configured with".
+
+Distinct from ``None``, which for ``timeout`` means "no timeout".
+"""

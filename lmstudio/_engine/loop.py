@@ -1,0 +1,213 @@
+"""The engine: one asyncio loop in one daemon thread per process.
+
+Every socket and every in-flight call lives on this loop; public methods only
+*submit* work to it (:meth:`Engine.submit`) and hand back a ``Call`` or ``Stream``.
+
+Lifecycle:
+
+- started lazily by the first client that needs it (:func:`acquire`), shared by every
+  client of the process, and stopped when the last one is closed (:func:`release`),
+  so a closed client leaves no thread, task or socket behind;
+- at interpreter exit, a hook closes whatever is still open (a script that forgets
+  ``close()`` exits promptly and quietly);
+- in a child after ``os.fork()``, the parent's engine is forgotten, never touched
+  (its sockets belong to the parent) and the next use starts a fresh one.
+
+Submissions are batched: a burst of submissions from many threads costs one wake-up
+of the loop, and connections flush what they have to send once per batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import logging
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from . import callbacks
+from .callbacks import ENGINE_THREADS
+from .constants import EXIT_TIMEOUT
+
+if TYPE_CHECKING:
+    import concurrent.futures
+
+    from .pool import Pool
+
+__all__ = ["Engine", "acquire", "release"]
+
+logger = logging.getLogger("lmstudio.engine")
+
+T = TypeVar("T")
+
+
+class Engine:
+    """The loop thread. Use :func:`acquire` / :func:`release` rather than this class."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.users = 0
+        self.defunct = False  # set in a forked child: this engine belongs to the parent
+        self.pools: set[Pool] = set()
+        self._queue: deque[tuple[Callable[..., object], tuple[Any, ...]]] = deque()
+        self._wake_pending = False
+        self._draining = False
+        self._after_drain: list[Callable[[], object]] = []
+        self._started = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="lmstudio-engine", daemon=True)
+        self.thread.start()
+        self._started.wait()
+
+    # --- any thread ----------------------------------------------------------------------
+
+    def submit(self, fn: Callable[..., object], *args: Any) -> None:
+        """Run ``fn(*args)`` on the loop, in submission order (any thread, non-blocking)."""
+        self._queue.append((fn, args))
+        if not self._wake_pending:
+            self._wake_pending = True
+            try:
+                self.loop.call_soon_threadsafe(self._drain)
+            except RuntimeError:  # the loop is closed: the engine has stopped
+                self._wake_pending = False
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Run a coroutine on the loop; its future (for a few control operations only)."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def in_engine_thread(self) -> bool:
+        return threading.get_ident() == self.thread.ident
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop the loop and wait (up to ``timeout``) for the thread to finish."""
+        with contextlib.suppress(RuntimeError):  # already closed
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        if not self.in_engine_thread():
+            self.thread.join(timeout)
+
+    # --- engine thread -------------------------------------------------------------------
+
+    def after_drain(self, fn: Callable[[], object]) -> None:
+        """Run ``fn`` once the current batch of submissions is done (or soon)."""
+        if self._draining:
+            self._after_drain.append(fn)
+        else:
+            self.loop.call_soon(fn)
+
+    def _drain(self) -> None:
+        self._wake_pending = False  # before popping: a later submission schedules again
+        self._draining = True
+        queue = self._queue
+        try:
+            while queue:
+                fn, args = queue.popleft()
+                try:
+                    fn(*args)
+                except Exception:
+                    logger.exception("lmstudio engine: unexpected error in %r", fn)
+        finally:
+            self._draining = False
+            after, self._after_drain = self._after_drain, []
+            for fn in after:
+                try:
+                    fn()
+                except Exception:
+                    logger.exception("lmstudio engine: unexpected error in %r", fn)
+
+    def _run(self) -> None:
+        ident = threading.get_ident()
+        ENGINE_THREADS.add(ident)
+        asyncio.set_event_loop(self.loop)
+        self._started.set()
+        try:
+            self.loop.run_forever()
+        finally:
+            try:
+                _finish_loop(self.loop)
+            finally:
+                ENGINE_THREADS.discard(ident)
+
+
+def _finish_loop(loop: asyncio.AbstractEventLoop) -> None:
+    tasks = asyncio.all_tasks(loop)
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.close()
+
+
+# --- the process-wide engine ----------------------------------------------------------
+
+_lock = threading.Lock()
+_engine: Engine | None = None
+_forked_away: list[Engine] = []  # parents' engines, kept alive so their sockets are never closed
+
+
+def acquire() -> Engine:
+    """The running engine (started if needed), counted as used until :func:`release`."""
+    global _engine
+    with _lock:
+        engine = _engine
+        if engine is None:
+            engine = _engine = Engine()
+        engine.users += 1
+        return engine
+
+
+def release(engine: Engine, timeout: float | None = None) -> None:
+    """Stop using ``engine``; the last user stops it and its loop thread."""
+    global _engine
+    with _lock:
+        if engine.defunct:
+            return
+        engine.users -= 1
+        if engine.users > 0:
+            return
+        if _engine is engine:
+            _engine = None
+        last = _engine is None
+    engine.stop(timeout)
+    if last:
+        callbacks.shutdown(timeout)
+
+
+def _at_exit() -> None:
+    """Close what is still open, promptly, so the interpreter exits quietly."""
+    global _engine
+    with _lock:
+        engine, _engine = _engine, None
+    if engine is None or engine.defunct:
+        return
+    pools = list(engine.pools)
+    if pools and not engine.in_engine_thread():
+        try:
+            closing = engine.run(_close_pools(pools))
+            closing.result(EXIT_TIMEOUT)
+        except Exception:  # a timeout or a dead loop: drop the sockets with the loop
+            pass
+    engine.stop(EXIT_TIMEOUT)
+    callbacks.shutdown(EXIT_TIMEOUT)
+
+
+async def _close_pools(pools: list[Pool]) -> None:
+    await asyncio.gather(*(pool.close(EXIT_TIMEOUT / 2) for pool in pools))
+
+
+def _after_fork_in_child() -> None:
+    global _engine, _lock
+    _lock = threading.Lock()
+    if _engine is not None:
+        _engine.defunct = True
+        _forked_away.append(_engine)
+        _engine = None
+    callbacks.reset_after_fork()
+
+
+atexit.register(_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,566 @@
+"""Sans-I/O multiplexing of rpc calls and channels over one namespace connection.
+
+Like websockets' ``Protocol``: messages go in (:meth:`Multiplexer.receive`), calls and
+streams get settled, and the bytes to send are collected (:meth:`data_to_send`).
+There is no socket and no ``await``; the asyncio side (``connection.py``) only moves
+text frames, so this class is tested directly.
+
+Responsibilities:
+
+- id allocation: ``callId`` and ``channelId`` are two counters from 1, per connection;
+- routing of ``rpcResult`` / ``rpcError`` by ``callId`` and of ``channelSend`` /
+  ``channelClose`` / ``channelError`` by ``channelId``;
+- decoding of payloads straight into the endpoint's generated types, and of
+  ``serializedLMSExtendedError`` into typed exceptions;
+- inactivity timeouts (through an injected ``schedule``/``clock``): a timed-out rpc's
+  late answer is dropped quietly, a timed-out channel is cancelled on the server;
+- tolerance: unknown ids and unknown message or packet kinds from a newer server are
+  logged and skipped; a ``communicationWarning`` (the server did not understand us) is
+  logged as an error;
+- failure of everything in flight at once when the connection is lost.
+
+Channel lifecycles follow ``channel_state.py``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import msgspec
+
+from ..errors import (
+    LMStudioProtocolError,
+    LMStudioServerError,
+    LMStudioTimeoutError,
+    server_error_from_payload,
+)
+from . import wire
+from .boundary import translate
+from .call import Call
+from .channel_state import TERMINAL, ChannelEvent, ChannelState, transition
+from .decoders import Decoder
+from .handler import ChannelHandler
+from .stream import Stream
+
+__all__ = ["Multiplexer", "Timer"]
+
+logger = logging.getLogger("lmstudio.engine")
+
+_decode_envelope = wire.server_message_decoder.decode
+_encode = wire.encoder.encode
+_UNSET = msgspec.UNSET
+_DecodeErrors = (msgspec.ValidationError, msgspec.DecodeError)
+
+_OPEN = ChannelState.OPEN
+_STREAMING = ChannelState.STREAMING
+_CANCELLING = ChannelState.CANCELLING
+
+
+class Timer(Protocol):
+    def cancel(self) -> None: ...
+
+
+Schedule = Callable[[float, Callable[[], None]], Timer]
+
+
+class _PacketKind(msgspec.Struct):
+    type: str
+
+
+_decode_kind = msgspec.json.Decoder(_PacketKind).decode
+
+
+class _Rpc:
+    __slots__ = ("call", "decoder", "endpoint", "timeout", "timer", "transform")
+
+    def __init__(
+        self,
+        call: Call[Any],
+        endpoint: str,
+        decoder: Decoder | None,
+        transform: Callable[[Any], Any] | None,
+        timeout: float | None,
+    ) -> None:
+        self.call = call
+        self.endpoint = endpoint
+        self.decoder = decoder
+        self.transform = transform
+        self.timeout = timeout
+        self.timer: Timer | None = None
+
+
+class _Channel:
+    __slots__ = (
+        "cancel_packet",
+        "decoder",
+        "endpoint",
+        "handler",
+        "kinds",
+        "last",
+        "state",
+        "stream",
+        "timeout",
+        "timer",
+        "to_wake",
+    )
+
+    def __init__(
+        self,
+        stream: Stream[Any, Any],
+        endpoint: str,
+        handler: ChannelHandler[Any, Any],
+        decoder: Decoder,
+        kinds: frozenset[str] | None,
+        cancel_packet: bytes | None,
+        timeout: float | None,
+        now: float,
+    ) -> None:
+        self.stream = stream
+        self.endpoint = endpoint
+        self.handler = handler
+        self.decoder = decoder
+        self.kinds = kinds
+        self.cancel_packet = cancel_packet
+        self.timeout = timeout
+        self.last = now
+        self.state = _OPEN
+        self.timer: Timer | None = None
+        self.to_wake = False
+
+
+class Multiplexer:
+    """Calls and channels of one namespace connection (no I/O; see the module docstring).
+
+    ``clock`` gives the current time in seconds and ``schedule(delay, callback)`` runs
+    ``callback`` after ``delay`` seconds, returning something with ``cancel()``; the
+    asyncio side passes ``loop.time`` and ``loop.call_later``. Without ``schedule``,
+    timeouts are not enforced.
+    """
+
+    def __init__(
+        self,
+        namespace: str,
+        *,
+        clock: Callable[[], float] | None = None,
+        schedule: Schedule | None = None,
+    ) -> None:
+        self.namespace = namespace
+        self._clock = clock or time.monotonic
+        self._schedule = schedule
+        self._next_call_id = 1
+        self._next_channel_id = 1
+        self._calls: dict[int, _Rpc] = {}
+        self._channels: dict[int, _Channel] = {}
+        self._dropped_calls: set[int] = set()
+        self._outgoing: list[bytes] = []
+        self._to_wake: list[_Channel] = []
+        self._logged_kinds: set[str] = set()
+
+    # --- introspection -------------------------------------------------------------------
+
+    @property
+    def in_flight(self) -> int:
+        """Calls and live channels waiting for the server."""
+        live = sum(1 for ch in self._channels.values() if ch.state not in TERMINAL)
+        return len(self._calls) + live
+
+    def data_to_send(self) -> list[bytes]:
+        """The text messages to send, in order (and forget them)."""
+        out, self._outgoing = self._outgoing, []
+        return out
+
+    # --- client side ---------------------------------------------------------------------
+
+    def start_rpc(
+        self,
+        call: Call[Any],
+        endpoint: str,
+        parameter: msgspec.Raw | None,
+        decoder: Decoder | None,
+        *,
+        transform: Callable[[Any], Any] | None = None,
+        timeout: float | None = None,
+    ) -> int:
+        """Queue an ``rpcCall``; ``call`` is settled with the decoded, transformed result."""
+        call_id = self._next_call_id
+        self._next_call_id = call_id + 1
+        message = wire.RpcCall(
+            endpoint=endpoint, call_id=call_id, parameter=_UNSET if parameter is None else parameter
+        )
+        self._outgoing.append(_encode(message))
+        entry = _Rpc(call, endpoint, decoder, transform, timeout)
+        self._calls[call_id] = entry
+        if timeout is not None and self._schedule is not None:
+            entry.timer = self._schedule(timeout, functools.partial(self._rpc_timed_out, call_id))
+        return call_id
+
+    def start_channel(
+        self,
+        stream: Stream[Any, Any],
+        endpoint: str,
+        creation_parameter: msgspec.Raw | None,
+        handler: ChannelHandler[Any, Any],
+        decoder: Decoder,
+        *,
+        kinds: frozenset[str] | None = None,
+        timeout: float | None = None,
+    ) -> int:
+        """Queue a ``channelCreate``; packets then feed ``handler`` and ``stream``.
+
+        ``kinds`` are the packet ``type`` tags ``decoder`` knows; a packet of another
+        kind (from a newer server) is logged and skipped.
+        """
+        channel_id = self._next_channel_id
+        self._next_channel_id = channel_id + 1
+        message = wire.ChannelCreate(
+            endpoint=endpoint,
+            channel_id=channel_id,
+            creation_parameter=_UNSET if creation_parameter is None else creation_parameter,
+        )
+        self._outgoing.append(_encode(message))
+        cancel = handler.cancel_packet
+        entry = _Channel(
+            stream,
+            endpoint,
+            handler,
+            decoder,
+            kinds,
+            None if cancel is None else _encode(cancel),
+            timeout,
+            self._clock() if timeout is not None else 0.0,
+        )
+        self._channels[channel_id] = entry
+        if timeout is not None and self._schedule is not None:
+            entry.timer = self._schedule(
+                timeout, functools.partial(self._channel_idle_check, channel_id)
+            )
+        return channel_id
+
+    def send_packet(self, channel_id: int, packet: msgspec.Raw) -> bool:
+        """Queue a ``channelSend`` on a live channel; ``False`` if it is not live."""
+        entry = self._channels.get(channel_id)
+        if entry is None or entry.state in TERMINAL:
+            return False
+        self._outgoing.append(_encode(wire.ChannelSend(channel_id=channel_id, message=packet)))
+        return True
+
+    def cancel_rpc(self, call_id: int) -> None:
+        """Forget a call its caller cancelled; its answer, if any, is dropped quietly."""
+        entry = self._calls.pop(call_id, None)
+        if entry is not None:
+            _cancel_timer(entry)
+            self._dropped_calls.add(call_id)
+            entry.call._set_cancelled()
+
+    def cancel_channel(self, channel_id: int) -> None:
+        """Ask the server to stop a channel (its cancel packet), or abandon it."""
+        entry = self._channels.get(channel_id)
+        if entry is None or entry.state in TERMINAL:
+            return
+        if entry.cancel_packet is not None:
+            self._advance(entry, ChannelEvent.CANCEL)
+            try:
+                entry.handler.cancel()
+            except Exception:
+                logger.exception(
+                    "%s.%s: the channel handler failed", self.namespace, entry.endpoint
+                )
+            self._send_cancel(channel_id, entry)
+        else:
+            self._advance(entry, ChannelEvent.ABANDON)
+        self.wake_consumers()
+
+    def fail_all(self, make_error: Callable[[], BaseException]) -> None:
+        """Fail every call and live channel (connection lost or client closed)."""
+        calls, self._calls = self._calls, {}
+        channels, self._channels = self._channels, {}
+        self._dropped_calls.clear()
+        for rpc in calls.values():
+            _cancel_timer(rpc)
+            rpc.call._set_exception(make_error())
+        for channel in channels.values():
+            if channel.state not in TERMINAL:
+                self._advance(channel, ChannelEvent.LOST, make_error())
+            _cancel_timer(channel)
+        self.wake_consumers()
+
+    # --- server side ---------------------------------------------------------------------
+
+    def receive(self, data: bytes | bytearray | memoryview) -> None:
+        """Handle one text message from the server.
+
+        Call :meth:`wake_consumers` after a batch of messages, and send
+        :meth:`data_to_send`.
+        """
+        try:
+            message = _decode_envelope(data)
+        except _DecodeErrors as exc:
+            self._unreadable(data, exc)
+            return
+        kind = type(message)
+        if kind is wire.ChannelSend:
+            self._on_channel_send(message)  # type: ignore[arg-type]
+        elif kind is wire.RpcResult:
+            self._on_rpc_result(message)  # type: ignore[arg-type]
+        elif kind is wire.RpcError:
+            self._on_rpc_error(message)  # type: ignore[arg-type]
+        elif kind is wire.ChannelClose:
+            self._on_channel_close(message)  # type: ignore[arg-type]
+        elif kind is wire.ChannelError:
+            self._on_channel_error(message)  # type: ignore[arg-type]
+        elif kind is wire.CommunicationWarning:
+            logger.error(
+                "LM Studio could not process a message from this client on /%s: %s",
+                self.namespace,
+                message.warning,  # type: ignore[union-attr]
+            )
+        elif kind is wire.ChannelAck:
+            logger.debug("ignoring channelAck on /%s (no acks are requested)", self.namespace)
+        else:
+            logger.debug("ignoring %s on /%s", kind.__name__, self.namespace)
+
+    def wake_consumers(self) -> None:
+        """Wake the consumers of streams that received events since the last call."""
+        to_wake, self._to_wake = self._to_wake, []
+        for channel in to_wake:
+            channel.to_wake = False
+            channel.stream._wake()
+
+    # --- rpc -----------------------------------------------------------------------------
+
+    def _on_rpc_result(self, message: wire.RpcResult) -> None:
+        entry = self._calls.pop(message.call_id, None)
+        if entry is None:
+            self._unknown_call(message.call_id, "rpcResult")
+            return
+        if entry.timer is not None:
+            entry.timer.cancel()
+        result = message.result
+        value: Any = None
+        try:
+            if entry.decoder is not None and result is not _UNSET:
+                value = entry.decoder.decode(result)
+            if entry.transform is not None:
+                value = entry.transform(value)
+        except _DecodeErrors as exc:
+            what = f"the {self.namespace}.{entry.endpoint} result could not be decoded"
+            entry.call._set_exception(translate(exc, what))
+            return
+        except Exception as exc:
+            entry.call._set_exception(exc)
+            return
+        entry.call._set_result(value)
+
+    def _on_rpc_error(self, message: wire.RpcError) -> None:
+        entry = self._calls.pop(message.call_id, None)
+        if entry is None:
+            self._unknown_call(message.call_id, "rpcError")
+            return
+        _cancel_timer(entry)
+        entry.call._set_exception(_server_error(message.error))
+
+    def _rpc_timed_out(self, call_id: int) -> None:
+        entry = self._calls.pop(call_id, None)
+        if entry is None:
+            return
+        self._dropped_calls.add(call_id)
+        entry.call._set_exception(
+            LMStudioTimeoutError(
+                f"{self.namespace}.{entry.endpoint}: no answer from LM Studio within "
+                f"{entry.timeout:g} s"
+            )
+        )
+
+    def _unknown_call(self, call_id: int, what: str) -> None:
+        if call_id in self._dropped_calls:
+            self._dropped_calls.discard(call_id)
+            logger.debug("dropping late %s for call %d on /%s", what, call_id, self.namespace)
+        else:
+            logger.warning("ignoring %s for unknown call %d on /%s", what, call_id, self.namespace)
+
+    # --- channels ------------------------------------------------------------------------
+
+    def _on_channel_send(self, message: wire.ChannelSend) -> None:
+        entry = self._channels.get(message.channel_id)
+        if entry is None:
+            self._unknown_channel(message.channel_id, "channelSend")
+            return
+        state = entry.state
+        if state in TERMINAL:
+            return  # a timed-out or abandoned channel: the server has not ended it yet
+        if entry.timeout is not None:
+            entry.last = self._clock()
+        try:
+            packet = entry.decoder.decode(message.message)
+        except _DecodeErrors as exc:
+            self._undecodable_packet(message, entry, exc)
+            return
+        try:
+            event = entry.handler.packet(packet)
+        except Exception as exc:
+            self._fail_live_channel(message.channel_id, entry, exc)
+            return
+        if state is _CANCELLING:
+            return
+        if state is _OPEN:
+            entry.state = _STREAMING
+        if event is not None:
+            if type(event) is list:
+                if not event:
+                    return
+                entry.stream._push_many(event)
+            else:
+                entry.stream._push(event)
+            if not entry.to_wake:
+                entry.to_wake = True
+                self._to_wake.append(entry)
+
+    def _undecodable_packet(
+        self, message: wire.ChannelSend, entry: _Channel, exc: Exception
+    ) -> None:
+        if entry.kinds is not None:
+            try:
+                kind = _decode_kind(message.message).type
+            except _DecodeErrors:
+                kind = None
+            if kind is not None and kind not in entry.kinds:
+                key = f"{entry.endpoint}:{kind}"
+                if key not in self._logged_kinds:
+                    self._logged_kinds.add(key)
+                    logger.warning(
+                        "skipping %r packets on %s.%s: this SDK does not know that kind "
+                        "(a newer LM Studio?)",
+                        kind,
+                        self.namespace,
+                        entry.endpoint,
+                    )
+                return
+        what = f"a {self.namespace}.{entry.endpoint} packet could not be decoded"
+        self._fail_live_channel(message.channel_id, entry, translate(exc, what))
+
+    def _on_channel_close(self, message: wire.ChannelClose) -> None:
+        entry = self._channels.pop(message.channel_id, None)
+        if entry is None:
+            self._unknown_channel(message.channel_id, "channelClose")
+            return
+        _cancel_timer(entry)
+        if entry.state in TERMINAL:
+            return
+        try:
+            result = entry.handler.close()
+        except Exception as exc:
+            self._advance(entry, ChannelEvent.EMPTY_CLOSE, exc)
+        else:
+            self._advance(entry, ChannelEvent.RESULT_CLOSE, result=result)
+
+    def _on_channel_error(self, message: wire.ChannelError) -> None:
+        entry = self._channels.pop(message.channel_id, None)
+        if entry is None:
+            self._unknown_channel(message.channel_id, "channelError")
+            return
+        _cancel_timer(entry)
+        if entry.state in TERMINAL:
+            return
+        server_error = _server_error(message.error)
+        try:
+            error = entry.handler.error(server_error)
+        except Exception as exc:
+            error = exc
+        self._advance(entry, ChannelEvent.ERROR, error)
+
+    def _channel_idle_check(self, channel_id: int) -> None:
+        entry = self._channels.get(channel_id)
+        if entry is None or entry.state in TERMINAL or entry.timeout is None:
+            return
+        idle = self._clock() - entry.last
+        if idle < entry.timeout and self._schedule is not None:
+            entry.timer = self._schedule(
+                entry.timeout - idle, functools.partial(self._channel_idle_check, channel_id)
+            )
+            return
+        entry.timer = None
+        error = LMStudioTimeoutError(
+            f"{self.namespace}.{entry.endpoint}: nothing received from LM Studio for "
+            f"{entry.timeout:g} s"
+        )
+        was_live = entry.state is not _CANCELLING
+        self._advance(entry, ChannelEvent.TIMEOUT, error)
+        if was_live:
+            self._send_cancel(channel_id, entry)
+        self.wake_consumers()
+
+    def _fail_live_channel(self, channel_id: int, entry: _Channel, error: BaseException) -> None:
+        """This side cannot go on with a channel: fail it and stop it on the server."""
+        was_live = entry.state is not _CANCELLING
+        self._advance(entry, ChannelEvent.ERROR, error)
+        if was_live:
+            self._send_cancel(channel_id, entry)
+        _cancel_timer(entry)
+        self.wake_consumers()
+
+    def _send_cancel(self, channel_id: int, entry: _Channel) -> None:
+        if entry.cancel_packet is not None:
+            message = wire.ChannelSend(
+                channel_id=channel_id, message=msgspec.Raw(entry.cancel_packet)
+            )
+            self._outgoing.append(_encode(message))
+
+    def _advance(
+        self,
+        entry: _Channel,
+        event: ChannelEvent,
+        error: BaseException | None = None,
+        *,
+        result: Any = None,
+    ) -> None:
+        """Apply ``event`` (channel_state rules) and settle the stream if it ended."""
+        new = transition(entry.state, event)
+        entry.state = new
+        stream = entry.stream
+        if new is ChannelState.FINISHED:
+            stream._set_result(result)
+        elif new is ChannelState.FAILED:
+            stream._set_exception(
+                error or LMStudioProtocolError(f"{self.namespace}.{entry.endpoint} failed")
+            )
+        elif new is ChannelState.CANCELLED:
+            stream._set_cancelled()
+
+    def _unknown_channel(self, channel_id: int, what: str) -> None:
+        logger.warning(
+            "ignoring %s for unknown channel %d on /%s", what, channel_id, self.namespace
+        )
+
+    def _unreadable(self, data: bytes | bytearray | memoryview, exc: Exception) -> None:
+        try:
+            kind = _decode_kind(data).type
+        except _DecodeErrors:
+            kind = None
+        if kind is not None and isinstance(exc, msgspec.ValidationError):
+            if kind not in self._logged_kinds:
+                self._logged_kinds.add(kind)
+                logger.warning(
+                    "ignoring %r messages on /%s: unknown to this SDK (a newer LM Studio?)",
+                    kind,
+                    self.namespace,
+                )
+            return
+        logger.error("ignoring an unreadable message on /%s: %s", self.namespace, exc)
+
+
+def _cancel_timer(entry: _Rpc | _Channel) -> None:
+    if entry.timer is not None:
+        entry.timer.cancel()
+        entry.timer = None
+
+
+def _server_error(raw: msgspec.Raw) -> LMStudioServerError:
+    try:
+        payload = msgspec.json.decode(raw)
+    except _DecodeErrors:  # pragma: no cover - the envelope already parsed it
+        payload = None
+    return server_error_from_payload(payload)

@@ -1,0 +1,397 @@
+"""The engine as the features see it: submit rpcs and channels, get Calls and Streams.
+
+A :class:`Session` belongs to one ``Client`` and is used from any thread. It encodes
+parameters in the caller's thread (so a bad argument raises right there), creates the
+``Call`` / ``Stream``, and submits the rest to the engine loop. Nothing here imports
+asyncio or websockets: the engine starts, and those are imported, on first use.
+
+Feature API (see ``rpc`` and ``channel``)::
+
+    call = session.rpc("llm", "listLoaded")                        # Call[Any]
+    call = session.rpc("system", "version", transform=Version)     # Call[Version]
+    stream = session.channel("llm", "predict", creation, handler=PredictionState(...),
+                             consume=on_event)                    # Stream[I, R]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import functools
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from ..errors import LMStudioRuntimeError, LMStudioValueError
+from .call import Call
+from .constants import (
+    CLOSE_TIMEOUT,
+    DEFAULT_PORTS,
+    DEFAULT_TIMEOUT,
+    OPEN_TIMEOUT,
+    PING_INTERVAL,
+    PING_TIMEOUT,
+    USE_CLIENT_DEFAULT,
+    UseClientDefault,
+)
+from .handler import ChannelHandler
+from .identity import Identity, resolve_identity
+from .stream import Skip, Stream
+
+if TYPE_CHECKING:
+    import msgspec
+
+    from .connection import Target
+    from .decoders import Decoder
+    from .loop import Engine
+    from .pool import Pool
+
+__all__ = ["ClientState", "Session", "parse_host"]
+
+T = TypeVar("T")
+E = TypeVar("E")
+I = TypeVar("I")  # noqa: E741
+R = TypeVar("R")
+
+Timeout = float | UseClientDefault | None
+
+
+class ClientState(enum.Enum):
+    UNOPENED = "unopened"  # created, nothing connected yet
+    OPENED = "opened"  # the engine is in use (connections open on demand)
+    CLOSED = "closed"  # closed: every further use raises
+
+
+class Session:
+    """One client's access to the engine (thread-safe). Features call ``rpc``/``channel``."""
+
+    def __init__(
+        self,
+        api_host: str | None = None,
+        *,
+        api_token: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        ports: Sequence[int] = DEFAULT_PORTS,
+        open_timeout: float = OPEN_TIMEOUT,
+        ping_interval: float | None = PING_INTERVAL,
+        ping_timeout: float = PING_TIMEOUT,
+    ) -> None:
+        self.target = None if api_host is None else parse_host(api_host)
+        self.identity: Identity = resolve_identity(api_token)
+        self.timeout = _check_timeout(timeout)
+        self.state = ClientState.UNOPENED
+        self._options: dict[str, Any] = {
+            "ports": tuple(ports),
+            "open_timeout": open_timeout,
+            "ping_interval": ping_interval,
+            "ping_timeout": ping_timeout,
+        }
+        self._lock = threading.Lock()
+        self._engine: Engine | None = None
+        self._pool: Pool | None = None
+
+    @property
+    def api_host(self) -> str | None:
+        """``host:port`` given or discovered; ``None`` until discovery ran."""
+        target = self._pool.target if self._pool is not None else self.target
+        return None if target is None else target.where
+
+    # --- the feature API -------------------------------------------------------------------
+
+    @overload
+    def rpc(
+        self,
+        namespace: str,
+        endpoint: str,
+        parameter: Any = None,
+        *,
+        transform: None = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> Call[Any]: ...
+
+    @overload
+    def rpc(
+        self,
+        namespace: str,
+        endpoint: str,
+        parameter: Any = None,
+        *,
+        transform: Callable[[Any], T],
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> Call[T]: ...
+
+    def rpc(
+        self,
+        namespace: str,
+        endpoint: str,
+        parameter: Any = None,
+        *,
+        transform: Callable[[Any], Any] | None = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> Call[Any]:
+        """Call ``namespace/endpoint``; the result is decoded into its generated type.
+
+        ``parameter`` (a generated struct, or a dict with camelCase keys; ``None`` to
+        omit it) is encoded here. ``transform`` runs on the engine loop on the decoded
+        result: keep it quick and never call user code from it. ``timeout`` is the
+        inactivity timeout (``None``: none; default: the client's).
+        """
+        decoder = _rpc_decoder(namespace, endpoint)
+        raw = _encode(parameter, namespace, endpoint)
+        engine, pool = self._use()
+        call: Call[Any] = Call(f"{namespace}.{endpoint}")
+        call._cancel_hook = functools.partial(engine.submit, pool.cancel_rpc, call)
+        seconds = self.timeout if timeout is USE_CLIENT_DEFAULT else _check_timeout(timeout)
+        engine.submit(pool.start_rpc, namespace, endpoint, raw, call, decoder, transform, seconds)
+        return call
+
+    @overload
+    def channel(
+        self,
+        namespace: str,
+        endpoint: str,
+        creation_parameter: Any = None,
+        *,
+        handler: ChannelHandler[E, R],
+        consume: None = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> Stream[E, R]: ...
+
+    @overload
+    def channel(
+        self,
+        namespace: str,
+        endpoint: str,
+        creation_parameter: Any = None,
+        *,
+        handler: ChannelHandler[E, R],
+        consume: Callable[[E], I | Skip],
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> Stream[I, R]: ...
+
+    @overload
+    def channel(
+        self,
+        namespace: str,
+        endpoint: str,
+        creation_parameter: Any = None,
+        *,
+        handler: None = None,
+        consume: None = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> Stream[Any, None]: ...
+
+    def channel(
+        self,
+        namespace: str,
+        endpoint: str,
+        creation_parameter: Any = None,
+        *,
+        handler: ChannelHandler[Any, Any] | None = None,
+        consume: Callable[[Any], Any] | None = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> Stream[Any, Any]:
+        """Open channel ``namespace/endpoint``; its packets feed ``handler``.
+
+        Packets are decoded into the endpoint's generated packet union; ``handler``
+        (a fresh :class:`ChannelHandler` per channel, run on the engine loop) turns them
+        into events and a final value. ``consume`` runs where the stream is consumed
+        and turns each event into an item or :data:`SKIP`: user callbacks go there.
+        ``timeout`` is the inactivity timeout, as for :meth:`rpc`.
+        """
+        decoder, kinds = _channel_decoder(namespace, endpoint)
+        raw = _encode(creation_parameter, namespace, endpoint)
+        engine, pool = self._use()
+        stream: Stream[Any, Any] = Stream(f"{namespace}.{endpoint}", consume)
+        stream._cancel_hook = functools.partial(engine.submit, pool.cancel_channel, stream)
+        stream._send_hook = functools.partial(
+            _send_packet, engine, pool, stream, namespace, endpoint
+        )
+        seconds = self.timeout if timeout is USE_CLIENT_DEFAULT else _check_timeout(timeout)
+        engine.submit(
+            pool.start_channel,
+            namespace,
+            endpoint,
+            raw,
+            stream,
+            handler if handler is not None else ChannelHandler(),
+            decoder,
+            kinds,
+            seconds,
+        )
+        return stream
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def _use(self) -> tuple[Engine, Pool]:
+        engine, pool = self._engine, self._pool
+        if engine is not None and pool is not None and not engine.defunct:
+            return engine, pool
+        return self._start()
+
+    def _start(self) -> tuple[Engine, Pool]:
+        engine = self._engine
+        if engine is not None and engine.defunct:
+            # A forked child: the parent's engine and sockets are not ours.
+            self._lock = threading.Lock()
+            self._engine = self._pool = None
+        with self._lock:
+            if self.state is ClientState.CLOSED:
+                raise LMStudioRuntimeError(
+                    "this client is closed; create a new Client to talk to LM Studio"
+                )
+            if self._engine is None or self._pool is None:
+                from . import loop
+                from .pool import Pool
+
+                engine = loop.acquire()
+                pool = Pool(engine, self.target, self.identity, **self._options)
+                engine.pools.add(pool)
+                self._engine, self._pool = engine, pool
+                self.state = ClientState.OPENED
+            return self._engine, self._pool
+
+    def close(self, timeout: float = CLOSE_TIMEOUT + 1.0) -> None:
+        """Cancel what is in flight and close every connection (idempotent, blocking)."""
+        engine, pool = self._begin_close()
+        if engine is None or pool is None:
+            return
+        if engine.in_engine_thread():
+            raise LMStudioRuntimeError("cannot close a client from the lmstudio engine thread")
+        # A timeout, or the engine already stopped: the sockets go with the loop.
+        with contextlib.suppress(Exception):
+            engine.run(pool.close()).result(timeout)
+        self._finish_close(engine, timeout)
+
+    async def aclose(self, timeout: float = CLOSE_TIMEOUT + 1.0) -> None:
+        """:meth:`close` for async code: waits without blocking the running loop."""
+        import asyncio
+
+        engine, pool = self._begin_close()
+        if engine is None or pool is None:
+            return
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.wrap_future(engine.run(pool.close())), timeout)
+        self._finish_close(engine, timeout)
+
+    def _begin_close(self) -> tuple[Engine | None, Pool | None]:
+        with self._lock:
+            if self.state is ClientState.CLOSED:
+                return None, None
+            self.state = ClientState.CLOSED
+            engine, pool = self._engine, self._pool
+            self._engine = self._pool = None
+        if engine is not None and engine.defunct:
+            return None, None
+        return engine, pool
+
+    def _finish_close(self, engine: Engine, timeout: float) -> None:
+        from . import loop
+
+        loop.release(engine, timeout)
+
+
+def parse_host(api_host: str) -> Target:
+    """``host:port`` (optionally ``ws://`` / ``wss://``) as a :class:`Target`."""
+    from .connection import Target
+
+    text = api_host.strip()
+    secure = False
+    scheme, sep, rest = text.partition("://")
+    if sep:
+        if scheme.lower() in ("ws", "http"):
+            secure = False
+        elif scheme.lower() in ("wss", "https"):
+            secure = True
+        else:
+            raise LMStudioValueError(f"unsupported scheme in api_host {api_host!r}: use ws or wss")
+        text = rest
+    text = text.rstrip("/")
+    if text.startswith("["):  # [IPv6]:port
+        host, _, port_text = text[1:].partition("]")
+        port_text = port_text.removeprefix(":")
+    else:
+        host, _, port_text = text.rpartition(":")
+    if not host or "/" in text or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise LMStudioValueError(
+            f"api_host must look like 'host:port' (e.g. 'localhost:1234'), not {api_host!r}"
+        )
+    return Target(host, int(port_text), secure)
+
+
+def _check_timeout(timeout: object) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise LMStudioValueError(
+            f"timeout must be a positive number of seconds or None, not {timeout!r}"
+        )
+    return float(timeout)
+
+
+def _send_packet(
+    engine: Engine, pool: Pool, stream: Stream[Any, Any], namespace: str, endpoint: str, packet: Any
+) -> None:
+    engine.submit(pool.send_packet, stream, _encode(packet, namespace, endpoint))
+
+
+# --- per-endpoint decoders and parameter encoding ---------------------------------------
+
+_rpc_decoders: dict[tuple[str, str], Decoder | None] = {}
+_channel_decoders: dict[tuple[str, str], tuple[Decoder, frozenset[str] | None]] = {}
+
+
+def _endpoint(namespace: str, name: str, kind: str) -> Any:
+    from .._protocol.endpoints import endpoint
+
+    try:
+        found = endpoint(namespace, name)
+    except KeyError as exc:
+        raise LMStudioValueError(str(exc.args[0])) from None
+    if found.kind != kind:
+        raise LMStudioValueError(f"{namespace}/{name} is a {found.kind}, not an {kind}")
+    return found
+
+
+def _rpc_decoder(namespace: str, name: str) -> Decoder | None:
+    key = (namespace, name)
+    try:
+        return _rpc_decoders[key]
+    except KeyError:
+        pass
+    from .decoders import decoder_for
+
+    returns = _endpoint(namespace, name, "rpc").returns
+    decoder = None if returns is None else decoder_for(returns)
+    _rpc_decoders[key] = decoder
+    return decoder
+
+
+def _channel_decoder(namespace: str, name: str) -> tuple[Decoder, frozenset[str] | None]:
+    key = (namespace, name)
+    try:
+        return _channel_decoders[key]
+    except KeyError:
+        pass
+    from .decoders import decoder_for, packet_kinds
+
+    packet = _endpoint(namespace, name, "channel").to_client_packet
+    found = (decoder_for(packet), None if packet is None else packet_kinds(packet))
+    _channel_decoders[key] = found
+    return found
+
+
+def _encode(value: Any, namespace: str, endpoint: str) -> msgspec.Raw | None:
+    if value is None:
+        return None
+    import msgspec
+
+    from . import wire
+
+    try:
+        return msgspec.Raw(wire.encoder.encode(value))
+    except (TypeError, ValueError, OverflowError, msgspec.EncodeError) as exc:
+        from .boundary import translate
+
+        error = translate(exc, f"cannot encode the {namespace}.{endpoint} parameter")
+        raise error from error.__cause__

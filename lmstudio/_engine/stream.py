@@ -1,0 +1,332 @@
+"""``Stream[I, R]``: a channel's items, then its final value.
+
+A ``Stream`` is a :class:`~lmstudio.Call` of its final value ``R`` that can also be
+iterated for its items ``I``, with ``for`` or ``async for``::
+
+    stream = model.respond_stream("Tell me a story")
+    for fragment in stream:              # or: async for fragment in stream
+        print(fragment.content, end="")
+    result = stream.result()             # or: await stream (also without iterating)
+
+Rules, in one place:
+
+- Items are never lost or reordered. The engine appends what arrives to an unbounded
+  buffer, so a slow consumer never stalls the socket it shares with other calls; past
+  ``STREAM_HIGH_WATER`` unconsumed items it logs a warning, once. A blocked consumer
+  is woken once per batch of arrivals, not once per item.
+- One consumer at a time: a second thread or task iterating concurrently gets
+  :class:`~lmstudio.LMStudioRuntimeError`. The stream is its own iterator, so a later
+  loop continues where an earlier one stopped.
+- ``.cancel()`` sends the channel's cancel packet and ends iteration at once. If the
+  server still produces a final value (a prediction ends with ``userStopped``), that
+  is the result; otherwise the stream resolves as cancelled.
+- A failure (server error, dropped connection, timeout) is raised by the iterator
+  after the items that arrived before it, and by ``.result()`` / ``await``.
+- Feature hooks run where the stream is consumed, never on the engine loop: the
+  ``consume`` function turns each event into an item (or :data:`SKIP`) in the
+  iterating thread or task, and ``.result()`` / ``await`` run it for every event they
+  drain, so per-item callbacks fire even when nobody iterates. Cancelling the task that
+  awaits the final value cancels the stream; cancelling a task waiting for the next
+  item does not.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+
+from ..errors import LMStudioError, LMStudioRuntimeError, LMStudioTimeoutError
+from .call import DONE_STATES, Call, _asyncio, _for_raise, _resolve_waiter
+from .callbacks import ENGINE_THREADS
+from .constants import STREAM_HIGH_WATER
+
+if TYPE_CHECKING:
+    import asyncio
+
+__all__ = ["SKIP", "Skip", "Stream"]
+
+logger = logging.getLogger("lmstudio.engine")
+
+I = TypeVar("I")  # noqa: E741 - the conventional name for the item type
+R = TypeVar("R")
+
+
+class Skip(enum.Enum):
+    """Type of :data:`SKIP`."""
+
+    SKIP = enum.auto()
+
+
+SKIP: Final = Skip.SKIP
+"""Returned by a ``consume`` hook for an event that is not an item."""
+
+
+class _Poll(enum.Enum):
+    EMPTY = enum.auto()  # nothing to take now
+    END = enum.auto()  # nothing more will come (finished, failed or cancelled)
+
+
+_EMPTY: Final = _Poll.EMPTY
+_END: Final = _Poll.END
+
+
+class Stream(Call[R], Generic[I, R]):
+    """Items of one LM Studio channel (``for`` / ``async for``), then its final value."""
+
+    def __init__(
+        self, description: str = "stream", consume: Callable[[Any], I | Skip] | None = None
+    ) -> None:
+        super().__init__(description)
+        self._events: deque[Any] = deque()
+        self._consume = consume
+        self._mutex = threading.Lock()  # guards the two waiter slots
+        self._sleeper: threading.Lock | None = None
+        self._async_waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
+        self._consumer = threading.Lock()  # held by the one active consumer
+        self._cancel_requested = False
+        self._backlog_logged = False
+        self._send_hook: Callable[[Any], None] | None = None
+
+    # --- consuming ----------------------------------------------------------------------
+
+    def __iter__(self) -> Stream[I, R]:
+        return self
+
+    def __next__(self) -> I:
+        if not self._consumer.acquire(blocking=False):
+            raise _busy(self)
+        try:
+            item = self._next_item(None)
+        finally:
+            self._consumer.release()
+        if item is _END:
+            exc = self._failure()
+            if exc is not None:
+                raise exc
+            raise StopIteration
+        return item  # type: ignore[no-any-return]
+
+    def __aiter__(self) -> Stream[I, R]:
+        return self
+
+    async def __anext__(self) -> I:
+        if not self._consumer.acquire(blocking=False):
+            raise _busy(self)
+        try:
+            while (item := self._poll()) is _EMPTY:
+                await self._async_block()
+        finally:
+            self._consumer.release()
+        if item is _END:
+            exc = self._failure()
+            if exc is not None:
+                raise exc
+            raise StopAsyncIteration
+        return item  # type: ignore[no-any-return]
+
+    def result(self, timeout: float | None = None) -> R:
+        """The final value, blocking up to ``timeout`` seconds (``None``: until done).
+
+        Events not consumed yet go through the stream's ``consume`` hook first, in this
+        thread, so their callbacks run. Raises like :meth:`Call.result`.
+        """
+        if self._drains():
+            try:
+                deadline = None if timeout is None else time.monotonic() + timeout
+                while self._next_item(deadline) is not _END:
+                    pass
+            finally:
+                self._consumer.release()
+            if deadline is not None:
+                timeout = max(0.0, deadline - time.monotonic())
+        return super().result(timeout)
+
+    def __await__(self) -> Generator[Any, None, R]:
+        """Wait for the final value on the running loop, draining events through ``consume``."""
+        if self._drains():
+            try:
+                while (item := self._poll()) is not _END:
+                    if item is _EMPTY:
+                        try:
+                            yield from self._async_block().__await__()
+                        except BaseException:
+                            self.cancel()
+                            raise
+            finally:
+                self._consumer.release()
+        return (yield from super().__await__())
+
+    def cancel(self) -> bool:
+        """Cancel on the server and end iteration now; ``False`` if already finished.
+
+        The stream then resolves with the server's final value if it sends one (a
+        cancelled prediction does), else as cancelled.
+        """
+        if self._state in DONE_STATES:
+            return self.cancelled()
+        if not self._cancel_requested:
+            self._cancel_requested = True
+            self._events.clear()
+            self._wake()
+            hook, self._cancel_hook = self._cancel_hook, None
+            if hook is not None:
+                hook()
+        return True
+
+    # --- consumer internals --------------------------------------------------------------
+
+    def _drains(self) -> bool:
+        """Whether waiting for the result must run ``consume`` (then holds the consumer lock).
+
+        Not if there is no hook, after a cancel, or if another consumer is iterating
+        (that one runs the hook).
+        """
+        return (
+            self._consume is not None
+            and not self._cancel_requested
+            and self._consumer.acquire(blocking=False)
+        )
+
+    def _poll(self) -> Any:
+        """The next item, ``_EMPTY`` if none is ready, or ``_END``. Runs ``consume``."""
+        events = self._events
+        consume = self._consume
+        while True:
+            if self._cancel_requested:
+                return _END
+            # Read the state before the buffer: the engine appends before it settles.
+            over = self._state in DONE_STATES
+            if not events:
+                return _END if over else _EMPTY
+            event = events.popleft()
+            if consume is None:
+                return event
+            try:
+                item = consume(event)
+            except BaseException:
+                # The consumer's own hook failed: it gets the error, the server stops.
+                self.cancel()
+                raise
+            if item is not SKIP:
+                return item
+
+    def _next_item(self, deadline: float | None) -> Any:
+        while (item := self._poll()) is _EMPTY:
+            self._block(deadline)
+        return item
+
+    def _failure(self) -> BaseException | None:
+        if self._cancel_requested or self._state != "FINISHED" or self._exception is None:
+            return None
+        return _for_raise(self._exception)
+
+    def _ready(self) -> bool:
+        return bool(self._events) or self._cancel_requested or self._state in DONE_STATES
+
+    def _block(self, deadline: float | None) -> None:
+        sleeper = threading.Lock()
+        sleeper.acquire()
+        with self._mutex:
+            self._sleeper = sleeper
+        # Check again after publishing the sleeper: whatever arrived before it was
+        # published is seen here, whatever arrives after will release it.
+        if self._ready():
+            self._clear_sleeper(sleeper)
+            return
+        if threading.get_ident() in ENGINE_THREADS:
+            self._clear_sleeper(sleeper)
+            raise LMStudioRuntimeError(
+                f"{self._description}: cannot block on a stream from the lmstudio engine thread"
+            )
+        timeout = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
+        if not sleeper.acquire(timeout=timeout):
+            self._clear_sleeper(sleeper)
+            if not self._ready():
+                raise LMStudioTimeoutError(f"{self._description} is not done (still running)")
+
+    def _clear_sleeper(self, sleeper: threading.Lock) -> None:
+        with self._mutex:
+            if self._sleeper is sleeper:
+                self._sleeper = None
+
+    async def _async_block(self) -> None:
+        loop = _asyncio().get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        with self._mutex:
+            self._async_waiter = (loop, waiter)
+        try:
+            if not self._ready():
+                await waiter
+        finally:
+            with self._mutex:
+                if self._async_waiter is not None and self._async_waiter[1] is waiter:
+                    self._async_waiter = None
+
+    # --- engine side ---------------------------------------------------------------------
+
+    def _push(self, event: Any) -> None:
+        """Append one event (engine thread); the consumer is woken by :meth:`_wake`."""
+        events = self._events
+        events.append(event)
+        if len(events) > STREAM_HIGH_WATER and not self._backlog_logged:
+            self._push_warning()
+
+    def _push_warning(self) -> None:
+        self._backlog_logged = True
+        logger.warning(
+            "%s: more than %d items are waiting to be consumed; they are kept, "
+            "but is anything reading this stream?",
+            self._description,
+            STREAM_HIGH_WATER,
+        )
+
+    def _push_many(self, events: list[Any]) -> None:
+        """Append several events, in order (engine thread)."""
+        self._events.extend(events)
+        if len(self._events) > STREAM_HIGH_WATER and not self._backlog_logged:
+            self._push_warning()
+
+    def _wake(self) -> None:
+        """Wake the consumer, if one waits (any thread; once per batch of events)."""
+        with self._mutex:
+            sleeper, self._sleeper = self._sleeper, None
+            async_waiter, self._async_waiter = self._async_waiter, None
+        if sleeper is not None:
+            sleeper.release()
+        if async_waiter is not None:
+            loop, waiter = async_waiter
+            try:  # noqa: SIM105 - hot path
+                loop.call_soon_threadsafe(_resolve_waiter, waiter)
+            except RuntimeError:  # that loop is closed: nobody waits any more
+                pass
+
+    def _set_result(self, value: Any) -> None:
+        super()._set_result(value)
+        self._wake()
+
+    def _set_exception(self, exc: BaseException) -> None:
+        super()._set_exception(exc)
+        self._wake()
+
+    def _set_cancelled(self) -> None:
+        super()._set_cancelled()
+        self._wake()
+
+    def _send(self, packet: Any) -> None:
+        """Send one packet to the server on this channel (feature API, any thread)."""
+        hook = self._send_hook
+        if hook is None:
+            raise LMStudioRuntimeError(f"{self._description} cannot send packets")
+        hook(packet)
+
+
+def _busy(stream: Stream[Any, Any]) -> LMStudioError:
+    return LMStudioRuntimeError(
+        f"{stream._description} is already being consumed by another thread or task "
+        "(a stream has one consumer at a time)"
+    )
