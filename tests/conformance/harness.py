@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lmstudio.testing import FakeLMStudio
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 CACHE = Path(os.environ.get("LMSTUDIO_CONFORMANCE_CACHE", ROOT / ".cache" / "conformance"))
@@ -163,6 +165,7 @@ class ConformanceRun:
     returncode: int
     server_warnings: list[str]
     client_warnings: list[dict[str, Any]]
+    server_client_warnings: list[str]
     received: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def describe(self) -> str:
@@ -173,11 +176,18 @@ class ConformanceRun:
         )
 
 
-def run_against_fake(command: Callable[[str, Path], list[str]]) -> ConformanceRun:
-    """Start a fresh fake server, run ``command(api_host, report_path)`` against it."""
-    from lmstudio.testing import FakeLMStudio
+def run_against_fake(
+    command: Callable[[str, Path], list[str]],
+    setup: Callable[[FakeLMStudio], object] | None = None,
+) -> ConformanceRun:
+    """Start a fresh fake server, run ``command(api_host, report_path)`` against it.
 
+    ``setup(server)`` may prepare the server first (the judges' self-tests break it on
+    purpose). The command runs from an empty temporary directory, without PYTHONPATH.
+    """
     with tempfile.TemporaryDirectory(prefix="lms-conformance-") as tmp, FakeLMStudio() as server:
+        if setup is not None:
+            setup(server)
         # Slow enough that a cancel lands mid-stream, fast enough not to matter elsewhere.
         server.set_fragment_delay(0.002)
         report_path = Path(tmp) / "report.json"
@@ -201,6 +211,7 @@ def run_against_fake(command: Callable[[str, Path], list[str]]) -> ConformanceRu
         if report_path.exists():
             report = json.loads(report_path.read_text(encoding="utf-8"))
         received = [(m.namespace, dict(m.message)) for m in server.received]
+        # Every frame the client sent is on record: its communicationWarnings among them.
         client_warnings = [
             {"namespace": namespace, **message}
             for namespace, message in received
@@ -213,6 +224,7 @@ def run_against_fake(command: Callable[[str, Path], list[str]]) -> ConformanceRu
             returncode=returncode,
             server_warnings=list(server.warnings),
             client_warnings=client_warnings,
+            server_client_warnings=list(server.client_warnings),
             received=received,
         )
 

@@ -88,6 +88,7 @@ def test_server_sent_no_communication_warning(run: ConformanceRun) -> None:
 
 def test_client_sent_no_communication_warning(run: ConformanceRun) -> None:
     assert run.client_warnings == []
+    assert run.server_client_warnings == []
 
 
 def check_list_downloaded(result: Any) -> None:
@@ -206,7 +207,8 @@ def check_async_concurrent(result: Any) -> None:
     expected = [expected_reply(p) for p in result["prompts"]]
     assert result["contents"] == expected
     assert result["streamed"] == expected
-    assert result["loaded"] == LOADED_LLMS
+    # Earlier steps loaded models just in time, so only the start-up ones are certain.
+    assert set(LOADED_LLMS) <= set(result["loaded"]) <= set(LLM_KEYS)
     assert result["embedding_dimensions"] == [EMBEDDING_DIMENSIONS] * 2
 
 

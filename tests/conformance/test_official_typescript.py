@@ -83,6 +83,7 @@ def test_server_sent_no_communication_warning(run: ConformanceRun) -> None:
 
 def test_client_sent_no_communication_warning(run: ConformanceRun) -> None:
     assert run.client_warnings == []
+    assert run.server_client_warnings == []
 
 
 def check_version(result: Any) -> None:

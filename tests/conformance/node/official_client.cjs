@@ -33,8 +33,12 @@ function parseArgs(argv) {
 }
 
 const args = parseArgs(process.argv.slice(2));
-const sdkRequire = createRequire(path.join(path.resolve(args.sdk), "package.json"));
-const sdk = sdkRequire(path.resolve(args.sdk));
+// The SDK is installed under an npm alias (node_modules/sdk-<version>); its "exports" map
+// only resolves through that package name, from the folder holding node_modules.
+const sdkDir = path.resolve(args.sdk);
+const installRequire = createRequire(path.join(path.dirname(path.dirname(sdkDir)), "package.json"));
+const sdk = installRequire(path.basename(sdkDir));
+const sdkRequire = createRequire(path.join(sdkDir, "package.json"));
 const sdkVersion = JSON.parse(fs.readFileSync(path.join(args.sdk, "package.json"), "utf8")).version;
 // zod is the SDK's own dependency (tools take zod schemas); resolve it next to the SDK.
 const { z } = sdkRequire("zod");
