@@ -2,8 +2,9 @@
 
 Public, stable rule: structured output with a GBNF grammar is the shortest string the
 grammar's ``root`` rule derives (ties go to the earliest alternative; a character class
-gives its first character, a negated class the first of ``a``, then printable ASCII,
-that it excludes; ``*`` and ``?`` repeat zero times, ``+`` once, ``{m,n}`` m times).
+gives its first character, a negated class the first character of ``a-z``, ``A-Z``,
+``0-9``, then printable ASCII, that it does not exclude; ``*`` and ``?`` repeat zero
+times, ``+`` once, ``{m,n}`` m times).
 
 Supported syntax: ``name ::= ...`` rules, ``"literals"`` with ``\\n \\r \\t \\\\ \\"
 \\xHH \\uHHHH \\UHHHHHHHH`` escapes, ``[...]`` / ``[^...]`` classes with ranges, ``.``,
@@ -14,11 +15,13 @@ comments. As in llama.cpp, a newline ends a rule except inside parentheses or af
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 
 __all__ = ["GrammarError", "shortest_text"]
 
 _INF = float("inf")
+_PREFERRED = string.ascii_lowercase + string.ascii_uppercase + string.digits
 
 
 class GrammarError(ValueError):
@@ -293,7 +296,8 @@ def _class_char(ranges: tuple[tuple[str, str], ...], negated: bool) -> str:
         if not ranges:
             raise GrammarError("empty character class")
         return ranges[0][0]
-    for candidate in ["a", *(chr(c) for c in range(32, 127))]:
+    candidates: list[str] = [*_PREFERRED, *(chr(c) for c in range(32, 127))]
+    for candidate in candidates:
         if not any(low <= candidate <= high for low, high in ranges):
             return candidate
     raise GrammarError("a negated character class excludes every printable character")

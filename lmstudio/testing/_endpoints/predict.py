@@ -181,6 +181,7 @@ class _Stream:
         self.loop = asyncio.get_running_loop()
         self.predicted = 0
         self.drafted = 0
+        self.content_fragments = 0
         self.first_token_at: float | None = None
         self.stop_reason: str | None = None
         self.stop_string: str | None = None
@@ -241,9 +242,11 @@ class _Stream:
         self, content: str, reasoning_type: str, *, structural: bool = False, tokens: int = 1
     ) -> None:
         drafted = False
-        if self.draft is not None and reasoning_type == "none" and self.predicted % 2 == 1:
-            drafted = True
-            self.drafted += tokens
+        if self.draft is not None and reasoning_type == "none":
+            # Every second content fragment comes from the draft model (all accepted).
+            drafted = self.content_fragments % 2 == 1
+            self.content_fragments += 1
+            self.drafted += tokens if drafted else 0
         packet = models.LlmChannelPredictToClientPacketFragment(
             fragment=models.LlmPredictionFragment(
                 content=content,
