@@ -103,7 +103,7 @@ class Connection(asyncio.Protocol):
         self.engine = engine
         self.loop = loop
         self.namespace = namespace
-        self.mux = Multiplexer(namespace, clock=loop.time, schedule=loop.call_later)
+        self.mux = Multiplexer(namespace, clock=loop.time, schedule=self._schedule)
         self.state = _CONNECTING
         self.url = f"(not connected)/{namespace}"
         self._identity = identity
@@ -359,6 +359,13 @@ class Connection(asyncio.Protocol):
                 transport.write(chunk)
             elif transport.can_write_eof():
                 transport.write_eof()
+
+    def _schedule(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        return self.loop.call_later(delay, self._timer_fired, callback)
+
+    def _timer_fired(self, callback: Callable[[], None]) -> None:
+        callback()  # a multiplexer timeout: it may have queued a cancel packet
+        self._flush()
 
     # --- liveness ------------------------------------------------------------------------
 

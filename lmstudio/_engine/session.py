@@ -138,10 +138,10 @@ class Session:
         """
         decoder = _rpc_decoder(namespace, endpoint)
         raw = _encode(parameter, namespace, endpoint)
+        seconds = self.timeout if timeout is USE_CLIENT_DEFAULT else _check_timeout(timeout)
         engine, pool = self._use()
         call: Call[Any] = Call(f"{namespace}.{endpoint}")
         call._cancel_hook = functools.partial(engine.submit, pool.cancel_rpc, call)
-        seconds = self.timeout if timeout is USE_CLIENT_DEFAULT else _check_timeout(timeout)
         engine.submit(pool.start_rpc, namespace, endpoint, raw, call, decoder, transform, seconds)
         return call
 
@@ -201,13 +201,13 @@ class Session:
         """
         decoder, kinds = _channel_decoder(namespace, endpoint)
         raw = _encode(creation_parameter, namespace, endpoint)
+        seconds = self.timeout if timeout is USE_CLIENT_DEFAULT else _check_timeout(timeout)
         engine, pool = self._use()
         stream: Stream[Any, Any] = Stream(f"{namespace}.{endpoint}", consume)
         stream._cancel_hook = functools.partial(engine.submit, pool.cancel_channel, stream)
         stream._send_hook = functools.partial(
             _send_packet, engine, pool, stream, namespace, endpoint
         )
-        seconds = self.timeout if timeout is USE_CLIENT_DEFAULT else _check_timeout(timeout)
         engine.submit(
             pool.start_channel,
             namespace,

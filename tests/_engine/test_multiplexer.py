@@ -1,0 +1,494 @@
+"""The sans-I/O multiplexer, driven directly: messages in, calls settled, bytes out."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import msgspec
+import pytest
+
+from lmstudio._engine.call import Call
+from lmstudio._engine.decoders import decoder_for, packet_kinds
+from lmstudio._engine.handler import ChannelHandler, FinalPacketHandler
+from lmstudio._engine.stream import Stream
+from lmstudio._protocol import models
+from lmstudio.errors import (
+    LMStudioCancelledError,
+    LMStudioModelNotFoundError,
+    LMStudioProtocolError,
+    LMStudioServerError,
+    LMStudioTimeoutError,
+    LMStudioWebsocketError,
+)
+
+from .helpers import feed, new_mux, sent
+
+PREDICT_PACKET = models.LlmChannelPredictToClientPacket
+PREDICT_DECODER = decoder_for(PREDICT_PACKET)
+PREDICT_KINDS = packet_kinds(PREDICT_PACKET)
+
+
+def fragment(channel_id: int, content: str) -> dict[str, Any]:
+    return {
+        "type": "channelSend",
+        "channelId": channel_id,
+        "message": {
+            "type": "fragment",
+            "fragment": {
+                "content": content,
+                "tokensCount": 1,
+                "containsDrafted": False,
+                "reasoningType": "none",
+                "isStructural": False,
+            },
+        },
+    }
+
+
+SUCCESS = {
+    "type": "success",
+    "stats": {"stopReason": "eosFound"},
+    "modelInfo": {
+        "type": "llm",
+        "modelKey": "m",
+        "format": "gguf",
+        "displayName": "M",
+        "path": "p/m",
+        "sizeBytes": 1,
+        "identifier": "m",
+        "instanceReference": "r",
+        "vision": False,
+        "trainedForToolUse": False,
+        "maxContextLength": 10,
+        "contextLength": 10,
+    },
+    "loadModelConfig": {"fields": []},
+    "predictionConfig": {"fields": []},
+}
+
+
+def start_predict(
+    mux: Any, handler: ChannelHandler[Any, Any] | None = None, timeout: float | None = None
+) -> tuple[Stream[Any, Any], int]:
+    stream: Stream[Any, Any] = Stream("llm.predict")
+    channel_id = mux.start_channel(
+        stream,
+        "predict",
+        msgspec.Raw(b'{"x":1}'),
+        handler or FinalPacketHandler("success"),
+        PREDICT_DECODER,
+        kinds=PREDICT_KINDS,
+        timeout=timeout,
+    )
+    return stream, channel_id
+
+
+def rpc(mux: Any, endpoint: str = "listLoaded", **kwargs: Any) -> tuple[Call[Any], int]:
+    call: Call[Any] = Call(f"llm.{endpoint}")
+    decoder = kwargs.pop("decoder", decoder_for(models.LlmRpcListLoadedReturns))
+    call_id = mux.start_rpc(call, endpoint, kwargs.pop("parameter", None), decoder, **kwargs)
+    return call, call_id
+
+
+# --- ids and encoding ------------------------------------------------------------------------
+
+
+def test_ids_are_two_counters_from_one_per_connection() -> None:
+    mux, _ = new_mux()
+    _, first = rpc(mux)
+    _, second = rpc(mux)
+    _, channel = start_predict(mux)
+    other, _ = new_mux()
+    _, other_first = rpc(other)
+    assert (first, second, channel, other_first) == (1, 2, 1, 1)
+
+
+def test_messages_on_the_wire() -> None:
+    mux, _ = new_mux()
+    rpc(mux)
+    rpc(mux, "countTokens", parameter=msgspec.Raw(b'{"inputString":"a"}'))
+    start_predict(mux)
+    assert sent(mux) == [
+        {"type": "rpcCall", "endpoint": "listLoaded", "callId": 1},
+        {
+            "type": "rpcCall",
+            "endpoint": "countTokens",
+            "callId": 2,
+            "parameter": {"inputString": "a"},
+        },
+        {
+            "type": "channelCreate",
+            "endpoint": "predict",
+            "channelId": 1,
+            "creationParameter": {"x": 1},
+        },
+    ]
+    assert sent(mux) == []
+
+
+# --- rpc -------------------------------------------------------------------------------------
+
+
+def test_results_are_routed_by_call_id_and_decoded() -> None:
+    mux, _ = new_mux()
+    first, _ = rpc(mux)
+    second, _ = rpc(mux, "countTokens", decoder=decoder_for(models.EmbeddingRpcCountTokensReturns))
+    feed(mux, {"type": "rpcResult", "callId": 2, "result": {"tokenCount": 7}})
+    assert not first.done()
+    assert second.result(0) == models.EmbeddingRpcCountTokensReturns(token_count=7)
+    feed(mux, {"type": "rpcResult", "callId": 1, "result": []})
+    assert first.result(0) == []
+    assert mux.in_flight == 0
+
+
+def test_void_result_and_transform() -> None:
+    mux, _ = new_mux()
+    void, _ = rpc(mux, "unloadModel", decoder=None)
+    shaped, _ = rpc(mux, "countTokens", decoder=None, transform=lambda value: ("seen", value))
+    feed(mux, {"type": "rpcResult", "callId": 1}, {"type": "rpcResult", "callId": 2})
+    assert void.result(0) is None
+    assert shaped.result(0) == ("seen", None)
+
+
+def test_undecodable_result_is_a_protocol_error() -> None:
+    mux, _ = new_mux()
+    call, _ = rpc(mux)
+    feed(mux, {"type": "rpcResult", "callId": 1, "result": [{"identifier": 3}]})
+    with pytest.raises(LMStudioProtocolError, match=r"llm.listLoaded result could not be decoded"):
+        call.result(0)
+
+
+def test_rpc_error_becomes_a_typed_server_error() -> None:
+    mux, _ = new_mux()
+    plain, _ = rpc(mux)
+    missing, _ = rpc(mux)
+    feed(
+        mux,
+        {"type": "rpcError", "callId": 1, "error": {"title": "Boom", "cause": "because"}},
+        {
+            "type": "rpcError",
+            "callId": 2,
+            "error": {
+                "title": "No model",
+                "displayData": {
+                    "code": "generic.noModelMatchingQuery",
+                    "query": {"identifier": "nope"},
+                    "loadedModelsSample": ["m1"],
+                    "totalLoadedModels": 1,
+                },
+            },
+        },
+    )
+    error = plain.exception(0)
+    assert type(error) is LMStudioServerError
+    assert (error.title, error.cause) == ("Boom", "because")
+    with pytest.raises(LMStudioModelNotFoundError, match="nope"):
+        missing.result(0)
+
+
+def test_unknown_call_id_is_logged_and_ignored(caplog: pytest.LogCaptureFixture) -> None:
+    mux, _ = new_mux()
+    call, _ = rpc(mux)
+    with caplog.at_level(logging.DEBUG, "lmstudio"):
+        feed(mux, {"type": "rpcResult", "callId": 99, "result": []})
+    assert "unknown call 99" in caplog.text
+    assert not call.done()
+
+
+def test_cancelled_call_drops_its_late_answer_quietly(caplog: pytest.LogCaptureFixture) -> None:
+    mux, _ = new_mux()
+    call, call_id = rpc(mux)
+    assert call.cancel()
+    mux.cancel_rpc(call_id)
+    with caplog.at_level(logging.WARNING, "lmstudio"):
+        feed(mux, {"type": "rpcResult", "callId": call_id, "result": []})
+    assert caplog.records == []
+    assert call.cancelled()
+    assert mux.in_flight == 0
+
+
+def test_rpc_timeout_then_late_answer_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    mux, clock = new_mux()
+    call, _ = rpc(mux, timeout=5.0)
+    clock.advance(4.9)
+    assert not call.done()
+    clock.advance(0.2)
+    with pytest.raises(LMStudioTimeoutError, match=r"llm.listLoaded: no answer .* within 5 s"):
+        call.result(0)
+    with caplog.at_level(logging.WARNING, "lmstudio"):
+        feed(mux, {"type": "rpcResult", "callId": 1, "result": []})
+    assert caplog.records == []
+
+
+def test_answered_rpc_cancels_its_timer() -> None:
+    mux, clock = new_mux()
+    rpc(mux, timeout=5.0)
+    feed(mux, {"type": "rpcResult", "callId": 1, "result": []})
+    assert clock.pending == []
+
+
+# --- other server messages -----------------------------------------------------------------
+
+
+def test_communication_warning_is_logged_as_an_error(caplog: pytest.LogCaptureFixture) -> None:
+    mux, _ = new_mux()
+    with caplog.at_level(logging.WARNING, "lmstudio"):
+        feed(mux, {"type": "communicationWarning", "warning": "bad rpc"})
+    (record,) = caplog.records
+    assert record.levelno == logging.ERROR
+    assert "bad rpc" in record.getMessage()
+
+
+def test_channel_ack_and_keepalive_ack_are_ignored(caplog: pytest.LogCaptureFixture) -> None:
+    mux, _ = new_mux()
+    with caplog.at_level(logging.WARNING, "lmstudio"):
+        feed(mux, {"type": "channelAck", "channelId": 1, "ackId": 0}, {"type": "keepAliveAck"})
+    assert caplog.records == []
+
+
+def test_unknown_message_type_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    mux, _ = new_mux()
+    call, _ = rpc(mux)
+    with caplog.at_level(logging.WARNING, "lmstudio"):
+        feed(mux, {"type": "fromTheFuture", "x": 1}, {"type": "fromTheFuture", "x": 2})
+        feed(mux, {"type": "rpcResult", "callId": 1, "result": []})
+    assert len(caplog.records) == 1
+    assert "fromTheFuture" in caplog.text
+    assert call.result(0) == []
+
+
+def test_malformed_message_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    mux, _ = new_mux()
+    with caplog.at_level(logging.WARNING, "lmstudio"):
+        mux.receive(b"{not json")
+    assert caplog.records[0].levelno == logging.ERROR
+
+
+# --- channels --------------------------------------------------------------------------------
+
+
+def test_channel_packets_become_items_then_the_result() -> None:
+    mux, _ = new_mux()
+    stream, channel_id = start_predict(mux)
+    feed(mux, fragment(channel_id, "a"), fragment(channel_id, "b"))
+    feed(mux, {"type": "channelSend", "channelId": channel_id, "message": SUCCESS})
+    assert not stream.done()
+    feed(mux, {"type": "channelClose", "channelId": channel_id})
+    items = list(stream)
+    assert [item.fragment.content for item in items] == ["a", "b"]
+    assert isinstance(items[0], models.LlmChannelPredictToClientPacketFragment)
+    result = stream.result(0)
+    assert isinstance(result, models.LlmChannelPredictToClientPacketSuccess)
+    assert mux.in_flight == 0
+
+
+def test_handler_may_return_several_events_or_none() -> None:
+    class Doubler(ChannelHandler[str, int]):
+        seen = 0
+
+        def packet(self, packet: Any) -> list[str] | None:
+            self.seen += 1
+            if isinstance(packet, models.LlmChannelPredictToClientPacketSuccess):
+                return None
+            return [packet.fragment.content, packet.fragment.content.upper()]
+
+        def close(self) -> int:
+            return self.seen
+
+    mux, _ = new_mux()
+    stream, cid = start_predict(mux, Doubler())
+    feed(mux, fragment(cid, "a"), fragment(cid, "b"))
+    feed(mux, {"type": "channelSend", "channelId": cid, "message": SUCCESS})
+    feed(mux, {"type": "channelClose", "channelId": cid})
+    assert list(stream) == ["a", "A", "b", "B"]
+    assert stream.result(0) == 3
+
+
+def test_unknown_packet_kind_is_skipped_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    mux, _ = new_mux()
+    stream, cid = start_predict(mux)
+    future = {"type": "channelSend", "channelId": cid, "message": {"type": "hologram", "x": 1}}
+    with caplog.at_level(logging.WARNING, "lmstudio"):
+        feed(mux, future, fragment(cid, "a"), future)
+    assert len(caplog.records) == 1
+    assert "hologram" in caplog.text
+    feed(mux, {"type": "channelSend", "channelId": cid, "message": SUCCESS})
+    feed(mux, {"type": "channelClose", "channelId": cid})
+    assert [item.fragment.content for item in stream] == ["a"]
+
+
+def test_undecodable_known_packet_fails_the_channel_and_cancels_it() -> None:
+    mux, _ = new_mux()
+    stream, cid = start_predict(mux)
+    sent(mux)
+    bad = {"type": "channelSend", "channelId": cid, "message": {"type": "fragment", "fragment": 5}}
+    feed(mux, fragment(cid, "a"), bad)
+    assert [item.fragment.content for item in _take(stream, 1)] == ["a"]
+    with pytest.raises(LMStudioProtocolError, match=r"llm\.predict packet could not be decoded"):
+        next(stream)
+    assert sent(mux) == [{"type": "channelSend", "channelId": cid, "message": {"type": "cancel"}}]
+    # Late packets of that channel are dropped quietly until the server ends it.
+    feed(mux, fragment(cid, "late"), {"type": "channelClose", "channelId": cid})
+    assert mux.in_flight == 0
+
+
+def test_channel_error_after_items(caplog: pytest.LogCaptureFixture) -> None:
+    mux, _ = new_mux()
+    stream, cid = start_predict(mux)
+    feed(
+        mux,
+        fragment(cid, "a"),
+        {"type": "channelError", "channelId": cid, "error": {"title": "Model crashed"}},
+    )
+    assert next(stream).fragment.content == "a"
+    with pytest.raises(LMStudioServerError, match="Model crashed"):
+        next(stream)
+    with pytest.raises(LMStudioServerError, match="Model crashed"):
+        stream.result(0)
+
+
+def test_close_without_final_packet_fails() -> None:
+    mux, _ = new_mux()
+    stream, cid = start_predict(mux)
+    feed(mux, {"type": "channelClose", "channelId": cid})
+    with pytest.raises(LMStudioProtocolError, match="without its final packet"):
+        stream.result(0)
+
+
+def test_cancel_sends_the_cancel_packet_and_keeps_the_final_value() -> None:
+    class Recorder(FinalPacketHandler):
+        cancelled = False
+
+        def cancel(self) -> None:
+            self.cancelled = True
+
+    handler = Recorder("success")
+    mux, _ = new_mux()
+    stream, cid = start_predict(mux, handler)
+    feed(mux, fragment(cid, "a"))
+    sent(mux)
+    assert stream.cancel()
+    mux.cancel_channel(cid)
+    assert handler.cancelled
+    assert sent(mux) == [{"type": "channelSend", "channelId": cid, "message": {"type": "cancel"}}]
+    assert list(stream) == []  # iteration ends at once
+    feed(mux, fragment(cid, "b"), {"type": "channelSend", "channelId": cid, "message": SUCCESS})
+    feed(mux, {"type": "channelClose", "channelId": cid})
+    assert stream._events == type(stream._events)()  # nothing after the cancel was kept
+    assert isinstance(stream.result(0), models.LlmChannelPredictToClientPacketSuccess)
+    assert not stream.cancelled()
+
+
+def test_cancel_without_final_value_resolves_cancelled() -> None:
+    mux, _ = new_mux()
+    stream, cid = start_predict(mux)
+    stream.cancel()
+    mux.cancel_channel(cid)
+    feed(mux, {"type": "channelError", "channelId": cid, "error": {"title": "Cancelled"}})
+    assert stream.cancelled()
+    with pytest.raises(LMStudioCancelledError):
+        stream.result(0)
+
+
+def test_abandon_when_the_endpoint_has_no_cancel_packet(caplog: pytest.LogCaptureFixture) -> None:
+    class NoCancel(ChannelHandler[Any, None]):
+        cancel_packet = None
+
+    mux, _ = new_mux()
+    stream, cid = start_predict(mux, NoCancel())
+    sent(mux)
+    stream.cancel()
+    mux.cancel_channel(cid)
+    assert stream.cancelled()
+    assert sent(mux) == []
+    with caplog.at_level(logging.WARNING, "lmstudio"):
+        feed(mux, fragment(cid, "late"), {"type": "channelClose", "channelId": cid})
+    assert caplog.records == []
+    assert mux.in_flight == 0
+
+
+def test_channel_inactivity_timeout_cancels_on_the_server() -> None:
+    mux, clock = new_mux()
+    stream, cid = start_predict(mux, timeout=10.0)
+    sent(mux)
+    for _ in range(5):  # packets keep a long stream alive
+        clock.advance(8.0)
+        feed(mux, fragment(cid, "x"))
+    assert not stream.done()
+    clock.advance(10.5)
+    assert sent(mux) == [{"type": "channelSend", "channelId": cid, "message": {"type": "cancel"}}]
+    assert len(list(_take(stream, 5))) == 5
+    with pytest.raises(LMStudioTimeoutError, match=r"llm.predict: nothing received .* for 10 s"):
+        next(stream)
+
+
+def test_fail_all_fails_everything_with_fresh_errors() -> None:
+    mux, clock = new_mux()
+    call, _ = rpc(mux, timeout=5)
+    stream, cid = start_predict(mux, timeout=5)
+    cancelling, cid2 = start_predict(mux)
+    cancelling.cancel()
+    mux.cancel_channel(cid2)
+    feed(mux, fragment(cid, "a"))
+    mux.fail_all(lambda: LMStudioWebsocketError("lost"))
+    assert isinstance(call.exception(0), LMStudioWebsocketError)
+    assert stream.exception(0) is not call.exception(0)
+    assert next(stream).fragment.content == "a"
+    with pytest.raises(LMStudioWebsocketError, match="lost"):
+        next(stream)
+    assert cancelling.cancelled()
+    assert mux.in_flight == 0
+    assert clock.pending == []
+
+
+def test_unknown_channel_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    mux, _ = new_mux()
+    with caplog.at_level(logging.WARNING, "lmstudio"):
+        feed(mux, fragment(7, "x"))
+    assert "unknown channel 7" in caplog.text
+
+
+def test_send_packet_only_on_live_channels() -> None:
+    mux, _ = new_mux()
+    _, cid = start_predict(mux)
+    sent(mux)
+    assert mux.send_packet(cid, msgspec.Raw(b'{"type":"cancel"}'))
+    assert sent(mux) == [{"type": "channelSend", "channelId": cid, "message": {"type": "cancel"}}]
+    assert not mux.send_packet(cid + 1, msgspec.Raw(b"{}"))
+
+
+def test_consumer_is_woken_once_per_batch(ms: float) -> None:
+    mux, _ = new_mux()
+    stream, cid = start_predict(mux)
+    got: list[str] = []
+    started = threading.Event()
+
+    def consume() -> None:
+        started.set()
+        for item in stream:
+            got.append(item.fragment.content)
+
+    thread = threading.Thread(target=consume)
+    thread.start()
+    assert started.wait(1000 * ms)
+    # Events arrive but the batch is not over: the consumer is not woken yet.
+    for content in "abc":
+        mux.receive(_json(fragment(cid, content)))
+    thread.join(20 * ms)
+    assert got == []
+    mux.wake_consumers()
+    feed(mux, {"type": "channelSend", "channelId": cid, "message": SUCCESS})
+    feed(mux, {"type": "channelClose", "channelId": cid})
+    thread.join(5000 * ms)
+    assert not thread.is_alive()
+    assert got == ["a", "b", "c"]
+
+
+def _json(message: dict[str, Any]) -> bytes:
+    return msgspec.json.encode(message)
+
+
+def _take(stream: Stream[Any, Any], n: int) -> list[Any]:
+    return [next(stream) for _ in range(n)]

@@ -1,0 +1,496 @@
+"""``Client`` end to end, over real loopback sockets to the fake LM Studio."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lmstudio._engine.handler import FinalPacketHandler
+from lmstudio._engine.stream import Stream
+from lmstudio._protocol import models
+from lmstudio.client import USE_CLIENT_DEFAULT, Client, ClientState
+from lmstudio.errors import (
+    LMStudioCancelledError,
+    LMStudioClientError,
+    LMStudioModelNotFoundError,
+    LMStudioRuntimeError,
+    LMStudioServerError,
+    LMStudioTimeoutError,
+    LMStudioValueError,
+    LMStudioWebsocketError,
+)
+from lmstudio.testing import FakeLMStudio
+
+ROOT = Path(__file__).resolve().parents[1]
+Prediction = Stream[models.LlmChannelPredictToClientPacket, Any]
+
+
+def predict(client: Client, text: str, **kwargs: Any) -> Prediction:
+    """A raw ``llm/predict`` channel: packets as items, the ``success`` packet as result."""
+    creation = {
+        "modelSpecifier": {"type": "query", "query": {"identifier": "fake/chat"}},
+        "history": {"messages": [{"role": "user", "content": [{"type": "text", "text": text}]}]},
+        "predictionConfigStack": {"layers": []},
+    }
+    return client._session.channel(
+        "llm", "predict", creation, handler=FinalPacketHandler("success"), **kwargs
+    )
+
+
+def contents(items: list[Any]) -> list[str]:
+    return [
+        item.fragment.content
+        for item in items
+        if isinstance(item, models.LlmChannelPredictToClientPacketFragment)
+    ]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+@pytest.fixture
+def client(fake_lmstudio: FakeLMStudio) -> Iterator[Client]:
+    with Client(fake_lmstudio.api_host) as client:
+        yield client
+    assert fake_lmstudio.warnings == []
+
+
+# --- one method, every way of consuming it --------------------------------------------------
+
+
+def test_rpc_block_await_cancel(client: Client, fake_lmstudio: FakeLMStudio, ms: float) -> None:
+    (info,) = client.llm.list_loaded().result(5000 * ms)
+    assert isinstance(info, models.LlmInstanceInfo)
+    assert info.identifier == "fake/chat"
+
+    async def main() -> list[models.LlmInstanceInfo]:
+        return await client.llm.list_loaded()
+
+    assert asyncio.run(main()) == [info]
+    with fake_lmstudio.faults.delay("listLoaded", 5000 * ms):
+        call = client.llm.list_loaded()
+        assert call.cancel()
+        with pytest.raises(LMStudioCancelledError):
+            call.result()
+    assert client.llm.list_loaded().result(5000 * ms) == [info]
+
+
+def test_stream_iterate_await_result_cancel(client: Client, ms: float) -> None:
+    stream = predict(client, "count to 5")
+    assert contents(list(stream)) == ["1", " 2", " 3", " 4", " 5"]
+    assert stream.result(5000 * ms).stats.stop_reason == "eosFound"
+    # The result, without iterating.
+    assert predict(client, "count to 3").result(5000 * ms).stats.stop_reason == "eosFound"
+
+    async def main() -> tuple[list[Any], Any, Any]:
+        stream = predict(client, "count to 4")
+        items = [item async for item in stream]
+        return items, await stream, await predict(client, "count to 2")
+
+    items, result, other = asyncio.run(main())
+    assert contents(items) == ["1", " 2", " 3", " 4"]
+    assert result.stats.stop_reason == other.stats.stop_reason == "eosFound"
+
+
+def test_cancel_mid_stream(client: Client, fake_lmstudio: FakeLMStudio, ms: float) -> None:
+    fake_lmstudio.set_fragment_delay(2 * ms)
+    stream = predict(client, "count to 100000")
+    received = []
+    for item in stream:
+        if isinstance(item, models.LlmChannelPredictToClientPacketFragment):
+            received.append(item.fragment.content)
+            if len(received) == 3:
+                assert stream.cancel()
+    assert received == ["1", " 2", " 3"]
+    # The server still ends a cancelled prediction with its final value.
+    assert stream.result(5000 * ms).stats.stop_reason == "userStopped"
+    sends = [r.message for r in fake_lmstudio.received if r.message.get("type") == "channelSend"]
+    assert sends == [{"type": "channelSend", "channelId": 1, "message": {"type": "cancel"}}]
+
+
+def test_cancel_mid_stream_async(client: Client, fake_lmstudio: FakeLMStudio, ms: float) -> None:
+    fake_lmstudio.set_fragment_delay(2 * ms)
+
+    async def main() -> tuple[int, Any]:
+        stream = predict(client, "count to 100000")
+        count = 0
+        async for item in stream:
+            if isinstance(item, models.LlmChannelPredictToClientPacketFragment):
+                count += 1
+                if count == 2:
+                    stream.cancel()
+        return count, await stream
+
+    count, result = asyncio.run(main())
+    assert count == 2
+    assert result.stats.stop_reason == "userStopped"
+
+
+# --- concurrency ---------------------------------------------------------------------------------
+
+
+def test_200_calls_from_8_threads_share_one_connection(
+    client: Client, fake_lmstudio: FakeLMStudio, ms: float
+) -> None:
+    barrier = threading.Barrier(8)
+
+    def work() -> list[str]:
+        barrier.wait(5000 * ms)  # first use of the namespace, from 8 threads at once
+        calls = [client.llm.list_loaded() for _ in range(25)]
+        return [c.result(10_000 * ms)[0].identifier for c in calls]
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = [f.result(20_000 * ms) for f in [pool.submit(work) for _ in range(8)]]
+    assert results == [["fake/chat"] * 25] * 8
+    llm = [r.message for r in fake_lmstudio.received if r.namespace == "llm"]
+    assert sum("authVersion" in m for m in llm) == 1  # one connection
+    call_ids = [m["callId"] for m in llm if m.get("type") == "rpcCall"]
+    assert sorted(call_ids) == list(range(1, 201))
+
+
+def test_200_calls_from_one_event_loop(client: Client, ms: float) -> None:
+    async def main() -> list[list[models.LlmInstanceInfo]]:
+        return await asyncio.wait_for(
+            asyncio.gather(*(client.llm.list_loaded() for _ in range(200))), 20_000 * ms
+        )
+
+    results = asyncio.run(main())
+    assert len(results) == 200 and all(r[0].identifier == "fake/chat" for r in results)
+
+
+def test_two_event_loops_in_two_threads_share_one_client(client: Client, ms: float) -> None:
+    async def main(n: int) -> tuple[int, list[str]]:
+        calls = await asyncio.gather(*(client.llm.list_loaded() for _ in range(50)))
+        stream = predict(client, f"count to {n}")
+        items = [item async for item in stream]
+        await stream
+        return len(calls), contents(items)
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        a = pool.submit(asyncio.run, main(3))
+        b = pool.submit(asyncio.run, main(4))
+        assert a.result(20_000 * ms) == (50, ["1", " 2", " 3"])
+        assert b.result(20_000 * ms) == (50, ["1", " 2", " 3", " 4"])
+
+
+def test_futures_compose(client: Client, fake_lmstudio: FakeLMStudio, ms: float) -> None:
+    with fake_lmstudio.faults.delay("version", 200 * ms):
+        slow = client.system.version()
+        fast = client.llm.list_loaded()
+        both: list[concurrent.futures.Future[Any]] = [slow, fast]
+        first = next(concurrent.futures.as_completed(both, 5000 * ms))
+        assert first is fast
+        done, _ = concurrent.futures.wait(both, 5000 * ms)
+        assert done == {slow, fast}
+
+
+# --- timeouts -----------------------------------------------------------------------------------
+
+
+def test_rpc_timeout_client_default_and_per_call(fake_lmstudio: FakeLMStudio, ms: float) -> None:
+    with Client(fake_lmstudio.api_host, timeout=100 * ms) as client:
+        assert client.timeout == pytest.approx(100 * ms)
+        with fake_lmstudio.faults.silence("listLoaded"):
+            with pytest.raises(LMStudioTimeoutError, match=r"llm\.listLoaded: no answer"):
+                client.llm.list_loaded().result(5000 * ms)
+            with pytest.raises(LMStudioTimeoutError):
+                client.llm.list_loaded(timeout=50 * ms).result(5000 * ms)
+        # A longer per-call timeout than the client's.
+        with fake_lmstudio.faults.delay("listLoaded", 200 * ms):
+            assert client.llm.list_loaded(timeout=5000 * ms).result(5000 * ms)
+        with fake_lmstudio.faults.delay("listLoaded", 50 * ms):
+            assert client.llm.list_loaded(timeout=None).result(5000 * ms)
+
+
+def test_stream_timeout_cancels_on_the_server(fake_lmstudio: FakeLMStudio, ms: float) -> None:
+    with Client(fake_lmstudio.api_host, timeout=100 * ms) as client:
+        fake_lmstudio.set_fragment_delay(30 * ms)  # slower than the timeout overall, not per packet
+        assert len(contents(list(predict(client, "count to 10")))) == 10
+        fake_lmstudio.set_fragment_delay(0)
+        with fake_lmstudio.faults.silence("predict"):
+            stream = predict(client, "count to 3")
+            with pytest.raises(LMStudioTimeoutError, match="nothing received"):
+                list(stream)
+        assert wait_until(
+            lambda: any(
+                r.message.get("message") == {"type": "cancel"} for r in fake_lmstudio.received
+            ),
+            5000 * ms,
+        )
+        assert client.llm.list_loaded().result(5000 * ms)
+
+
+def test_timeout_must_be_positive() -> None:
+    with pytest.raises(LMStudioValueError):
+        Client("localhost:1234", timeout=0)
+    with pytest.raises(LMStudioValueError):
+        Client("localhost:1234")._rpc("llm", "listLoaded", timeout=-1)
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+def test_server_errors_are_typed(client: Client, fake_lmstudio: FakeLMStudio, ms: float) -> None:
+    with (
+        fake_lmstudio.faults.fail("version", title="Boom", cause="because", suggestion="retry"),
+        pytest.raises(LMStudioServerError) as info,
+    ):
+        client.system.version().result(5000 * ms)
+    assert (info.value.title, info.value.cause, info.value.suggestion) == (
+        "Boom",
+        "because",
+        "retry",
+    )
+    assert str(info.value) == "Boom\n  Cause: because\n  Suggestion: retry"
+    missing = client._rpc(
+        "llm",
+        "getModelInfo",
+        {"specifier": {"type": "query", "query": {"identifier": "nope"}}, "throwIfNotFound": True},
+    )
+    with pytest.raises(LMStudioModelNotFoundError, match="nope"):
+        missing.result(5000 * ms)
+    with (
+        fake_lmstudio.faults.fail("predict", title="Model crashed"),
+        pytest.raises(LMStudioServerError, match="Model crashed"),
+    ):
+        list(predict(client, "count to 3"))
+
+
+def test_unknown_endpoint_and_bad_parameter_raise_at_once(client: Client) -> None:
+    with pytest.raises(LMStudioValueError, match="no endpoint llm/nope"):
+        client._rpc("llm", "nope")
+    with pytest.raises(LMStudioValueError, match="is a channel"):
+        client._rpc("llm", "predict")
+    with pytest.raises(LMStudioValueError, match=r"cannot encode the llm\.countTokens parameter"):
+        client._rpc("llm", "countTokens", {"x": object()})
+
+
+def test_unreachable_host(ms: float) -> None:
+    with (
+        Client("127.0.0.1:1") as client,
+        pytest.raises(
+            LMStudioClientError, match=r"not reachable at 127\.0\.0\.1:1; is it running"
+        ) as info,
+    ):
+        client.system.version().result(5000 * ms)
+    assert isinstance(info.value, LMStudioWebsocketError)
+    assert isinstance(info.value.__cause__, OSError)
+
+
+def test_connection_drop_mid_stream_fails_everything_in_flight(
+    client: Client, fake_lmstudio: FakeLMStudio, ms: float
+) -> None:
+    fake_lmstudio.set_fragment_delay(5 * ms)
+    assert client.llm.list_loaded().result(5000 * ms)  # the connection is open
+    with fake_lmstudio.faults.silence("listLoaded"):
+        waiting = client.llm.list_loaded()
+        with fake_lmstudio.faults.drop_connection_after("predict", packets=5):
+            stream = predict(client, "count to 1000")
+            items = []
+            with pytest.raises(LMStudioWebsocketError, match=r"was lost|closed the connection"):
+                for item in stream:
+                    items.append(item)
+    assert len(items) == 5
+    with pytest.raises(LMStudioWebsocketError):
+        waiting.result(5000 * ms)
+    # The next use of the namespace opens a new connection.
+    assert client.llm.list_loaded().result(5000 * ms)
+
+
+def test_server_restart_then_reconnect(
+    client: Client, fake_lmstudio: FakeLMStudio, ms: float
+) -> None:
+    assert client.system.version().result(5000 * ms)
+    fake_lmstudio.restart()
+    deadline = time.monotonic() + 5000 * ms
+    while True:  # the first call after the restart may still meet the old socket
+        try:
+            assert client.system.version().result(5000 * ms)
+            break
+        except LMStudioWebsocketError:
+            assert time.monotonic() < deadline
+
+
+# --- lifecycle ------------------------------------------------------------------------------------
+
+
+def test_close_is_idempotent_and_final(fake_lmstudio: FakeLMStudio, ms: float) -> None:
+    client = Client(fake_lmstudio.api_host)
+    assert client.state.value == "unopened"
+    assert client.api_host == fake_lmstudio.api_host
+    client.system.version().result(5000 * ms)
+    assert client.state.value == "opened"
+    client.close()
+    client.close()
+    assert client.state.value == "closed"
+    with pytest.raises(LMStudioRuntimeError, match="closed"):
+        client.system.version()
+    with pytest.raises(LMStudioRuntimeError), client:
+        pass
+
+
+def test_close_cancels_what_is_in_flight(fake_lmstudio: FakeLMStudio, ms: float) -> None:
+    client = Client(fake_lmstudio.api_host)
+    fake_lmstudio.set_fragment_delay(5 * ms)
+    with fake_lmstudio.faults.silence("listLoaded"):
+        call = client.llm.list_loaded()
+        stream = predict(client, "count to 100000")
+        next(stream)
+        client.close()
+    with pytest.raises(LMStudioCancelledError, match="the client was closed"):
+        call.result(5000 * ms)
+    with pytest.raises(LMStudioCancelledError):
+        stream.result(5000 * ms)
+
+
+def test_async_with_and_aclose(fake_lmstudio: FakeLMStudio) -> None:
+    async def main() -> Client:
+        async with Client(fake_lmstudio.api_host) as client:
+            assert await client.system.version()
+        await client.aclose()
+        return client
+
+    assert asyncio.run(main()).state is ClientState.CLOSED
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="counts sockets in /proc")
+def test_nothing_left_behind_after_close() -> None:
+    # In a fresh interpreter: the engine is process-wide, so the check needs a process
+    # where nothing else uses it.
+    done = run_script(
+        """
+        import os, threading, time
+        from lmstudio.client import Client
+        from lmstudio._engine.handler import FinalPacketHandler
+        from lmstudio.testing import FakeLMStudio
+
+        def sockets():
+            return sum(os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")
+                       for fd in os.listdir("/proc/self/fd") if os.path.exists(f"/proc/self/fd/{fd}"))
+
+        def settled(condition):
+            deadline = time.monotonic() + 10
+            while not condition() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            return condition()
+
+        with FakeLMStudio() as server:
+            threads, before = set(threading.enumerate()), sockets()
+            client = Client(server.api_host)
+            client.llm.list_loaded().result(10)
+            creation = {
+                "modelSpecifier": {"type": "query", "query": {"identifier": "fake/chat"}},
+                "history": {"messages": [{"role": "user", "content": [{"type": "text", "text": "count to 3"}]}]},
+                "predictionConfigStack": {"layers": []},
+            }
+            list(client._session.channel("llm", "predict", creation, handler=FinalPacketHandler("success")))
+            ran = threading.Event()
+            client.system.version().add_done_callback(lambda _: ran.set())
+            assert ran.wait(10)
+            assert {t.name for t in threading.enumerate()} >= {"lmstudio-engine", "lmstudio-callbacks"}
+            engine = client._session._engine
+            assert sockets() > before
+            client.close()
+            assert set(threading.enumerate()) == threads, threading.enumerate()
+            assert engine.loop.is_closed()
+            assert settled(lambda: sockets() == before), (sockets(), before)
+        print("ok")
+        """
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "ok\n", "")
+
+
+def test_one_engine_thread_for_many_clients(fake_lmstudio: FakeLMStudio, ms: float) -> None:
+    clients = [Client(fake_lmstudio.api_host) for _ in range(3)]
+    try:
+        for client in clients:
+            client.system.version().result(5000 * ms)
+        engines = {id(client._session._engine) for client in clients}
+        assert len(engines) == 1
+        assert sum(t.name == "lmstudio-engine" for t in threading.enumerate()) == 1
+    finally:
+        for client in clients:
+            client.close()
+
+
+def run_script(source: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-X", "dev", "-c", textwrap.dedent(source), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+def test_interpreter_exits_cleanly_without_close(fake_lmstudio: FakeLMStudio) -> None:
+    fake_lmstudio.set_fragment_delay(0.01)
+    done = run_script(
+        """
+        import sys
+        from lmstudio.client import Client
+        from lmstudio._engine.handler import FinalPacketHandler
+
+        client = Client(sys.argv[1])
+        client.llm.list_loaded().result(10)
+        creation = {
+            "modelSpecifier": {"type": "query", "query": {"identifier": "fake/chat"}},
+            "history": {"messages": [{"role": "user", "content": [{"type": "text", "text": "count to 100000"}]}]},
+            "predictionConfigStack": {"layers": []},
+        }
+        stream = client._session.channel("llm", "predict", creation, handler=FinalPacketHandler("success"))
+        next(stream)
+        client.system.version()  # in flight at exit
+        print("bye")
+        """,
+        fake_lmstudio.api_host,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "bye\n", "")
+
+
+def test_a_forked_child_gets_a_fresh_engine(fake_lmstudio: FakeLMStudio) -> None:
+    done = run_script(
+        """
+        import os, sys
+        from lmstudio.client import Client
+
+        client = Client(sys.argv[1])
+        client.system.version().result(10)
+        pid = os.fork()
+        if pid == 0:
+            code = 0 if client.llm.list_loaded().result(10) else 1
+            client.close()
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, status
+        assert client.llm.list_loaded().result(10)
+        client.close()
+        print("ok")
+        """,
+        fake_lmstudio.api_host,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "ok\n", "")
+
+
+def test_use_client_default_is_not_none() -> None:
+    assert USE_CLIENT_DEFAULT is not None
+    assert repr(USE_CLIENT_DEFAULT) == "USE_CLIENT_DEFAULT"
