@@ -11,11 +11,18 @@ import json
 import math
 from typing import Any
 
-from lmstudio.testing._catalog import default_catalog
-from lmstudio.testing._embeddings import embed_text
-from lmstudio.testing._replies import expected_reply, expected_tool_result_reply
-from lmstudio.testing._structured import value_for_schema
-from lmstudio.testing._tokenizer import count_tokens, split_tokens, tokenize
+from lmstudio.testing import (
+    count_tokens,
+    default_catalog,
+    embed_text,
+    expected_reasoning,
+    expected_reply,
+    expected_tool_result_reply,
+    render_prompt,
+    split_tokens,
+    tokenize,
+    value_for_schema,
+)
 
 __all__ = [
     "CATALOG",
@@ -24,9 +31,11 @@ __all__ = [
     "assert_close_vector",
     "count_tokens",
     "embed_text",
+    "expected_reasoning",
     "expected_reply",
     "expected_structured",
     "expected_tool_result_reply",
+    "render_prompt",
     "split_tokens",
     "tokenize",
 ]

@@ -29,9 +29,11 @@ from .expectations import (
     assert_close_vector,
     count_tokens,
     embed_text,
+    expected_reasoning,
     expected_reply,
     expected_structured,
     expected_tool_result_reply,
+    render_prompt,
     split_tokens,
     tokenize,
 )
@@ -173,6 +175,7 @@ def check_context_length(result: Any) -> None:
 def check_load_unload(result: Any) -> None:
     assert result["identifier"] == EXTRA_IDENTIFIER
     assert result["model_key"] == CHAT_MODEL
+    assert result["progress"] and result["progress"][-1] == 1.0
     assert EXTRA_IDENTIFIER not in result["before"]
     assert result["during"] == sorted([*result["before"], EXTRA_IDENTIFIER])
     assert result["after"] == result["before"]
@@ -212,6 +215,37 @@ def check_async_concurrent(result: Any) -> None:
     assert result["embedding_dimensions"] == [EMBEDDING_DIMENSIONS] * 2
 
 
+def check_reasoning(result: Any) -> None:
+    prompt = result["prompt"]
+    reasoning = f"<think>{expected_reasoning(prompt)}</think>"
+    assert result["content"] == reasoning + expected_reply(prompt)
+    assert result["stop_reason"] == "eosFound"
+    assert result["model_key"] == "fake/reasoning"
+
+
+def check_config(result: Any) -> None:
+    reply = expected_reply(result["prompt"], temperature=result["temperature"])
+    assert result["content"] == "".join(split_tokens(reply)[: result["max_tokens"]])
+    assert result["stop_reason"] == "maxPredictedTokensReached"
+    assert result["echoed_temperature"] == result["temperature"]
+    assert result["echoed_max_tokens"] == result["max_tokens"]
+    assert 1 <= result["loaded_context_length"] <= BY_KEY[CHAT_MODEL]["maxContextLength"]
+
+
+def check_prompt_template(result: Any) -> None:
+    messages = [
+        {"role": "system", "content": [{"type": "text", "text": "You are terse."}]},
+        {"role": "user", "content": [{"type": "text", "text": "Format me"}]},
+    ]
+    assert result["formatted"] == render_prompt(messages)
+
+
+def check_load_config(result: Any) -> None:
+    assert result["llm_context_length"] == result["llm_context_length_rpc"]
+    assert 1 <= result["embedding_context_length"] <= BY_KEY[EMBED_MODEL]["maxContextLength"]
+    assert result["embedding_info_key"] == EMBED_MODEL
+
+
 CHECKS: dict[str, Callable[[Any], None]] = {
     "list_downloaded": check_list_downloaded,
     "list_loaded": check_list_loaded,
@@ -229,6 +263,10 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "prepare_image": check_prepare_image,
     "repository": check_repository,
     "cancel": check_cancel,
+    "reasoning": check_reasoning,
+    "config": check_config,
+    "prompt_template": check_prompt_template,
+    "load_config": check_load_config,
     "async_concurrent": check_async_concurrent,
 }
 

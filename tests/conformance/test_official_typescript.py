@@ -31,8 +31,10 @@ from .expectations import (
     assert_close_vector,
     count_tokens,
     embed_text,
+    expected_reasoning,
     expected_reply,
     expected_structured,
+    render_prompt,
     split_tokens,
     tokenize,
 )
@@ -155,6 +157,7 @@ def check_context_length(result: Any) -> None:
 def check_load_unload(result: Any) -> None:
     assert result["identifier"] == EXTRA_IDENTIFIER
     assert result["modelKey"] == CHAT_MODEL
+    assert result["progress"] and result["progress"][-1] == 1
     assert EXTRA_IDENTIFIER not in result["before"]
     assert result["during"] == sorted([*result["before"], EXTRA_IDENTIFIER])
     assert result["after"] == result["before"]
@@ -185,6 +188,41 @@ def check_concurrent(result: Any) -> None:
     assert result["contents"] == [expected_reply(p) for p in result["prompts"]]
 
 
+def check_reasoning(result: Any) -> None:
+    prompt = result["prompt"]
+    assert result["reasoningContent"] == expected_reasoning(prompt)
+    assert result["nonReasoningContent"] == expected_reply(prompt)
+    assert (
+        result["content"] == f"<think>{expected_reasoning(prompt)}</think>{expected_reply(prompt)}"
+    )
+    assert result["stopReason"] == "eosFound"
+    assert result["modelKey"] == "fake/reasoning"
+
+
+def check_config(result: Any) -> None:
+    reply = expected_reply(result["prompt"], temperature=result["temperature"])
+    assert result["content"] == "".join(split_tokens(reply)[: result["maxTokens"]])
+    assert result["stopReason"] == "maxPredictedTokensReached"
+    assert result["echoedTemperature"] == result["temperature"]
+    assert result["echoedMaxTokens"] == {"checked": True, "value": result["maxTokens"]}
+    assert 1 <= result["loadedContextLength"] <= BY_KEY[CHAT_MODEL]["maxContextLength"]
+
+
+def check_prompt_template(result: Any) -> None:
+    messages = [
+        {"role": "system", "content": [{"type": "text", "text": "You are terse."}]},
+        {"role": "user", "content": [{"type": "text", "text": "Format me"}]},
+    ]
+    assert result["formatted"] == render_prompt(messages)
+
+
+def check_load_config(result: Any) -> None:
+    if not result["supported"]:
+        pytest.skip("getLoadConfig is public API since @lmstudio/sdk 2.0.0")
+    assert result["llmContextLength"] == result["llmContextLengthRpc"]
+    assert 1 <= result["embeddingContextLength"] <= BY_KEY[EMBED_MODEL]["maxContextLength"]
+
+
 CHECKS: dict[str, Callable[[Any], None]] = {
     "version": check_version,
     "list_loaded": check_list_loaded,
@@ -202,6 +240,10 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "prepare_image": check_prepare_image,
     "repository": check_repository,
     "cancel": check_cancel,
+    "reasoning": check_reasoning,
+    "config": check_config,
+    "prompt_template": check_prompt_template,
+    "load_config": check_load_config,
     "concurrent": check_concurrent,
 }
 

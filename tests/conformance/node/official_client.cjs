@@ -80,6 +80,7 @@ const CHAT_MODEL = "fake/chat";
 const TOOLS_MODEL = "fake/tools";
 const VISION_MODEL = "fake/vision";
 const EMBED_MODEL = "fake/embed";
+const REASONING_MODEL = "fake/reasoning";
 const EXTRA_IDENTIFIER = "conformance-extra-ts";
 
 const PROMPTS = {
@@ -88,6 +89,8 @@ const PROMPTS = {
   complete: "Once upon a time",
   structured: "Give me a book as JSON",
   image: "What colour is this image?",
+  reasoning: "Why is the sky blue",
+  config: "Answer with a configured temperature",
 };
 const CANCEL_PROMPT = "count to 1000";
 const BOOK_SCHEMA = {
@@ -105,6 +108,11 @@ function resultOf(result) {
     stopReason: result.stats.stopReason,
     modelKey: result.modelInfo.modelKey,
   };
+}
+
+function kvValue(config, key) {
+  const field = (config?.fields ?? []).find((f) => f.key === key);
+  return field === undefined ? null : field.value;
 }
 
 function ids(models) {
@@ -213,12 +221,16 @@ const steps = {
   },
   async load_unload(client) {
     const before = ids(await client.llm.listLoaded());
-    const handle = await client.llm.load(CHAT_MODEL, { identifier: EXTRA_IDENTIFIER });
+    const progress = [];
+    const handle = await client.llm.load(CHAT_MODEL, {
+      identifier: EXTRA_IDENTIFIER,
+      onProgress: (p) => progress.push(p),
+    });
     const during = ids(await client.llm.listLoaded());
     const info = await handle.getModelInfo();
     await client.llm.unload(EXTRA_IDENTIFIER);
     const after = ids(await client.llm.listLoaded());
-    return { identifier: handle.identifier, modelKey: info.modelKey, before, during, after };
+    return { identifier: handle.identifier, modelKey: info.modelKey, progress, before, during, after };
   },
   async prepare_image(client) {
     const handle = await client.files.prepareImageBase64("red.png", TINY_PNG_BASE64);
@@ -251,6 +263,50 @@ const steps = {
     }
     const result = await prediction.result();
     return { prompt: CANCEL_PROMPT, fragmentsSeen: seen, ...resultOf(result) };
+  },
+  async reasoning(client) {
+    const model = await client.llm.model(REASONING_MODEL);
+    const result = await model.respond(PROMPTS.reasoning);
+    return {
+      prompt: PROMPTS.reasoning,
+      reasoningContent: result.reasoningContent,
+      nonReasoningContent: result.nonReasoningContent,
+      ...resultOf(result),
+    };
+  },
+  async config(client) {
+    const model = await client.llm.model(CHAT_MODEL);
+    const config = { temperature: 0.5, maxTokens: 3 };
+    const result = await model.respond(PROMPTS.config, config);
+    return {
+      prompt: PROMPTS.config,
+      ...config,
+      // Raw KV configs: the effective values the server reports back.
+      echoedTemperature: kvValue(result.predictionConfig, "llm.prediction.temperature"),
+      echoedMaxTokens: kvValue(result.predictionConfig, "llm.prediction.maxPredictedTokens"),
+      loadedContextLength: kvValue(result.loadConfig, "llm.load.contextLength"),
+      ...resultOf(result),
+    };
+  },
+  async prompt_template(client) {
+    const model = await client.llm.model(CHAT_MODEL);
+    const chat = sdk.Chat.from([
+      { role: "system", content: "You are terse." },
+      { role: "user", content: "Format me" },
+    ]);
+    return { formatted: await model.applyPromptTemplate(chat) };
+  },
+  async load_config(client) {
+    const model = await client.llm.model(CHAT_MODEL);
+    const embedding = await client.embedding.model(EMBED_MODEL);
+    // Public API since 2.0.0 (1.5.0 has an undeclared method of another shape).
+    if (!sdkVersion.startsWith("2.")) return { supported: false };
+    return {
+      supported: true,
+      llmContextLength: (await model.getLoadConfig()).contextLength,
+      llmContextLengthRpc: await model.getContextLength(),
+      embeddingContextLength: (await embedding.getLoadConfig()).contextLength,
+    };
   },
   async concurrent(client) {
     const model = await client.llm.model(CHAT_MODEL);

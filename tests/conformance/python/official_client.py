@@ -120,6 +120,7 @@ def add(a: int, b: int) -> int:
 CHAT_MODEL = "fake/chat"
 TOOLS_MODEL = "fake/tools"
 VISION_MODEL = "fake/vision"
+REASONING_MODEL = "fake/reasoning"
 EMBED_MODEL = "fake/embed"
 EXTRA_IDENTIFIER = "conformance-extra"
 
@@ -169,6 +170,8 @@ PROMPTS = {
     "complete": "Once upon a time",
     "structured": "Give me a book as JSON",
     "image": "What colour is this image?",
+    "reasoning": "Why is the sky blue",
+    "config": "Answer with a configured temperature",
 }
 
 
@@ -299,7 +302,10 @@ def step_context_length(client: Any) -> dict[str, Any]:
 
 def step_load_unload(client: Any) -> dict[str, Any]:
     before = sorted(m.identifier for m in client.llm.list_loaded())
-    handle = client.llm.load_new_instance(CHAT_MODEL, EXTRA_IDENTIFIER)
+    progress: list[float] = []
+    handle = client.llm.load_new_instance(
+        CHAT_MODEL, EXTRA_IDENTIFIER, on_load_progress=lambda p: progress.append(p)
+    )
     during = sorted(m.identifier for m in client.llm.list_loaded())
     info = handle.get_info()
     client.llm.unload(EXTRA_IDENTIFIER)
@@ -307,6 +313,7 @@ def step_load_unload(client: Any) -> dict[str, Any]:
     return {
         "identifier": handle.identifier,
         "model_key": info.model_key,
+        "progress": progress,
         "before": before,
         "during": during,
         "after": after,
@@ -354,6 +361,44 @@ def step_repository(client: Any) -> dict[str, Any]:
         "finalized": bool(finalized),
         "before": before,
         "after": after,
+    }
+
+
+def step_reasoning(client: Any) -> dict[str, Any]:
+    result = client.llm.model(REASONING_MODEL).respond(PROMPTS["reasoning"])
+    return {"prompt": PROMPTS["reasoning"], **_result(result)}
+
+
+def step_config(client: Any) -> dict[str, Any]:
+    model = client.llm.model(CHAT_MODEL)
+    config = {"temperature": 0.5, "maxTokens": 3}
+    result = model.respond(PROMPTS["config"], config=config)
+    return {
+        "prompt": PROMPTS["config"],
+        "temperature": config["temperature"],
+        "max_tokens": config["maxTokens"],
+        "echoed_temperature": result.prediction_config.temperature,
+        "echoed_max_tokens": result.prediction_config.max_tokens,
+        "loaded_context_length": result.load_config.context_length,
+        **_result(result),
+    }
+
+
+def step_prompt_template(client: Any) -> dict[str, Any]:
+    chat = lms.Chat("You are terse.")
+    chat.add_user_message("Format me")
+    formatted = client.llm.model(CHAT_MODEL).apply_prompt_template(chat)
+    return {"formatted": formatted}
+
+
+def step_load_config(client: Any) -> dict[str, Any]:
+    model = client.llm.model(CHAT_MODEL)
+    embedding = client.embedding.model(EMBED_MODEL)
+    return {
+        "llm_context_length": model.get_load_config().context_length,
+        "llm_context_length_rpc": model.get_context_length(),
+        "embedding_context_length": embedding.get_load_config().context_length,
+        "embedding_info_key": embedding.get_info().model_key,
     }
 
 
@@ -429,6 +474,10 @@ STEPS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "prepare_image": step_prepare_image,
     "repository": step_repository,
     "cancel": step_cancel,
+    "reasoning": step_reasoning,
+    "config": step_config,
+    "prompt_template": step_prompt_template,
+    "load_config": step_load_config,
 }
 ALL_STEPS = [*STEPS, "async_concurrent"]
 
