@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from lmstudio._engine import wire
 from lmstudio.testing._errors import FakeServerError
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["CallContext", "Channel", "ConnectionDropped", "Session"]
 
 _log = logging.getLogger("lmstudio.testing")
+_MAX_BATCH = 64
 _encode = wire.encoder.encode
 _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
 
@@ -121,16 +123,47 @@ class Session:
         self.ended_channels: set[int] = set()
         self.tasks: set[asyncio.Task[Any]] = set()
         self.aborted = False
+        # Frames are handed to the sans-I/O protocol and written in batches (one socket
+        # write per loop iteration, not per frame) when this websockets version allows it.
+        self._batching = all(
+            hasattr(ws, name) for name in ("protocol", "send_data", "drain", "paused")
+        )
+        self._flush_pending = False
+        self._unflushed = 0
 
     # -- sending -----------------------------------------------------------------------
 
     async def send(self, frame: bytes) -> None:
         if self.aborted:
             raise ConnectionDropped
-        await self.ws.send(frame, text=True)
+        ws = self.ws
+        if not self._batching or ws.protocol.state is not State.OPEN:
+            await ws.send(frame, text=True)  # raises ConnectionClosed when closing
+            return
+        ws.protocol.send_text(frame)
+        self._unflushed += 1
+        if self._unflushed >= _MAX_BATCH:
+            self._flush()
+            if ws.paused:  # the transport's buffer is full: wait for the client to read
+                await ws.drain()
+        elif not self._flush_pending:
+            self._flush_pending = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        self._unflushed = 0
+        if self.aborted:
+            return
+        try:
+            self.ws.send_data()
+        except Exception:  # the transport died: the reader sees the connection closing
+            _log.debug("flushing a %s socket failed", self.namespace, exc_info=True)
 
     def abort(self) -> None:
-        """Drop the TCP connection without a closing handshake."""
+        """Drop the TCP connection without a closing handshake (after what was sent)."""
+        if self._flush_pending or self._unflushed:
+            self._flush()
         self.aborted = True
         self.ws.transport.abort()
 
