@@ -246,6 +246,20 @@ def check_load_config(result: Any) -> None:
     assert result["embedding_info_key"] == EMBED_MODEL
 
 
+def check_errors(result: Any) -> None:
+    raised = {name: outcome["raised"] for name, outcome in result.items() if name != "still_works"}
+    assert raised == {
+        "unknown_model": "LMStudioModelNotFoundError",
+        "unknown_instance_info": "LMStudioModelNotFoundError",
+        "unload_unknown": "LMStudioServerError",
+        "unknown_preset": "LMStudioPresetNotFoundError",
+        "image_to_text_model": "LMStudioServerError",
+    }
+    assert "generic.noModelMatchingQuery" in result["unknown_model"]["message"]
+    assert "generic.identifierNotFound" in result["unload_unknown"]["message"]
+    assert result["still_works"] == expected_reply("still there?")
+
+
 CHECKS: dict[str, Callable[[Any], None]] = {
     "list_downloaded": check_list_downloaded,
     "list_loaded": check_list_loaded,
@@ -267,6 +281,7 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "config": check_config,
     "prompt_template": check_prompt_template,
     "load_config": check_load_config,
+    "errors": check_errors,
     "async_concurrent": check_async_concurrent,
 }
 

@@ -223,6 +223,23 @@ def check_load_config(result: Any) -> None:
     assert 1 <= result["embeddingContextLength"] <= BY_KEY[EMBED_MODEL]["maxContextLength"]
 
 
+def check_errors(result: Any) -> None:
+    # The SDK builds these friendly messages only from a displayData that its zod schema
+    # accepts: the loaded-model list and the query come from there, not from the title.
+    unknown = result["unknownModel"]
+    assert unknown["rejected"] and unknown["title"], unknown
+    assert "no/such-model" in unknown["message"] and "fake/chat" in unknown["message"]
+    unload = result["unloadUnknown"]
+    assert unload["rejected"] and "no-such-instance" in unload["message"], unload
+    assert "fake/chat" in unload["message"]
+    preset = result["unknownPreset"]
+    assert preset["rejected"] and "no-such-preset" in preset["message"], preset
+    assert "presets" in preset["message"]
+    image = result["imageToTextModel"]
+    assert image["rejected"] and "vision" in image["message"], image
+    assert result["stillWorks"] == expected_reply("still there?")
+
+
 CHECKS: dict[str, Callable[[Any], None]] = {
     "version": check_version,
     "list_loaded": check_list_loaded,
@@ -244,6 +261,7 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "config": check_config,
     "prompt_template": check_prompt_template,
     "load_config": check_load_config,
+    "errors": check_errors,
     "concurrent": check_concurrent,
 }
 

@@ -308,6 +308,34 @@ const steps = {
       embeddingContextLength: (await embedding.getLoadConfig()).contextLength,
     };
   },
+  async errors(client) {
+    const chatModel = await client.llm.model(CHAT_MODEL);
+    async function errorOf(promiseFactory) {
+      try {
+        await withTimeout(promiseFactory(), args.stepTimeout / 4);
+      } catch (error) {
+        return {
+          rejected: true,
+          message: String(error?.message ?? error).slice(0, 2000),
+          title: error?.title ?? null,
+        };
+      }
+      return { rejected: false };
+    }
+    const imageChat = async () => {
+      const handle = await client.files.prepareImageBase64("x.png", TINY_PNG_BASE64);
+      const chat = sdk.Chat.empty();
+      chat.append("user", "Describe", { images: [handle] });
+      return await chatModel.respond(chat);
+    };
+    return {
+      unknownModel: await errorOf(() => client.llm.model("no/such-model")),
+      unloadUnknown: await errorOf(() => client.llm.unload("no-such-instance")),
+      unknownPreset: await errorOf(() => chatModel.respond("hi", { preset: "no-such-preset" })),
+      imageToTextModel: await errorOf(imageChat),
+      stillWorks: (await chatModel.respond("still there?")).content,
+    };
+  },
   async concurrent(client) {
     const model = await client.llm.model(CHAT_MODEL);
     const prompts = [0, 1, 2, 3].map((n) => `Concurrent request number ${n} says hi`);

@@ -402,6 +402,32 @@ def step_load_config(client: Any) -> dict[str, Any]:
     }
 
 
+def _error_of(fn: Callable[[], Any]) -> dict[str, Any]:
+    try:
+        fn()
+    except Exception as exc:
+        return {"raised": type(exc).__name__, "message": str(exc)[:1000]}
+    return {"raised": None}
+
+
+def step_errors(client: Any) -> dict[str, Any]:
+    chat_model = client.llm.model(CHAT_MODEL)
+
+    def image_to_text_model() -> Any:
+        chat = lms.Chat()
+        chat.add_user_message("Describe", images=[client.prepare_image(tiny_png(), name="x.png")])
+        return chat_model.respond(chat)
+
+    return {
+        "unknown_model": _error_of(lambda: client.llm.model("no/such-model")),
+        "unknown_instance_info": _error_of(lambda: client.llm.get_model_info("no-such-instance")),
+        "unload_unknown": _error_of(lambda: client.llm.unload("no-such-instance")),
+        "unknown_preset": _error_of(lambda: chat_model.respond("hi", preset="no-such-preset")),
+        "image_to_text_model": _error_of(image_to_text_model),
+        "still_works": chat_model.respond("still there?").content,
+    }
+
+
 CANCEL_PROMPT = "count to 1000"
 
 
@@ -478,6 +504,7 @@ STEPS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "config": step_config,
     "prompt_template": step_prompt_template,
     "load_config": step_load_config,
+    "errors": step_errors,
 }
 ALL_STEPS = [*STEPS, "async_concurrent"]
 
