@@ -19,6 +19,7 @@ from lmstudio.testing import (
     expected_reply,
     expected_tool_result_reply,
     render_prompt,
+    shortest_text,
     split_tokens,
     tokenize,
     value_for_schema,
@@ -36,6 +37,7 @@ __all__ = [
     "expected_structured",
     "expected_tool_result_reply",
     "render_prompt",
+    "shortest_text",
     "split_tokens",
     "tokenize",
 ]

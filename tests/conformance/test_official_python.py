@@ -34,6 +34,7 @@ from .expectations import (
     expected_structured,
     expected_tool_result_reply,
     render_prompt,
+    shortest_text,
     split_tokens,
     tokenize,
 )
@@ -260,6 +261,27 @@ def check_errors(result: Any) -> None:
     assert result["still_works"] == expected_reply("still there?")
 
 
+def check_callbacks(result: Any) -> None:
+    check_prediction(result)
+    assert result["progress"][0] == 0.0 and result["progress"][-1] == 1.0
+    assert result["progress"] == sorted(result["progress"])
+    assert result["first_token_calls"] == 1
+    assert result["fragments"] == split_tokens(expected_reply(result["prompt"]))
+    assert result["messages"] == ["assistant"]
+
+
+def check_gbnf(result: Any) -> None:
+    assert result["content"] == shortest_text(result["grammar"])
+    assert result["stop_reason"] == "eosFound"
+
+
+def check_embedding_load_unload(result: Any) -> None:
+    assert result["identifier"] == "conformance-embed"
+    assert result["dimension"] == EMBEDDING_DIMENSIONS
+    assert result["during"] == sorted([*result["before"], "conformance-embed"])
+    assert result["after"] == result["before"] == LOADED_EMBEDDINGS
+
+
 CHECKS: dict[str, Callable[[Any], None]] = {
     "list_downloaded": check_list_downloaded,
     "list_loaded": check_list_loaded,
@@ -282,6 +304,9 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "prompt_template": check_prompt_template,
     "load_config": check_load_config,
     "errors": check_errors,
+    "callbacks": check_callbacks,
+    "gbnf": check_gbnf,
+    "embedding_load_unload": check_embedding_load_unload,
     "async_concurrent": check_async_concurrent,
 }
 

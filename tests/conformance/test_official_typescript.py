@@ -35,6 +35,7 @@ from .expectations import (
     expected_reply,
     expected_structured,
     render_prompt,
+    shortest_text,
     split_tokens,
     tokenize,
 )
@@ -240,6 +241,26 @@ def check_errors(result: Any) -> None:
     assert result["stillWorks"] == expected_reply("still there?")
 
 
+def check_callbacks(result: Any) -> None:
+    check_prediction(result)
+    assert result["progress"][0] == 0 and result["progress"][-1] == 1
+    assert result["progress"] == sorted(result["progress"])
+    assert result["firstTokenCalls"] == 1
+    assert result["fragments"] == split_tokens(expected_reply(result["prompt"]))
+
+
+def check_gbnf(result: Any) -> None:
+    assert result["content"] == shortest_text(result["grammar"])
+    assert result["stopReason"] == "eosFound"
+
+
+def check_embedding_load_unload(result: Any) -> None:
+    assert result["identifier"] == "conformance-embed-ts"
+    assert result["dimension"] == EMBEDDING_DIMENSIONS
+    assert result["during"] == sorted([*result["before"], "conformance-embed-ts"])
+    assert result["after"] == result["before"] == LOADED_EMBEDDINGS
+
+
 CHECKS: dict[str, Callable[[Any], None]] = {
     "version": check_version,
     "list_loaded": check_list_loaded,
@@ -262,6 +283,9 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "prompt_template": check_prompt_template,
     "load_config": check_load_config,
     "errors": check_errors,
+    "callbacks": check_callbacks,
+    "gbnf": check_gbnf,
+    "embedding_load_unload": check_embedding_load_unload,
     "concurrent": check_concurrent,
 }
 

@@ -91,8 +91,10 @@ const PROMPTS = {
   image: "What colour is this image?",
   reasoning: "Why is the sky blue",
   config: "Answer with a configured temperature",
+  callbacks: "Call me back for every fragment",
 };
-const CANCEL_PROMPT = "count to 1000";
+const GRAMMAR = 'root ::= "yes" | "no" | "maybe"';
+const CANCEL_PROMPT = "count to 100000";
 const BOOK_SCHEMA = {
   type: "object",
   properties: { title: { type: "string" }, year: { type: "integer" } },
@@ -335,6 +337,32 @@ const steps = {
       imageToTextModel: await errorOf(imageChat),
       stillWorks: (await chatModel.respond("still there?")).content,
     };
+  },
+  async callbacks(client) {
+    const model = await client.llm.model(CHAT_MODEL);
+    const progress = [];
+    let firstToken = 0;
+    const fragments = [];
+    const result = await model.respond(PROMPTS.callbacks, {
+      onPromptProcessingProgress: (p) => progress.push(p),
+      onFirstToken: () => (firstToken += 1),
+      onPredictionFragment: (fragment) => fragments.push(fragment.content),
+    });
+    return { prompt: PROMPTS.callbacks, progress, firstTokenCalls: firstToken, fragments, ...resultOf(result) };
+  },
+  async gbnf(client) {
+    const model = await client.llm.model(CHAT_MODEL);
+    const result = await model.respond("Yes or no?", { structured: { type: "gbnf", gbnfGrammar: GRAMMAR } });
+    return { grammar: GRAMMAR, ...resultOf(result) };
+  },
+  async embedding_load_unload(client) {
+    const before = ids(await client.embedding.listLoaded());
+    const handle = await client.embedding.load(EMBED_MODEL, { identifier: "conformance-embed-ts" });
+    const during = ids(await client.embedding.listLoaded());
+    const dimension = (await handle.embed("loaded twice")).embedding.length;
+    await handle.unload();
+    const after = ids(await client.embedding.listLoaded());
+    return { identifier: handle.identifier, dimension, before, during, after };
   },
   async concurrent(client) {
     const model = await client.llm.model(CHAT_MODEL);

@@ -172,7 +172,9 @@ PROMPTS = {
     "image": "What colour is this image?",
     "reasoning": "Why is the sky blue",
     "config": "Answer with a configured temperature",
+    "callbacks": "Call me back for every fragment",
 }
+GRAMMAR = 'root ::= "yes" | "no" | "maybe"'
 
 
 def _result(result: Any) -> dict[str, Any]:
@@ -428,7 +430,51 @@ def step_errors(client: Any) -> dict[str, Any]:
     }
 
 
-CANCEL_PROMPT = "count to 1000"
+def step_callbacks(client: Any) -> dict[str, Any]:
+    progress: list[float] = []
+    first_token: list[bool] = []
+    fragments: list[str] = []
+    messages: list[str] = []
+    result = client.llm.model(CHAT_MODEL).respond(
+        PROMPTS["callbacks"],
+        on_prompt_processing_progress=progress.append,
+        on_first_token=lambda: first_token.append(True),
+        on_prediction_fragment=lambda fragment: fragments.append(fragment.content),
+        on_message=lambda message: messages.append(message.role),
+    )
+    return {
+        "prompt": PROMPTS["callbacks"],
+        "progress": progress,
+        "first_token_calls": len(first_token),
+        "fragments": fragments,
+        "messages": messages,
+        **_result(result),
+    }
+
+
+def step_gbnf(client: Any) -> dict[str, Any]:
+    config = {"structured": {"type": "gbnf", "gbnfGrammar": GRAMMAR}}
+    result = client.llm.model(CHAT_MODEL).respond("Yes or no?", config=config)
+    return {"grammar": GRAMMAR, **_result(result)}
+
+
+def step_embedding_load_unload(client: Any) -> dict[str, Any]:
+    before = sorted(m.identifier for m in client.embedding.list_loaded())
+    handle = client.embedding.load_new_instance(EMBED_MODEL, "conformance-embed")
+    during = sorted(m.identifier for m in client.embedding.list_loaded())
+    dimension = len(handle.embed("loaded twice"))
+    handle.unload()
+    after = sorted(m.identifier for m in client.embedding.list_loaded())
+    return {
+        "identifier": handle.identifier,
+        "dimension": dimension,
+        "before": before,
+        "during": during,
+        "after": after,
+    }
+
+
+CANCEL_PROMPT = "count to 100000"
 
 
 def step_cancel(client: Any) -> dict[str, Any]:
@@ -505,6 +551,9 @@ STEPS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "prompt_template": step_prompt_template,
     "load_config": step_load_config,
     "errors": step_errors,
+    "callbacks": step_callbacks,
+    "gbnf": step_gbnf,
+    "embedding_load_unload": step_embedding_load_unload,
 }
 ALL_STEPS = [*STEPS, "async_concurrent"]
 
