@@ -66,3 +66,94 @@ def feed(mux: Multiplexer, *messages: dict[str, Any]) -> None:
 def sent(mux: Multiplexer) -> list[dict[str, Any]]:
     """What the client would send now, decoded."""
     return [json.loads(data) for data in mux.data_to_send()]
+
+
+# --- scripted servers for transport edge cases ------------------------------------------------
+
+import contextlib  # noqa: E402
+import socket  # noqa: E402
+import threading  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+from websockets.sync.server import ServerConnection, serve  # noqa: E402
+from websockets.utils import accept_key  # noqa: E402
+
+
+@contextlib.contextmanager
+def scripted_server(handler: Callable[[ServerConnection], None]) -> Iterator[str]:
+    """A WebSocket server running ``handler(connection)`` per client; yields host:port."""
+    with serve(handler, "127.0.0.1", 0, compression=None, max_size=None) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"127.0.0.1:{server.socket.getsockname()[1]}"
+        finally:
+            server.shutdown()
+            thread.join(10)
+
+
+@contextlib.contextmanager
+def raw_server(handler: Callable[[socket.socket], None]) -> Iterator[str]:
+    """A TCP server running ``handler(sock)`` for the first client; yields host:port."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            sock, _ = listener.accept()
+        except OSError:
+            return
+        with sock:
+            handler(sock)
+            stop.wait(30)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(10)
+
+
+def accept_websocket(sock: socket.socket) -> None:
+    """Answer the client's WebSocket handshake by hand (no library behind the socket)."""
+    request = b""
+    while b"\r\n\r\n" not in request:
+        request += sock.recv(4096)
+    key = next(
+        line.split(b":", 1)[1].strip().decode()
+        for line in request.split(b"\r\n")
+        if line.lower().startswith(b"sec-websocket-key")
+    )
+    sock.sendall(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        + f"Sec-WebSocket-Accept: {accept_key(key)}\r\n\r\n".encode()
+    )
+
+
+def text_frame(payload: bytes) -> bytes:
+    assert len(payload) < 126
+    return bytes([0x81, len(payload)]) + payload
+
+
+def recv_exact(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return data
+
+
+def read_client_frame(sock: socket.socket) -> tuple[int, bytes]:
+    """(opcode, unmasked payload) of one small client frame."""
+    first, second = recv_exact(sock, 2)
+    length = second & 0x7F
+    if length == 126:
+        length = int.from_bytes(recv_exact(sock, 2), "big")
+    mask = recv_exact(sock, 4)
+    payload = bytes(b ^ mask[i % 4] for i, b in enumerate(recv_exact(sock, length)))
+    return first & 0x0F, payload
