@@ -133,6 +133,10 @@ class FakeLMStudio:
         self._thread: threading.Thread | None = None
         self._server: Server | None = None
 
+    def __repr__(self) -> str:
+        where = self.api_host if self._server is not None else "stopped"
+        return f"<FakeLMStudio {where}>"
+
     # -- addresses ---------------------------------------------------------------------
 
     @property
