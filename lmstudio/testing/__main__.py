@@ -36,12 +36,19 @@ def _parser() -> argparse.ArgumentParser:
         metavar="TOKEN",
         help="require this API token (sk-lm-XXXXXXXX:YYYYYYYYYYYYYYYYYYYY); repeatable",
     )
-    parser.add_argument(
+    speed = parser.add_mutually_exclusive_group()
+    speed.add_argument(
         "--fragment-delay",
         type=float,
         default=0.0,
         metavar="SECONDS",
-        help="pause between prediction fragments",
+        help="pause between prediction fragments (default 0: as fast as possible)",
+    )
+    speed.add_argument(
+        "--fragments-per-second",
+        type=float,
+        metavar="N",
+        help="stream predictions at N fragments per second",
     )
     parser.add_argument(
         "--load-time",
@@ -74,7 +81,13 @@ async def _serve(server: FakeLMStudio) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    delay = args.fragment_delay
+    if args.fragments_per_second is not None:
+        if args.fragments_per_second <= 0:
+            parser.error("--fragments-per-second must be > 0")
+        delay = 1 / args.fragments_per_second
     level = (
         logging.WARNING
         if args.verbose == 0
@@ -89,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=args.port,
             catalog=args.catalog,
             api_tokens=args.api_tokens,
-            fragment_delay=args.fragment_delay,
+            fragment_delay=delay,
             load_time=args.load_time,
             answer_invalid=args.answer_invalid,
         )

@@ -155,7 +155,17 @@ def test_cli_prints_its_address_serves_and_stops_cleanly_on_ctrl_c(
     catalog.write_text(json.dumps([{"type": "llm", "modelKey": "acme/tiny", "loaded": True}]))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "lmstudio.testing", "--port", "0", "--catalog", str(catalog)],
+        [
+            sys.executable,
+            "-m",
+            "lmstudio.testing",
+            "--port",
+            "0",
+            "--catalog",
+            str(catalog),
+            "--fragments-per-second",
+            "1000",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
