@@ -401,7 +401,7 @@ class FakeLMStudio:
     async def _stop(self) -> None:
         server, self._server = self._server, None
         if server is not None:
-            server.close(close_connections=True)
+            server.close()  # closes every connection too (code 1001)
             await server.wait_closed()
         self._core.close_state()
 
