@@ -166,6 +166,7 @@ class ConformanceRun:
     server_warnings: list[str]
     client_warnings: list[dict[str, Any]]
     server_client_warnings: list[str]
+    notifications: list[dict[str, Any]]
     received: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def describe(self) -> str:
@@ -225,6 +226,7 @@ def run_against_fake(
             server_warnings=list(server.warnings),
             client_warnings=client_warnings,
             server_client_warnings=list(server.client_warnings),
+            notifications=list(server.notifications),
             received=received,
         )
 

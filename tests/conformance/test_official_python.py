@@ -282,6 +282,15 @@ def check_embedding_load_unload(result: Any) -> None:
     assert result["after"] == result["before"] == LOADED_EMBEDDINGS
 
 
+def check_draft(result: Any) -> None:
+    check_prediction(result)
+    drafted = result["drafted"]
+    assert len(drafted) == len(split_tokens(expected_reply(result["prompt"])))
+    assert any(drafted) and not all(drafted)
+    assert result["used_draft_model_key"] == "fake/reasoning"
+    assert result["accepted_draft_tokens_count"] == sum(drafted)
+
+
 CHECKS: dict[str, Callable[[Any], None]] = {
     "list_downloaded": check_list_downloaded,
     "list_loaded": check_list_loaded,
@@ -307,6 +316,7 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "callbacks": check_callbacks,
     "gbnf": check_gbnf,
     "embedding_load_unload": check_embedding_load_unload,
+    "draft": check_draft,
     "async_concurrent": check_async_concurrent,
 }
 

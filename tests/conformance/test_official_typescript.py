@@ -261,6 +261,24 @@ def check_embedding_load_unload(result: Any) -> None:
     assert result["after"] == result["before"] == LOADED_EMBEDDINGS
 
 
+def check_draft(result: Any) -> None:
+    check_prediction(result)
+    drafted = result["drafted"]
+    assert len(drafted) == len(split_tokens(expected_reply(result["prompt"])))
+    assert any(drafted) and not all(drafted)
+    assert result["usedDraftModelKey"] == "fake/reasoning"
+    assert result["acceptedDraftTokensCount"] == sum(drafted)
+
+
+def check_system(result: Any) -> None:
+    assert "conformance-flag" in result["flags"]
+    assert "llm.prediction.input" in result["logTypes"]
+    if "variants" in result:  # the 2.0.0 API
+        assert result["variants"] == [CHAT_MODEL]
+        assert isinstance(result["processingState"]["status"], str)
+        assert "temperature" in result["basePredictionConfigKeys"]
+
+
 CHECKS: dict[str, Callable[[Any], None]] = {
     "version": check_version,
     "list_loaded": check_list_loaded,
@@ -286,6 +304,8 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "callbacks": check_callbacks,
     "gbnf": check_gbnf,
     "embedding_load_unload": check_embedding_load_unload,
+    "draft": check_draft,
+    "system": check_system,
     "concurrent": check_concurrent,
 }
 
@@ -293,6 +313,11 @@ CHECKS: dict[str, Callable[[Any], None]] = {
 @pytest.mark.parametrize("name", list(CHECKS))
 def test_step(run: ConformanceRun, name: str) -> None:
     CHECKS[name](step(run, name))
+
+
+def test_notification_reached_the_server(run: ConformanceRun) -> None:
+    titles = [n.get("title") for n in run.notifications]
+    assert titles == ["Conformance"], run.notifications
 
 
 def test_cancel_went_over_the_wire(run: ConformanceRun) -> None:

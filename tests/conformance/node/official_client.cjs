@@ -92,6 +92,7 @@ const PROMPTS = {
   reasoning: "Why is the sky blue",
   config: "Answer with a configured temperature",
   callbacks: "Call me back for every fragment",
+  draft: "Speculate on these words for me",
 };
 const GRAMMAR = 'root ::= "yes" | "no" | "maybe"';
 const CANCEL_PROMPT = "count to 100000";
@@ -363,6 +364,40 @@ const steps = {
     await handle.unload();
     const after = ids(await client.embedding.listLoaded());
     return { identifier: handle.identifier, dimension, before, during, after };
+  },
+  async system(client) {
+    const logs = [];
+    const unsubscribe = client.diagnostics.unstable_streamLogs((event) => logs.push(event));
+    await client.system.notify({ title: "Conformance", description: "from the official client" });
+    await client.system.unstable_setExperimentFlag("conformance-flag", true);
+    const flags = await client.system.unstable_getExperimentFlags();
+    const model = await client.llm.model(CHAT_MODEL);
+    await model.respond("Log this prediction");
+    // The log event travels on the diagnostics socket: give it time to arrive.
+    for (let i = 0; i < 100 && logs.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    unsubscribe();
+    const result = { flags, logTypes: logs.map((e) => e.data?.type) };
+    if (sdkVersion.startsWith("2.")) {
+      result.variants = (await client.system.listDownloadedModelVariants(CHAT_MODEL)).map((m) => m.modelKey);
+      result.processingState = await model.getInstanceProcessingState();
+      result.basePredictionConfigKeys = Object.keys(await model.getBasePredictionConfig()).sort();
+    }
+    return result;
+  },
+  async draft(client) {
+    const model = await client.llm.model(CHAT_MODEL);
+    const drafted = [];
+    const result = await model.respond(PROMPTS.draft, {
+      draftModel: "fake/reasoning",
+      onPredictionFragment: (fragment) => drafted.push(fragment.containsDrafted),
+    });
+    return {
+      prompt: PROMPTS.draft,
+      drafted,
+      usedDraftModelKey: result.stats.usedDraftModelKey ?? null,
+      acceptedDraftTokensCount: result.stats.acceptedDraftTokensCount ?? null,
+      ...resultOf(result),
+    };
   },
   async concurrent(client) {
     const model = await client.llm.model(CHAT_MODEL);

@@ -173,6 +173,7 @@ PROMPTS = {
     "reasoning": "Why is the sky blue",
     "config": "Answer with a configured temperature",
     "callbacks": "Call me back for every fragment",
+    "draft": "Speculate on these words for me",
 }
 GRAMMAR = 'root ::= "yes" | "no" | "maybe"'
 
@@ -474,6 +475,22 @@ def step_embedding_load_unload(client: Any) -> dict[str, Any]:
     }
 
 
+def step_draft(client: Any) -> dict[str, Any]:
+    drafted: list[bool] = []
+    result = client.llm.model(CHAT_MODEL).respond(
+        PROMPTS["draft"],
+        config={"draftModel": REASONING_MODEL},
+        on_prediction_fragment=lambda fragment: drafted.append(fragment.contains_drafted),
+    )
+    return {
+        "prompt": PROMPTS["draft"],
+        "drafted": drafted,
+        "used_draft_model_key": result.stats.used_draft_model_key,
+        "accepted_draft_tokens_count": result.stats.accepted_draft_tokens_count,
+        **_result(result),
+    }
+
+
 CANCEL_PROMPT = "count to 100000"
 
 
@@ -554,6 +571,7 @@ STEPS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "callbacks": step_callbacks,
     "gbnf": step_gbnf,
     "embedding_load_unload": step_embedding_load_unload,
+    "draft": step_draft,
 }
 ALL_STEPS = [*STEPS, "async_concurrent"]
 
