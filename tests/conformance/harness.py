@@ -43,6 +43,7 @@ INSTALL_TIMEOUT = 600.0
 # run); the whole script gets a ceiling on top.
 STEP_TIMEOUT = 20.0
 RUN_TIMEOUT = 240.0
+_SCRUBBED_ENV = {"PYTHONPATH", "PYTHONHOME", "LMSTUDIO_API_TOKEN", "LM_API_TOKEN"}
 
 
 class InstallError(Exception):
@@ -192,7 +193,9 @@ def run_against_fake(
         # Slow enough that a cancel lands mid-stream, fast enough not to matter elsewhere.
         server.set_fragment_delay(0.002)
         report_path = Path(tmp) / "report.json"
-        env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME"}}
+        # No path to this repository, and no API token a developer may have set (the fake
+        # takes any client; a malformed token would fail the official client up front).
+        env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
         try:
             done = subprocess.run(
                 command(server.api_host, report_path),
