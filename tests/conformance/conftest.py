@@ -14,7 +14,9 @@ def _install_or_fail(install: Callable[[], Path]) -> Path:
     try:
         return install()
     except InstallError as exc:
-        pytest.fail(f"conformance suite cannot run: {exc}", pytrace=False)
+        reason = str(exc)
+    # Outside the except block, so the report shows the reason and not a chained traceback.
+    pytest.fail(f"conformance suite cannot run: {reason}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
