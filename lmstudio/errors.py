@@ -25,7 +25,6 @@ engine and kept as ``__cause__``.
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -227,6 +226,8 @@ def _indent(text: str) -> str:
 
 
 def _json(value: object) -> str:
+    import json
+
     try:
         return json.dumps(value, sort_keys=True, default=str)
     except (TypeError, ValueError):  # pragma: no cover - decoded JSON always dumps

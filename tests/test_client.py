@@ -10,6 +10,7 @@ import sys
 import textwrap
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,28 @@ from lmstudio.testing import FakeLMStudio
 
 ROOT = Path(__file__).resolve().parents[1]
 Prediction = Stream[models.LlmChannelPredictToClientPacket, Any]
+
+
+SUCCESS_PACKET = {
+    "type": "success",
+    "stats": {"stopReason": "userStopped"},
+    "modelInfo": {
+        "type": "llm",
+        "modelKey": "fake/chat",
+        "format": "gguf",
+        "displayName": "Fake",
+        "path": "fake/chat",
+        "sizeBytes": 1,
+        "identifier": "fake/chat",
+        "instanceReference": "r",
+        "vision": False,
+        "trainedForToolUse": False,
+        "maxContextLength": 10,
+        "contextLength": 10,
+    },
+    "loadModelConfig": {"fields": []},
+    "predictionConfig": {"fields": []},
+}
 
 
 def predict(client: Client, text: str, **kwargs: Any) -> Prediction:
@@ -141,6 +164,46 @@ def test_cancel_mid_stream_async(client: Client, fake_lmstudio: FakeLMStudio, ms
     count, result = asyncio.run(main())
     assert count == 2
     assert result.stats.stop_reason == "userStopped"
+
+
+def test_blocking_inside_a_running_event_loop(client: Client, ms: float) -> None:
+    # Jupyter runs user code inside its event loop: blocking there is allowed, since
+    # the engine runs on its own thread.
+    async def main() -> str:
+        version = client.system.version().result(5000 * ms)
+        items = list(predict(client, "count to 2"))
+        return f"{version.version} {len(contents(items))}"
+
+    assert asyncio.run(main()).endswith(" 2")
+
+
+def test_features_can_send_packets_on_a_channel(
+    client: Client, fake_lmstudio: FakeLMStudio, ms: float
+) -> None:
+    async def echo(channel: Any, creation: Any) -> None:
+        packet = await channel.receive()
+        assert packet == {"type": "cancel"}
+        await channel.send(SUCCESS_PACKET)
+
+    with fake_lmstudio.handle_channel("llm/predict", echo):
+        stream = predict(client, "hi")
+        stream._send({"type": "cancel"})
+        assert stream.result(5000 * ms).stats.stop_reason == "userStopped"
+
+
+def test_server_error_traceback_ends_in_the_caller(
+    client: Client, fake_lmstudio: FakeLMStudio, ms: float
+) -> None:
+    with fake_lmstudio.faults.fail("version", title="Boom"):
+        call = client.system.version()
+        try:
+            call.result(5000 * ms)
+        except LMStudioServerError as exc:
+            frames = traceback.extract_tb(exc.__traceback__)
+            assert exc.__cause__ is None and exc.__context__ is None
+        else:
+            pytest.fail("no error")
+    assert [Path(f.filename).name for f in frames] == ["test_client.py", "call.py"]
 
 
 # --- concurrency ---------------------------------------------------------------------------------
@@ -333,13 +396,13 @@ def test_server_restart_then_reconnect(
 
 def test_close_is_idempotent_and_final(fake_lmstudio: FakeLMStudio, ms: float) -> None:
     client = Client(fake_lmstudio.api_host)
-    assert client.state.value == "unopened"
+    assert client.state in {ClientState.UNOPENED}
     assert client.api_host == fake_lmstudio.api_host
     client.system.version().result(5000 * ms)
-    assert client.state.value == "opened"
+    assert client.state in {ClientState.OPENED}
     client.close()
     client.close()
-    assert client.state.value == "closed"
+    assert client.state in {ClientState.CLOSED}
     with pytest.raises(LMStudioRuntimeError, match="closed"):
         client.system.version()
     with pytest.raises(LMStudioRuntimeError), client:

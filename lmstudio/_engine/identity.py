@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from ..errors import LMStudioValueError
 from .constants import TOKEN_ENV_VARS
@@ -23,11 +22,20 @@ __all__ = ["Identity", "resolve_identity"]
 _TOKEN = re.compile(r"sk-lm-(?P<identifier>[A-Za-z0-9]{8}):(?P<passkey>[A-Za-z0-9]{20})")
 
 
-@dataclass(frozen=True)
 class Identity:
-    client_identifier: str
-    client_passkey: str = field(repr=False)
-    from_token: bool = False
+    """The ``clientIdentifier`` / ``clientPasskey`` pair (the passkey is never shown)."""
+
+    __slots__ = ("client_identifier", "client_passkey", "from_token")
+
+    def __init__(
+        self, client_identifier: str, client_passkey: str, from_token: bool = False
+    ) -> None:
+        self.client_identifier = client_identifier
+        self.client_passkey = client_passkey
+        self.from_token = from_token
+
+    def __repr__(self) -> str:
+        return f"Identity({self.client_identifier!r}, from_token={self.from_token})"
 
 
 def resolve_identity(api_token: str | None, environ: Mapping[str, str] | None = None) -> Identity:

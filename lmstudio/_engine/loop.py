@@ -29,6 +29,7 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..errors import LMStudioRuntimeError
 from . import callbacks
 from .callbacks import ENGINE_THREADS
 from .constants import EXIT_TIMEOUT
@@ -43,6 +44,8 @@ __all__ = ["Engine", "acquire", "release"]
 logger = logging.getLogger("lmstudio.engine")
 
 T = TypeVar("T")
+
+_START_TIMEOUT = 30.0
 
 
 class Engine:
@@ -60,7 +63,8 @@ class Engine:
         self._started = threading.Event()
         self.thread = threading.Thread(target=self._run, name="lmstudio-engine", daemon=True)
         self.thread.start()
-        self._started.wait()
+        if not self._started.wait(_START_TIMEOUT):  # pragma: no cover - a starved machine
+            raise LMStudioRuntimeError("the lmstudio engine thread did not start")
 
     # --- any thread ----------------------------------------------------------------------
 

@@ -78,9 +78,15 @@ def test_after_drain_runs_once_the_batch_is_done(ms: float) -> None:
             order.append("first")
             engine.after_drain(after)
 
+        second_ran = threading.Event()
+
+        def second() -> None:
+            order.append("second")
+            second_ran.set()
+
         engine.submit(first)
-        engine.submit(order.append, "second")
-        assert done.wait(5000 * ms)
+        engine.submit(second)
+        assert done.wait(5000 * ms) and second_ran.wait(5000 * ms)
         assert order in (["first", "second", "after"], ["first", "after", "second"])
         # In one batch, "after" always follows every submission of that batch.
         order.clear()
