@@ -11,7 +11,9 @@ client doing the same thing on the same server, in the same run:
 
 The fake LM Studio runs in a separate process, so the figures are not blurred by the
 server sharing this interpreter. Each measurement is repeated and the best run kept;
-the ratio SDK / raw is the figure (lower is better for time, higher for rate).
+the ratio SDK / raw is the figure (for the round trip, time per call: lower is
+better; for the stream, fragments per second: higher is better). Runs of the same
+exchange are interleaved, so slow drift of the machine affects them alike.
 
     python -m benchmarks [--calls 1000] [--fragments 20000] [--repeat 5] [--json FILE]
 """
@@ -193,8 +195,15 @@ def sdk_stream_async(host: str, fragments: int) -> float:
 # --- running --------------------------------------------------------------------------------------
 
 
-def best(run: Callable[[str, int], float], host: str, n: int, repeat: int) -> float:
-    return min(run(host, n) for _ in range(repeat))
+def best_of(
+    runs: dict[str, Callable[[str, int], float]], host: str, n: int, repeat: int
+) -> dict[str, float]:
+    """The best time of each run; the runs are interleaved so drift hits them alike."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeat):
+        for name, run in runs.items():
+            times[name].append(run(host, n))
+    return {name: min(values) for name, values in times.items()}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -213,12 +222,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         sdk_rpc(host, 50)
         raw_stream(host, 500)
         sdk_stream(host, 500)
-        rpc_raw = best(raw_rpc, host, args.calls, args.repeat)
-        rpc_sdk = best(sdk_rpc, host, args.calls, args.repeat)
-        rpc_async = best(sdk_rpc_async, host, args.calls, args.repeat)
-        stream_raw = best(raw_stream, host, args.fragments, args.repeat)
-        stream_sdk = best(sdk_stream, host, args.fragments, args.repeat)
-        stream_async = best(sdk_stream_async, host, args.fragments, args.repeat)
+        rpc = best_of(
+            {"raw": raw_rpc, "block": sdk_rpc, "await": sdk_rpc_async},
+            host,
+            args.calls,
+            args.repeat,
+        )
+        stream = best_of(
+            {"raw": raw_stream, "iterate": sdk_stream, "async": sdk_stream_async},
+            host,
+            args.fragments,
+            args.repeat,
+        )
+    rpc_raw, rpc_sdk, rpc_async = rpc["raw"], rpc["block"], rpc["await"]
+    stream_raw, stream_sdk, stream_async = stream["raw"], stream["iterate"], stream["async"]
 
     us = 1e6 / args.calls
     figures = {

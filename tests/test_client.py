@@ -423,6 +423,38 @@ def test_close_cancels_what_is_in_flight(fake_lmstudio: FakeLMStudio, ms: float)
         stream.result(5000 * ms)
 
 
+def test_close_racing_with_submissions_leaves_no_call_hanging(
+    fake_lmstudio: FakeLMStudio, ms: float
+) -> None:
+    client = Client(fake_lmstudio.api_host)
+    client.system.version().result(5000 * ms)
+    calls: list[Any] = []
+    started = threading.Barrier(5)
+
+    def hammer() -> None:
+        started.wait(5000 * ms)
+        while True:
+            try:
+                calls.append(client.llm.list_loaded())
+            except LMStudioRuntimeError:
+                return
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    started.wait(5000 * ms)
+    time.sleep(20 * ms)
+    client.close()
+    for thread in threads:
+        thread.join(5000 * ms)
+    assert calls
+    for call in calls:
+        try:
+            call.result(5000 * ms)
+        except LMStudioCancelledError:
+            pass
+
+
 def test_async_with_and_aclose(fake_lmstudio: FakeLMStudio) -> None:
     async def main() -> Client:
         async with Client(fake_lmstudio.api_host) as client:

@@ -67,7 +67,7 @@ class Call(concurrent.futures.Future[T]):
     def __init__(self, description: str = "call") -> None:
         super().__init__()
         self._description = description
-        self._cancel_hook: Callable[[], None] | None = None
+        self._cancel_hook: Callable[[], object] | None = None
         self._wire: tuple[Any, int] | None = None  # (connection, id), set by the engine
 
     def __repr__(self) -> str:

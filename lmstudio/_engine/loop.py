@@ -56,6 +56,7 @@ class Engine:
         self.users = 0
         self.defunct = False  # set in a forked child: this engine belongs to the parent
         self.pools: set[Pool] = set()
+        self.stopped = False
         self._queue: deque[tuple[Callable[..., object], tuple[Any, ...]]] = deque()
         self._wake_pending = False
         self._draining = False
@@ -68,8 +69,14 @@ class Engine:
 
     # --- any thread ----------------------------------------------------------------------
 
-    def submit(self, fn: Callable[..., object], *args: Any) -> None:
-        """Run ``fn(*args)`` on the loop, in submission order (any thread, non-blocking)."""
+    def submit(self, fn: Callable[..., object], *args: Any) -> bool:
+        """Run ``fn(*args)`` on the loop, in submission order (any thread, non-blocking).
+
+        ``False`` if the engine has stopped. A submission that races with the stop is
+        not run either: the calls among its arguments are cancelled (see ``_run``).
+        """
+        if self.stopped:
+            return False
         self._queue.append((fn, args))
         if not self._wake_pending:
             self._wake_pending = True
@@ -77,6 +84,9 @@ class Engine:
                 self.loop.call_soon_threadsafe(self._drain)
             except RuntimeError:  # the loop is closed: the engine has stopped
                 self._wake_pending = False
+                self._cancel_leftovers()
+                return False
+        return True
 
     def run(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Run a coroutine on the loop; its future (for a few control operations only)."""
@@ -87,6 +97,7 @@ class Engine:
 
     def stop(self, timeout: float | None = None) -> None:
         """Stop the loop and wait (up to ``timeout``) for the thread to finish."""
+        self.stopped = True
         with contextlib.suppress(RuntimeError):  # already closed
             self.loop.call_soon_threadsafe(self.loop.stop)
         if not self.in_engine_thread():
@@ -129,10 +140,28 @@ class Engine:
         try:
             self.loop.run_forever()
         finally:
+            self.stopped = True
             try:
                 _finish_loop(self.loop)
             finally:
                 ENGINE_THREADS.discard(ident)
+                self._cancel_leftovers()
+
+    def _cancel_leftovers(self) -> None:
+        """Cancel the calls of submissions that raced with the stop (they never run)."""
+        from ..errors import LMStudioCancelledError
+        from .call import Call
+
+        while self._queue:
+            try:
+                _, args = self._queue.popleft()
+            except IndexError:  # pragma: no cover - emptied concurrently
+                break
+            for arg in args:
+                if isinstance(arg, Call) and not arg.done():
+                    arg._set_exception(
+                        LMStudioCancelledError("cancelled: the client was closed meanwhile")
+                    )
 
 
 def _finish_loop(loop: asyncio.AbstractEventLoop) -> None:

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from ..errors import LMStudioRuntimeError, LMStudioValueError
+from ..errors import LMStudioCancelledError, LMStudioRuntimeError, LMStudioValueError
 from .call import Call
 from .constants import (
     CLOSE_TIMEOUT,
@@ -142,7 +142,10 @@ class Session:
         engine, pool = self._use()
         call: Call[Any] = Call(f"{namespace}.{endpoint}")
         call._cancel_hook = functools.partial(engine.submit, pool.cancel_rpc, call)
-        engine.submit(pool.start_rpc, namespace, endpoint, raw, call, decoder, transform, seconds)
+        if not engine.submit(
+            pool.start_rpc, namespace, endpoint, raw, call, decoder, transform, seconds
+        ):
+            call._set_exception(_closed_meanwhile())
         return call
 
     @overload
@@ -208,7 +211,7 @@ class Session:
         stream._send_hook = functools.partial(
             _send_packet, engine, pool, stream, namespace, endpoint
         )
-        engine.submit(
+        if not engine.submit(
             pool.start_channel,
             namespace,
             endpoint,
@@ -218,7 +221,8 @@ class Session:
             decoder,
             kinds,
             seconds,
-        )
+        ):
+            stream._set_exception(_closed_meanwhile())
         return stream
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -317,6 +321,10 @@ def parse_host(api_host: str) -> Target:
             f"api_host must look like 'host:port' (e.g. 'localhost:1234'), not {api_host!r}"
         )
     return Target(host, int(port_text), secure)
+
+
+def _closed_meanwhile() -> LMStudioCancelledError:
+    return LMStudioCancelledError("cancelled: the client was closed meanwhile")
 
 
 def _check_timeout(timeout: object) -> float | None:

@@ -90,7 +90,7 @@ class Stream(Call[R], Generic[I, R]):
         self._consumer = threading.Lock()  # held by the one active consumer
         self._cancel_requested = False
         self._backlog_logged = False
-        self._send_hook: Callable[[Any], None] | None = None
+        self._send_hook: Callable[[Any], object] | None = None
 
     # --- consuming ----------------------------------------------------------------------
 
