@@ -23,23 +23,23 @@ __all__ = ["translate"]
 
 
 def translate(exc: BaseException, context: str) -> LMStudioError:
-    """The ``lmstudio`` error for a lower-layer ``exc``; ``context`` starts the message."""
+    """The ``lmstudio`` error for a lower-layer ``exc``: ``"<context> (<reason>)"``."""
     if isinstance(exc, LMStudioError):
         return exc
     error: LMStudioError
     if isinstance(exc, (msgspec.ValidationError, msgspec.DecodeError)):
-        error = LMStudioProtocolError(f"{context}: {exc}")
+        error = LMStudioProtocolError(f"{context} ({exc})")
     elif isinstance(exc, (msgspec.EncodeError, TypeError, ValueError, OverflowError)):
-        error = LMStudioValueError(f"{context}: {exc}")
+        error = LMStudioValueError(f"{context} ({exc})")
     elif isinstance(exc, TimeoutError):
-        error = LMStudioTimeoutError(f"{context}: {exc}" if str(exc) else context)
+        error = LMStudioTimeoutError(f"{context} ({exc})" if str(exc) else context)
     elif _is_websockets_error(exc):
         error = _websockets_error(exc, context)
     elif isinstance(exc, OSError):
         reason = exc.strerror or str(exc) or type(exc).__name__
-        error = LMStudioWebsocketError(f"{context}: {reason}")
+        error = LMStudioWebsocketError(f"{context} ({reason})")
     else:
-        error = LMStudioWebsocketError(f"{context}: {exc!r}")
+        error = LMStudioWebsocketError(f"{context} ({exc!r})")
     error.__cause__ = exc.with_traceback(None)
     return error
 
@@ -54,9 +54,9 @@ def _websockets_error(exc: BaseException, context: str) -> LMStudioError:
     if isinstance(exc, InvalidStatus):
         status = exc.response.status_code
         return LMStudioWebsocketError(
-            f"{context}: the server refused the WebSocket upgrade (HTTP {status}); "
-            "is this LM Studio's API port?"
+            f"{context} (the server refused the WebSocket upgrade with HTTP {status}; "
+            "is this LM Studio's API port?)"
         )
     if isinstance(exc, ProtocolError):
-        return LMStudioProtocolError(f"{context}: WebSocket protocol error: {exc}")
-    return LMStudioWebsocketError(f"{context}: {exc}")
+        return LMStudioProtocolError(f"{context} (WebSocket protocol error: {exc})")
+    return LMStudioWebsocketError(f"{context} ({exc})")

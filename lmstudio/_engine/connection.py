@@ -212,8 +212,14 @@ class Connection(asyncio.Protocol):
         self._flush()
 
     def eof_received(self) -> bool | None:
-        if self._ws is not None:
-            self._ws.receive_eof()
+        ws = self._ws
+        if ws is not None and self.state is not _CLOSED:
+            ws.receive_eof()
+            # The end of the stream may complete a handshake response (one without a
+            # length, such as a plain HTTP server's error page).
+            events = ws.events_received()
+            if self.state is not _OPEN:
+                self._handshake_events(events)
         return None  # let the transport close itself
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -238,14 +244,13 @@ class Connection(asyncio.Protocol):
     def _handshake_events(self, events: list[Any]) -> None:
         ws = self._ws
         assert ws is not None
+        if self.state is _CONNECTING and ws.handshake_exc is not None:
+            # A response that is not a WebSocket upgrade (or no valid HTTP at all).
+            error = translate(ws.handshake_exc, f"the WebSocket handshake with {self.url} failed")
+            self._fail_open(error)
+            return
         for event in events:
             if isinstance(event, Response):
-                if ws.handshake_exc is not None:
-                    error = translate(
-                        ws.handshake_exc, f"the WebSocket handshake with {self.url} failed"
-                    )
-                    self._fail_open(error)
-                    return
                 auth = wire.AuthPacket(
                     client_identifier=self._identity.client_identifier,
                     client_passkey=self._identity.client_passkey,

@@ -259,3 +259,25 @@ def test_pings_keep_a_quiet_connection(ms: float) -> None:
             session.close()
         with pytest.raises(LMStudioCancelledError):
             waiting.result(0)
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", "HTTP 404"),
+        (b"HTTP/1.1 404 Not Found\r\n\r\nno length, closed", "HTTP 404"),
+        (b"SSH-2.0-OpenSSH\r\n", "did not receive a valid HTTP response"),
+    ],
+)
+def test_not_a_websocket_server(answer: bytes, reason: str, ms: float) -> None:
+    def handler(sock: socket.socket) -> None:
+        request = b""
+        while b"\r\n\r\n" not in request:
+            request += sock.recv(4096)
+        sock.sendall(answer)
+        sock.shutdown(socket.SHUT_WR)
+
+    with raw_server(handler) as host, Client(host) as client:
+        with pytest.raises(LMStudioWebsocketError, match="WebSocket handshake .* failed") as info:
+            client.system.version().result(5000 * ms)
+        assert reason in str(info.value)
