@@ -278,6 +278,6 @@ def test_not_a_websocket_server(answer: bytes, reason: str, ms: float) -> None:
         sock.shutdown(socket.SHUT_WR)
 
     with raw_server(handler) as host, Client(host) as client:
-        with pytest.raises(LMStudioWebsocketError, match="WebSocket handshake .* failed") as info:
+        with pytest.raises(LMStudioWebsocketError, match=r"WebSocket handshake .* failed") as info:
             client.system.version().result(5000 * ms)
         assert reason in str(info.value)
