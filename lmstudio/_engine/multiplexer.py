@@ -17,6 +17,8 @@ Responsibilities:
 - tolerance: unknown ids and unknown message or packet kinds from a newer server are
   logged and skipped; a ``communicationWarning`` (the server did not understand us) is
   logged as an error;
+- acknowledgements: a server packet carrying ``ackId`` is answered with ``channelAck``
+  (the server's ``channelAck`` needs nothing: this client never asks for one);
 - failure of everything in flight at once when the connection is lost.
 
 Channel lifecycles follow ``channel_state.py``.
@@ -389,6 +391,9 @@ class Multiplexer:
         if entry is None:
             self._unknown_channel(message.channel_id, "channelSend")
             return
+        if message.ack_id is not _UNSET:  # the server waits for this (no endpoint does so yet)
+            ack = wire.ChannelAck(channel_id=message.channel_id, ack_id=message.ack_id)
+            self._outgoing.append(_encode(ack))
         state = entry.state
         if state in TERMINAL:
             return  # a timed-out or abandoned channel: the server has not ended it yet

@@ -443,6 +443,15 @@ def test_fail_all_fails_everything_with_fresh_errors() -> None:
     assert clock.pending == []
 
 
+def test_packets_with_an_ack_id_are_acknowledged() -> None:
+    mux, _ = new_mux()
+    stream, cid = start_predict(mux)
+    sent(mux)
+    feed(mux, {**fragment(cid, "a"), "ackId": 4}, fragment(cid, "b"))
+    assert sent(mux) == [{"type": "channelAck", "channelId": cid, "ackId": 4}]
+    assert [item.fragment.content for item in _take(stream, 2)] == ["a", "b"]
+
+
 def test_unknown_channel_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     mux, _ = new_mux()
     with caplog.at_level(logging.WARNING, "lmstudio"):
