@@ -561,6 +561,7 @@ def test_interpreter_exits_cleanly_without_close(fake_lmstudio: FakeLMStudio) ->
     assert (done.returncode, done.stdout, done.stderr) == (0, "bye\n", "")
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_forked_child_gets_a_fresh_engine(fake_lmstudio: FakeLMStudio) -> None:
     done = run_script(
         """

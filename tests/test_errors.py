@@ -37,7 +37,7 @@ from lmstudio.errors import (
         (LMStudioWebsocketError, (LMStudioClientError,)),
         (LMStudioProtocolError, (LMStudioWebsocketError,)),
         (LMStudioCancelledError, (LMStudioClientError, concurrent.futures.CancelledError)),
-        (LMStudioTimeoutError, (LMStudioError, TimeoutError, asyncio.TimeoutError)),
+        (LMStudioTimeoutError, (LMStudioError, TimeoutError, concurrent.futures.TimeoutError)),
         (LMStudioRuntimeError, (LMStudioError, RuntimeError)),
         (LMStudioValueError, (LMStudioError, ValueError)),
     ],
