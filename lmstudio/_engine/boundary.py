@@ -15,31 +15,39 @@ from ..errors import (
     LMStudioError,
     LMStudioProtocolError,
     LMStudioTimeoutError,
-    LMStudioValueError,
     LMStudioWebsocketError,
 )
 
 __all__ = ["translate"]
 
 
-def translate(exc: BaseException, context: str) -> LMStudioError:
-    """The ``lmstudio`` error for a lower-layer ``exc``: ``"<context> (<reason>)"``."""
+def translate(
+    exc: BaseException,
+    context: str,
+    *,
+    fallback: type[LMStudioError] = LMStudioWebsocketError,
+) -> LMStudioError:
+    """The ``lmstudio`` error for a lower-layer ``exc``: ``"<context> (<reason>)"``.
+
+    msgspec decoding errors become :class:`~lmstudio.LMStudioProtocolError`, timeouts
+    :class:`~lmstudio.LMStudioTimeoutError`, WebSocket and OS errors
+    :class:`~lmstudio.LMStudioWebsocketError`; anything else ``fallback`` (the
+    encoding of a caller's parameter passes :class:`~lmstudio.LMStudioValueError`).
+    """
     if isinstance(exc, LMStudioError):
         return exc
     error: LMStudioError
     if isinstance(exc, (msgspec.ValidationError, msgspec.DecodeError)):
         error = LMStudioProtocolError(f"{context} ({exc})")
-    elif isinstance(exc, (msgspec.EncodeError, TypeError, ValueError, OverflowError)):
-        error = LMStudioValueError(f"{context} ({exc})")
-    elif isinstance(exc, TimeoutError):
-        error = LMStudioTimeoutError(f"{context} ({exc})" if str(exc) else context)
     elif _is_websockets_error(exc):
         error = _websockets_error(exc, context)
+    elif isinstance(exc, TimeoutError):
+        error = LMStudioTimeoutError(f"{context} ({exc})" if str(exc) else context)
     elif isinstance(exc, OSError):
         reason = exc.strerror or str(exc) or type(exc).__name__
         error = LMStudioWebsocketError(f"{context} ({reason})")
     else:
-        error = LMStudioWebsocketError(f"{context} ({exc!r})")
+        error = fallback(f"{context} ({exc or type(exc).__name__})")
     error.__cause__ = exc.with_traceback(None)
     return error
 

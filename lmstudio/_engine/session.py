@@ -401,5 +401,7 @@ def _encode(value: Any, namespace: str, endpoint: str) -> msgspec.Raw | None:
     except (TypeError, ValueError, OverflowError, msgspec.EncodeError) as exc:
         from .boundary import translate
 
-        error = translate(exc, f"cannot encode the {namespace}.{endpoint} parameter")
+        error = translate(
+            exc, f"cannot encode the {namespace}.{endpoint} parameter", fallback=LMStudioValueError
+        )
         raise error from error.__cause__

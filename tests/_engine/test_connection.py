@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import threading
 from typing import Any
@@ -266,7 +267,8 @@ def test_pings_keep_a_quiet_connection(ms: float) -> None:
     [
         (b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", "HTTP 404"),
         (b"HTTP/1.1 404 Not Found\r\n\r\nno length, closed", "HTTP 404"),
-        (b"SSH-2.0-OpenSSH\r\n", "did not receive a valid HTTP response"),
+        # (the wording depends on the websockets version)
+        (b"SSH-2.0-OpenSSH\r\n", "did not receive a valid HTTP response|invalid HTTP status line"),
     ],
 )
 def test_not_a_websocket_server(answer: bytes, reason: str, ms: float) -> None:
@@ -280,4 +282,4 @@ def test_not_a_websocket_server(answer: bytes, reason: str, ms: float) -> None:
     with raw_server(handler) as host, Client(host) as client:
         with pytest.raises(LMStudioWebsocketError, match=r"WebSocket handshake .* failed") as info:
             client.system.version().result(5000 * ms)
-        assert reason in str(info.value)
+        assert re.search(reason, str(info.value))
