@@ -255,7 +255,13 @@ class Connection(asyncio.Protocol):
                     client_identifier=self._identity.client_identifier,
                     client_passkey=self._identity.client_passkey,
                 )
-                ws.send_text(wire.encoder.encode(auth))
+                # Never log the passkey, even when websockets logs frames at DEBUG level.
+                debug, ws.debug = ws.debug, False
+                try:
+                    ws.send_text(wire.encoder.encode(auth))
+                finally:
+                    ws.debug = debug
+                logger.debug("authenticating as %s on %s", auth.client_identifier, self.url)
                 self.state = _AUTHENTICATING
             elif self.state is _AUTHENTICATING and isinstance(event, Frame):
                 if event.opcode is _TEXT and event.fin:

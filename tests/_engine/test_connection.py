@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import socket
 import threading
@@ -283,3 +284,14 @@ def test_not_a_websocket_server(answer: bytes, reason: str, ms: float) -> None:
         with pytest.raises(LMStudioWebsocketError, match=r"WebSocket handshake .* failed") as info:
             client.system.version().result(5000 * ms)
         assert re.search(reason, str(info.value))
+
+
+def test_the_passkey_is_never_logged(
+    fake_lmstudio: FakeLMStudio, ms: float, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG), Client(fake_lmstudio.api_host, api_token=TOKEN) as client:
+        # The fake server accepts any identity when it requires no token.
+        assert client.system.version().result(5000 * ms)
+    assert "clientPasskey" not in caplog.text and "Abcdefghij" not in caplog.text
+    assert "authenticating as Abcd1234" in caplog.text
+    assert "> TEXT" in caplog.text  # websockets did log the other frames
