@@ -284,9 +284,9 @@ def test_rpc_timeout_client_default_and_per_call(fake_lmstudio: FakeLMStudio, ms
 
 
 def test_stream_timeout_cancels_on_the_server(fake_lmstudio: FakeLMStudio, ms: float) -> None:
-    with Client(fake_lmstudio.api_host, timeout=100 * ms) as client:
-        fake_lmstudio.set_fragment_delay(30 * ms)  # slower than the timeout overall, not per packet
-        assert len(contents(list(predict(client, "count to 10")))) == 10
+    with Client(fake_lmstudio.api_host, timeout=400 * ms) as client:
+        fake_lmstudio.set_fragment_delay(20 * ms)  # slower than the timeout overall, not per packet
+        assert len(contents(list(predict(client, "count to 30")))) == 30
         fake_lmstudio.set_fragment_delay(0)
         with fake_lmstudio.faults.silence("predict"):
             stream = predict(client, "count to 3")
