@@ -43,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "lmstudio" / "_protocol")
     parser.add_argument("--check", action="store_true", help="fail if the output is stale")
     args = parser.parse_args(argv)
+    for path in (args.schema, args.old_schema):
+        if not path.is_file():
+            print(
+                f"protocol schema not found: {path} (shared/protocol/ is expected beside the repo)"
+            )
+            return 2
     files = generate(args.schema, args.old_schema)
     stale = []
     for name, content in files.items():
