@@ -155,8 +155,20 @@ class Session:
         self._unflushed = 0
         if self.aborted:
             return
+        ws = self.ws
         try:
-            self.ws.send_data()
+            chunks = ws.protocol.data_to_send()
+            if chunks and all(chunks):
+                # One socket write for the whole batch (websockets writes frame by frame).
+                ws.transport.write(b"".join(chunks) if len(chunks) > 1 else chunks[0])
+            elif chunks:  # an end of stream among them: write in order, then half-close
+                for chunk in chunks:
+                    if chunk:
+                        ws.transport.write(chunk)
+                    elif ws.transport.can_write_eof():
+                        ws.transport.write_eof()
+                    else:  # pragma: no cover - TLS
+                        ws.transport.close()
         except Exception:  # the transport died: the reader sees the connection closing
             _log.debug("flushing a %s socket failed", self.namespace, exc_info=True)
 
