@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._engine.call import Call
 from ._engine.constants import DEFAULT_TIMEOUT, USE_CLIENT_DEFAULT, UseClientDefault
 from ._engine.session import ClientState, Session
 from ._engine.stream import Stream
-from .errors import LMStudioRuntimeError
-from .llm import LlmNamespace
-from .system import SystemNamespace
+from .errors import LMStudioRuntimeError, LMStudioValueError
+
+if TYPE_CHECKING:
+    from .catalog import DownloadedEmbeddingModel, DownloadedLlm
+    from .embedding import EmbeddingModel, EmbeddingNamespace
+    from .files import FilesNamespace, LocalFileInput
+    from .history import FileHandle
+    from .llm import LLM, LlmNamespace
+    from .repository import RepositoryNamespace
+    from .system import SystemNamespace
+
+Timeout = float | UseClientDefault | None
 
 __all__ = ["USE_CLIENT_DEFAULT", "Client", "ClientState"]
 
@@ -50,10 +60,6 @@ class Client:
         timeout: float | None = DEFAULT_TIMEOUT,
     ) -> None:
         self._session = Session(api_host, api_token=api_token, timeout=timeout)
-        self.llm = LlmNamespace(self._session)
-        """Large language models."""
-        self.system = SystemNamespace(self._session)
-        """LM Studio itself."""
 
     def __repr__(self) -> str:
         host = self.api_host or "(not discovered yet)"
@@ -73,6 +79,97 @@ class Client:
     def state(self) -> ClientState:
         """``UNOPENED`` until first used, ``OPENED``, then ``CLOSED``."""
         return self._session.state
+
+    # --- namespaces (each module is imported on first use, keeping ``import`` cheap) -------
+
+    @functools.cached_property
+    def llm(self) -> LlmNamespace:
+        """Large language models: ``model()``, ``load_new_instance()``, ``list_loaded()``..."""
+        from .llm import LlmNamespace
+
+        return LlmNamespace(self)
+
+    @functools.cached_property
+    def embedding(self) -> EmbeddingNamespace:
+        """Embedding models: ``model()``, ``load_new_instance()``, ``list_loaded()``..."""
+        from .embedding import EmbeddingNamespace
+
+        return EmbeddingNamespace(self)
+
+    @functools.cached_property
+    def system(self) -> SystemNamespace:
+        """LM Studio itself: ``version()``, ``list_downloaded_models()``."""
+        from .system import SystemNamespace
+
+        return SystemNamespace(self)
+
+    @functools.cached_property
+    def files(self) -> FilesNamespace:
+        """Uploads: ``prepare_image()``, ``prepare_file()``."""
+        from .files import FilesNamespace
+
+        return FilesNamespace(self)
+
+    @functools.cached_property
+    def repository(self) -> RepositoryNamespace:
+        """LM Studio's model hub: ``search_models()``, then download options and ``download()``."""
+        from .repository import RepositoryNamespace
+
+        return RepositoryNamespace(self)
+
+    # --- shortcuts across namespaces -------------------------------------------------------
+
+    def prepare_image(
+        self, src: LocalFileInput, name: str | None = None, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> Call[FileHandle]:
+        """``client.files.prepare_image(src, name)``: upload an image for a chat message."""
+        return self.files.prepare_image(src, name, timeout=timeout)
+
+    def prepare_file(
+        self, src: LocalFileInput, name: str | None = None, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> Call[FileHandle]:
+        """``client.files.prepare_file(src, name)``: upload a file for a chat message."""
+        return self.files.prepare_file(src, name, timeout=timeout)
+
+    def list_downloaded_models(
+        self,
+        namespace: Literal["llm", "embedding"] | None = None,
+        *,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> Call[list[DownloadedLlm | DownloadedEmbeddingModel]]:
+        """Downloaded models of every kind, or of one (``"llm"`` or ``"embedding"``).
+
+        Returns ``Call[list[DownloadedLlm | DownloadedEmbeddingModel]]``.
+        """
+        match _check_namespace(namespace):
+            case "llm":
+                return self.llm.list_downloaded(timeout=timeout)  # type: ignore[return-value]
+            case "embedding":
+                return self.embedding.list_downloaded(timeout=timeout)  # type: ignore[return-value]
+        return self.system.list_downloaded_models(timeout=timeout)
+
+    def list_loaded_models(
+        self,
+        namespace: Literal["llm", "embedding"] | None = None,
+        *,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> Call[list[LLM | EmbeddingModel]]:
+        """Handles to the loaded models of every kind (LLMs first), or of one kind.
+
+        Returns ``Call[list[LLM | EmbeddingModel]]``.
+        """
+        from ._compose import gather
+
+        match _check_namespace(namespace):
+            case "llm":
+                return self.llm.list_loaded(timeout=timeout)  # type: ignore[return-value]
+            case "embedding":
+                return self.embedding.list_loaded(timeout=timeout)  # type: ignore[return-value]
+        calls: list[Call[Any]] = [
+            self.llm.list_loaded(timeout=timeout),
+            self.embedding.list_loaded(timeout=timeout),
+        ]
+        return gather(calls, _concatenate, "list_loaded_models")
 
     # --- for the feature modules ---------------------------------------------------------
 
@@ -135,3 +232,13 @@ class Client:
     def _check_reusable(self) -> None:
         if self._session.state is ClientState.CLOSED:
             raise LMStudioRuntimeError("cannot reopen a closed client; create a new Client")
+
+
+def _check_namespace(namespace: object) -> str | None:
+    if namespace is None or namespace in ("llm", "embedding"):
+        return namespace
+    raise LMStudioValueError(f"namespace must be 'llm', 'embedding' or None, not {namespace!r}")
+
+
+def _concatenate(lists: list[list[Any]]) -> list[Any]:
+    return [item for items in lists for item in items]

@@ -1,0 +1,526 @@
+"""Model namespaces and handles, written once for LLMs and embedding models.
+
+``client.llm`` and ``client.embedding`` are :class:`ModelNamespace` subclasses that only
+name their namespace and their types; loading, listing, unloading and the handle
+methods (info, load config, context length, tokens) live here.
+
+A handle (``LLM``, ``EmbeddingModel``) is a plain object bound to the client: its
+``identifier`` names a loaded instance, and each of its methods sends one request and
+returns a ``Call`` (or a ``Stream``). A handle addresses its model by identifier, as the
+official SDKs do, so it keeps working if the model is unloaded and loaded again under
+the same identifier (just in time, for example), and fails with
+:class:`~lmstudio.LMStudioModelNotFoundError` while no instance has it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeAlias, TypeVar, overload
+
+from msgspec import UNSET
+
+from ._compose import gather
+from ._engine.call import Call
+from ._engine.constants import USE_CLIENT_DEFAULT, UseClientDefault
+from ._engine.handler import ChannelHandler
+from ._engine.stream import SKIP, Skip
+from ._protocol.models import (
+    EmbeddingChannelGetOrLoadCreationParameter,
+    EmbeddingChannelLoadModelCreationParameter,
+    EmbeddingLoadModelConfig,
+    EmbeddingModelInfo,
+    EmbeddingModelInstanceInfo,
+    EmbeddingRpcCountTokensReturns,
+    EmbeddingRpcGetLoadConfigParameter,
+    EmbeddingRpcGetModelInfoParameter,
+    EmbeddingRpcTokenizeParameter,
+    EmbeddingRpcTokenizeReturns,
+    EmbeddingRpcUnloadModelParameter,
+    KvConfig,
+    KvConfigStack,
+    LlmInfo,
+    LlmInstanceInfo,
+    LlmLoadModelConfig,
+)
+from .errors import LMStudioModelNotFoundError, LMStudioProtocolError, LMStudioValueError
+from .prediction import model_specifier
+
+if TYPE_CHECKING:
+    from ._engine.session import Session
+    from .catalog import DownloadedModel
+    from .client import Client
+
+__all__ = [
+    "DEFAULT_TTL",
+    "ModelHandle",
+    "ModelLoadingCallback",
+    "ModelNamespace",
+    "Timeout",
+]
+
+logger = logging.getLogger("lmstudio.models")
+
+DEFAULT_TTL: Final = 3600
+"""Seconds an instance loaded by this SDK may stay idle before LM Studio unloads it
+(one hour, as in the official SDKs)."""
+
+Timeout: TypeAlias = float | UseClientDefault | None
+"""A per-call inactivity timeout: seconds, ``None`` for none, or the client's default."""
+
+ModelLoadingCallback: TypeAlias = Callable[[float], object]
+"""``on_load_progress(progress)``: loading advanced to ``progress`` (0.0 to 1.0)."""
+
+InfoT = TypeVar("InfoT", LlmInstanceInfo, EmbeddingModelInstanceInfo)
+DownloadedInfoT = TypeVar("DownloadedInfoT", LlmInfo, EmbeddingModelInfo)
+LoadConfigT = TypeVar("LoadConfigT", LlmLoadModelConfig, EmbeddingLoadModelConfig)
+HandleT = TypeVar("HandleT", bound="ModelHandle[Any, Any]")
+DownloadedT = TypeVar("DownloadedT", bound="DownloadedModel[Any, Any, Any]")
+ConfigInputT = TypeVar("ConfigInputT")
+
+
+class ModelHandle(Generic[InfoT, LoadConfigT]):
+    """A loaded model instance, bound to the client that found or loaded it.
+
+    ``identifier`` names the instance; ``model_info`` is its info as LM Studio reported
+    it when this handle was obtained (no request; :meth:`get_info` asks again). Two
+    handles are equal when they name the same identifier on the same client.
+    """
+
+    __slots__ = ("_namespace", "identifier", "model_info")
+
+    def __init__(
+        self, namespace: ModelNamespace[Any, InfoT, LoadConfigT, Any, Any], info: InfoT
+    ) -> None:
+        self._namespace: ModelNamespace[Any, InfoT, LoadConfigT, Any, Any] = namespace
+        self.identifier: str = info.identifier
+        """The instance's identifier (what ``respond()``, ``embed()``... address)."""
+        self.model_info: InfoT = info
+        """The instance info when this handle was obtained (model key, context length...)."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(identifier={self.identifier!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ModelHandle):
+            return NotImplemented
+        return (
+            type(self) is type(other)
+            and self._namespace._session is other._namespace._session
+            and self.identifier == other.identifier
+        )
+
+    def __hash__(self) -> int:
+        return hash((type(self), id(self._namespace._session), self.identifier))
+
+    @property
+    def _session(self) -> Session:
+        return self._namespace._session
+
+    def get_info(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[InfoT]:
+        """This instance's current info.
+
+        Returns ``Call[LlmInstanceInfo]`` (``Call[EmbeddingModelInstanceInfo]`` for an
+        embedding model). Raises :class:`~lmstudio.LMStudioModelNotFoundError` if no
+        loaded instance has this identifier.
+
+        ``print(model.get_info().result().context_length)``
+        """
+        return self._namespace.get_model_info(self.identifier, timeout=timeout)
+
+    def get_load_config(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[LoadConfigT]:
+        """The config this instance was loaded with, as a typed load config.
+
+        Returns ``Call[LlmLoadModelConfig]`` (``Call[EmbeddingLoadModelConfig]`` for an
+        embedding model); settings this SDK does not know are left out.
+
+        ``print(model.get_load_config().result().context_length)``
+        """
+        namespace = self._namespace
+        parameter = EmbeddingRpcGetLoadConfigParameter(specifier=model_specifier(self.identifier))
+        return self._session.rpc(
+            namespace._name,
+            "getLoadConfig",
+            parameter,
+            transform=namespace._load_config_from_kv,
+            timeout=timeout,
+        )
+
+    def get_context_length(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[int]:
+        """The context length this instance was loaded with, in tokens.
+
+        Returns ``Call[int]``. ``model.get_context_length().result()``
+        """
+        return self._namespace._model_info_call(
+            self.identifier, _context_length, timeout, "get_context_length"
+        )
+
+    @overload
+    def tokenize(self, text: str, *, timeout: Timeout = ...) -> Call[list[int]]: ...  # type: ignore[overload-overlap]
+    @overload
+    def tokenize(self, text: Iterable[str], *, timeout: Timeout = ...) -> Call[list[list[int]]]: ...
+    def tokenize(
+        self, text: str | Iterable[str], *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> Call[list[int]] | Call[list[list[int]]]:
+        """The token ids of ``text`` with this model's tokenizer; a list for a list of texts.
+
+        Returns ``Call[list[int]]`` for a string, ``Call[list[list[int]]]`` for an
+        iterable of strings (one request per text, sent together).
+
+        ``ids = model.tokenize("Hello, world!").result()``
+        """
+        if isinstance(text, str):
+            return self._tokenize(text, timeout)
+        texts = _texts(text, "tokenize")
+        return gather(
+            [self._tokenize(t, timeout) for t in texts], list, f"{self._namespace._name}.tokenize"
+        )
+
+    def _tokenize(self, text: str, timeout: Timeout) -> Call[list[int]]:
+        parameter = EmbeddingRpcTokenizeParameter(
+            specifier=model_specifier(self.identifier), input_string=text
+        )
+        return self._session.rpc(
+            self._namespace._name, "tokenize", parameter, transform=_token_ids, timeout=timeout
+        )
+
+    def count_tokens(self, text: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[int]:
+        """How many tokens ``text`` takes with this model's tokenizer.
+
+        Returns ``Call[int]``. ``model.count_tokens("Hello, world!").result()``
+        """
+        if not isinstance(text, str):
+            raise LMStudioValueError(f"count_tokens takes a string, not {type(text).__name__}")
+        parameter = EmbeddingRpcTokenizeParameter(
+            specifier=model_specifier(self.identifier), input_string=text
+        )
+        return self._session.rpc(
+            self._namespace._name,
+            "countTokens",
+            parameter,
+            transform=_token_count,
+            timeout=timeout,
+        )
+
+    def unload(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[None]:
+        """Unload this instance from LM Studio (the handle then fails until it is reloaded).
+
+        Returns ``Call[None]``. Raises :class:`~lmstudio.LMStudioModelNotFoundError` if no
+        instance has this identifier. ``model.unload().result()``
+        """
+        return self._namespace.unload(self.identifier, timeout=timeout)
+
+
+class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, DownloadedT]):
+    """What ``client.llm`` and ``client.embedding`` share: finding and loading models."""
+
+    _name: ClassVar[str]
+    """The protocol namespace: ``"llm"`` or ``"embedding"``."""
+    _what: ClassVar[str]
+    """The kind of model, for messages: ``"LLM"``, ``"embedding model"``."""
+
+    def __init__(self, client: Client) -> None:
+        self._client: Client = client
+        self._session: Session = client._session
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self._client!r}>"
+
+    # --- what a subclass provides ------------------------------------------------------
+
+    def _handle(self, info: InfoT) -> HandleT:
+        raise NotImplementedError
+
+    def _downloaded(self, info: object) -> DownloadedT | None:
+        """The download listing wrapper for ``info``, ``None`` if of another kind."""
+        raise NotImplementedError
+
+    def _load_config_stack(self, config: ConfigInputT | None) -> KvConfigStack:
+        raise NotImplementedError
+
+    def _load_config_from_kv(self, config: KvConfig) -> LoadConfigT:
+        raise NotImplementedError
+
+    # --- public API ---------------------------------------------------------------------
+
+    def model(
+        self,
+        model_key: str | None = None,
+        /,
+        *,
+        ttl: float | None = DEFAULT_TTL,
+        config: ConfigInputT | None = None,
+        on_load_progress: ModelLoadingCallback | None = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> Call[HandleT]:
+        """A handle to a loaded model, loading it just in time if needed.
+
+        ``model_key`` is matched against loaded instances' identifiers, then model keys
+        and paths; if none matches, the downloaded model with that key or path is loaded
+        (LM Studio first unloads the other just-in-time-loaded model of the same kind if
+        "JIT auto-evict" is on). ``None`` (default): any loaded model (the first LM Studio
+        lists), without loading anything.
+
+        ``ttl``: seconds an instance loaded by this call may stay idle before LM Studio
+        unloads it (default one hour; ``None``: never). ``config``: the load config
+        (typed, or a dict with snake_case or camelCase keys) used only if the model is
+        loaded now: an instance already loaded is returned as it is. ``on_load_progress``
+        gets the loading progress (0.0 to 1.0) where the call is consumed.
+
+        Returns ``Call[LLM]`` (``Call[EmbeddingModel]``). Raises
+        :class:`~lmstudio.LMStudioModelNotFoundError` if no model matches (or, without a
+        key, none is loaded).
+
+        ``model = client.llm.model("qwen2.5-7b-instruct").result()``
+        """
+        if model_key is None:
+            if config is not None:
+                raise LMStudioValueError(
+                    "model() without a model key returns a model already loaded: "
+                    "a load config needs a model key"
+                )
+            return self._session.rpc(
+                self._name, "listLoaded", transform=self._first_loaded, timeout=timeout
+            )
+        _check_key(model_key, "model key")
+        creation = EmbeddingChannelGetOrLoadCreationParameter(
+            identifier=model_key,
+            load_config_stack=self._load_config_stack(config),
+        )
+        if ttl is not None:
+            creation.load_ttl_ms = _ttl_ms(ttl)
+        return self._load("getOrLoad", creation, on_load_progress, timeout)
+
+    def load_new_instance(
+        self,
+        model_key: str,
+        instance_identifier: str | None = None,
+        *,
+        ttl: float | None = DEFAULT_TTL,
+        config: ConfigInputT | None = None,
+        on_load_progress: ModelLoadingCallback | None = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> Call[HandleT]:
+        """Load a new instance of a downloaded model, even if one is loaded already.
+
+        ``model_key``: the model's key (or path) as listed by ``list_downloaded()``.
+        ``instance_identifier``: the new instance's identifier; ``None`` (default): LM
+        Studio names it after the model key (``key``, then ``key:2``...). ``ttl``, ``config``
+        and ``on_load_progress`` are as for :meth:`model` (default ttl one hour).
+
+        Returns ``Call[LLM]`` (``Call[EmbeddingModel]``). Raises
+        :class:`~lmstudio.LMStudioModelNotFoundError` if no downloaded model matches,
+        :class:`~lmstudio.LMStudioServerError` if the identifier is taken or loading fails.
+
+        ``model = client.llm.load_new_instance("fake/chat", "second").result()``
+        """
+        _check_key(model_key, "model key")
+        creation = EmbeddingChannelLoadModelCreationParameter(
+            model_key=model_key, load_config_stack=self._load_config_stack(config)
+        )
+        if instance_identifier is not None:
+            _check_key(instance_identifier, "instance identifier")
+            creation.identifier = instance_identifier
+        if ttl is not None:
+            creation.ttl_ms = _ttl_ms(ttl)
+        return self._load("loadModel", creation, on_load_progress, timeout)
+
+    def unload(self, identifier: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[None]:
+        """Unload the instance with this identifier.
+
+        Returns ``Call[None]``. Raises :class:`~lmstudio.LMStudioModelNotFoundError` if no
+        loaded instance has it. ``client.llm.unload("fake/chat").result()``
+        """
+        _check_key(identifier, "identifier")
+        parameter = EmbeddingRpcUnloadModelParameter(identifier=identifier)
+        return self._session.rpc(self._name, "unloadModel", parameter, timeout=timeout)
+
+    def list_loaded(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[list[HandleT]]:
+        """Handles to every loaded instance of this kind, in LM Studio's order.
+
+        Returns ``Call[list[LLM]]`` (``Call[list[EmbeddingModel]]``).
+
+        ``for model in client.llm.list_loaded().result(): print(model.identifier)``
+        """
+        return self._session.rpc(self._name, "listLoaded", transform=self._handles, timeout=timeout)
+
+    def list_downloaded(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[list[DownloadedT]]:
+        """The downloaded models of this kind, each able to ``.model()`` / ``.load_new_instance()``.
+
+        Returns ``Call[list[DownloadedLlm]]`` (``Call[list[DownloadedEmbeddingModel]]``).
+
+        ``keys = [m.model_key for m in client.llm.list_downloaded().result()]``
+        """
+        return self._session.rpc(
+            "system", "listDownloadedModels", transform=self._downloaded_list, timeout=timeout
+        )
+
+    def get_model_info(
+        self, identifier: str, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> Call[InfoT]:
+        """The info of the loaded instance that ``identifier`` matches.
+
+        ``identifier`` is matched like ``model()``'s key: identifier, then model key,
+        then path. Returns ``Call[LlmInstanceInfo]`` (``Call[EmbeddingModelInstanceInfo]``).
+        Raises :class:`~lmstudio.LMStudioModelNotFoundError` if none matches.
+
+        ``info = client.llm.get_model_info("fake/chat").result()``
+        """
+        return self._model_info_call(identifier, _same, timeout, "get_model_info")
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _model_info_call(
+        self, identifier: str, pick: Callable[[InfoT], Any], timeout: Timeout, what: str
+    ) -> Call[Any]:
+        parameter = EmbeddingRpcGetModelInfoParameter(
+            specifier=model_specifier(identifier), throw_if_not_found=True
+        )
+        transform = functools.partial(_found_info, pick, identifier, self._what)
+        return self._session.rpc(
+            self._name, "getModelInfo", parameter, transform=transform, timeout=timeout
+        )
+
+    def _load(
+        self,
+        endpoint: str,
+        creation: Any,
+        on_load_progress: ModelLoadingCallback | None,
+        timeout: Timeout,
+    ) -> Call[HandleT]:
+        if on_load_progress is not None and not callable(on_load_progress):
+            raise LMStudioValueError("on_load_progress must be callable")
+        consume = None if on_load_progress is None else functools.partial(_report, on_load_progress)
+        handler: _LoadHandler[HandleT, InfoT] = _LoadHandler(self._handle, self._what)
+        return self._session.channel(
+            self._name, endpoint, creation, handler=handler, consume=consume, timeout=timeout
+        )
+
+    def _handles(self, infos: list[InfoT]) -> list[HandleT]:
+        return [self._handle(info) for info in infos]
+
+    def _first_loaded(self, infos: list[InfoT]) -> HandleT:
+        if not infos:
+            raise LMStudioModelNotFoundError(
+                f"No {self._what} is loaded",
+                suggestion=f"Pass a model key to load one, e.g. client.{self._name}.model('key')",
+            )
+        return self._handle(infos[0])
+
+    def _downloaded_list(self, infos: list[Any]) -> list[DownloadedT]:
+        found = (self._downloaded(info) for info in infos)
+        return [wrapper for wrapper in found if wrapper is not None]
+
+
+class _LoadHandler(ChannelHandler[float, HandleT], Generic[HandleT, InfoT]):
+    """``loadModel`` / ``getOrLoad`` packets: progress events, then the handle.
+
+    Progress only moves forward and ends at 1.0 (also for a model already loaded, as
+    in the official SDK); an ambiguous match and a just-in-time eviction are logged.
+    """
+
+    def __init__(self, make_handle: Callable[[InfoT], HandleT], what: str) -> None:
+        self._make_handle: Callable[[InfoT], HandleT] = make_handle
+        self._what = what
+        self._info: InfoT | None = None
+        self._progress = -1.0
+
+    def _advance(self, progress: float) -> float | None:
+        if progress <= self._progress:
+            return None
+        self._progress = progress
+        return progress
+
+    def packet(self, packet: Any) -> float | None:
+        match _tag(packet):
+            case "resolved":
+                ambiguous = packet.ambiguous
+                if ambiguous is not UNSET and ambiguous:
+                    logger.warning(
+                        "Several downloaded models match %r; loading %s (others: %s)",
+                        packet.info.model_key,
+                        packet.info.path,
+                        ", ".join(ambiguous),
+                    )
+            case "startLoading":
+                return self._advance(0.0)
+            case "progress" | "loadProgress":
+                return self._advance(float(packet.progress))
+            case "unloadingOtherJITModel":
+                logger.info(
+                    "LM Studio unloads the just-in-time loaded %s %r to load another "
+                    "(turn off 'JIT models auto-evict' in LM Studio's developer settings to keep it)",
+                    self._what,
+                    packet.info.identifier,
+                )
+            case "success" | "alreadyLoaded" | "loadSuccess":
+                self._info = packet.info
+                return self._advance(1.0)
+            case other:
+                logger.debug("Ignoring an unknown model loading packet %r", other)
+        return None
+
+    def close(self) -> HandleT:
+        if self._info is None:
+            raise LMStudioProtocolError(
+                f"LM Studio ended the {self._what} loading without reporting the model"
+            )
+        return self._make_handle(self._info)
+
+
+# --- small helpers --------------------------------------------------------------------
+
+
+def _tag(packet: object) -> str | None:
+    tag = getattr(getattr(type(packet), "__struct_config__", None), "tag", None)
+    return tag if isinstance(tag, str) else None
+
+
+def _report(callback: ModelLoadingCallback, progress: float) -> Skip:
+    callback(progress)
+    return SKIP
+
+
+def _ttl_ms(ttl: object) -> int:
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not ttl > 0:
+        raise LMStudioValueError(f"ttl must be a positive number of seconds or None, not {ttl!r}")
+    return max(1, round(ttl * 1000))
+
+
+def _check_key(value: object, what: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise LMStudioValueError(f"The {what} must be a non-empty string, not {value!r}")
+
+
+def _texts(texts: Iterable[str], what: str) -> list[str]:
+    found = list(texts)
+    for text in found:
+        if not isinstance(text, str):
+            raise LMStudioValueError(
+                f"{what} takes a string or an iterable of strings, found {type(text).__name__}"
+            )
+    return found
+
+
+def _same(info: Any) -> Any:
+    return info
+
+
+def _context_length(info: LlmInstanceInfo | EmbeddingModelInstanceInfo) -> int:
+    return info.context_length
+
+
+def _found_info(pick: Callable[[Any], Any], identifier: str, what: str, info: Any) -> Any:
+    if info is None:  # LM Studio throws instead, as asked; be safe anyway
+        raise LMStudioModelNotFoundError(f"No loaded {what} matches {identifier!r}")
+    return pick(info)
+
+
+def _token_ids(returns: EmbeddingRpcTokenizeReturns) -> list[int]:
+    # The schema says "number"; token ids are integers.
+    return [int(token) for token in returns.tokens]
+
+
+def _token_count(returns: EmbeddingRpcCountTokensReturns) -> int:
+    return returns.token_count

@@ -1,0 +1,114 @@
+"""``client.embedding`` and ``EmbeddingModel`` handles: loading embedding models, embedding text.
+
+::
+
+    model = client.embedding.model("nomic-embed-text-v1.5").result()
+    vector = model.embed("Hello, world!").result()           # list[float]
+    vectors = model.embed(["first", "second"]).result()      # list[list[float]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import overload
+
+from ._compose import gather
+from ._engine.call import Call
+from ._engine.constants import USE_CLIENT_DEFAULT
+from ._model_handle import ModelHandle, ModelNamespace, Timeout, _texts
+from ._protocol.models import (
+    EmbeddingLoadModelConfig,
+    EmbeddingModelInfo,
+    EmbeddingModelInstanceInfo,
+    EmbeddingRpcEmbedStringParameter,
+    EmbeddingRpcEmbedStringReturns,
+    KvConfig,
+    KvConfigStack,
+)
+from .catalog import DownloadedEmbeddingModel
+from .config import (
+    EmbeddingLoadConfigInput,
+    embedding_load_config_from_kv,
+    embedding_load_config_stack,
+)
+from .prediction import model_specifier
+
+__all__ = ["EmbeddingModel", "EmbeddingNamespace"]
+
+
+class EmbeddingModel(ModelHandle[EmbeddingModelInstanceInfo, EmbeddingLoadModelConfig]):
+    """A loaded embedding model (see :class:`~lmstudio._model_handle.ModelHandle` for the
+    common methods)."""
+
+    __slots__ = ()
+
+    @overload
+    def embed(self, text: str, *, timeout: Timeout = ...) -> Call[list[float]]: ...  # type: ignore[overload-overlap]
+    @overload
+    def embed(self, text: Iterable[str], *, timeout: Timeout = ...) -> Call[list[list[float]]]: ...
+    def embed(
+        self, text: str | Iterable[str], *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> Call[list[float]] | Call[list[list[float]]]:
+        """The embedding vector of ``text``; a list of vectors, in order, for a list of texts.
+
+        Returns ``Call[list[float]]`` for a string, ``Call[list[list[float]]]`` for an
+        iterable of strings (one request per text, sent together; the first failure
+        fails the whole call).
+
+        ``vector = model.embed("Hello, world!").result()``
+        """
+        if isinstance(text, str):
+            return self._embed(text, timeout)
+        texts = _texts(text, "embed")
+        return gather([self._embed(t, timeout) for t in texts], _vectors, "embedding.embed")
+
+    def _embed(self, text: str, timeout: Timeout) -> Call[list[float]]:
+        parameter = EmbeddingRpcEmbedStringParameter(
+            model_specifier=model_specifier(self.identifier), input_string=text
+        )
+        return self._session.rpc(
+            "embedding", "embedString", parameter, transform=_vector, timeout=timeout
+        )
+
+
+class EmbeddingNamespace(
+    ModelNamespace[
+        EmbeddingModel,
+        EmbeddingModelInstanceInfo,
+        EmbeddingLoadModelConfig,
+        EmbeddingLoadConfigInput,
+        DownloadedEmbeddingModel,
+    ]
+):
+    """Embedding models: ``client.embedding`` (see
+    :class:`~lmstudio._model_handle.ModelNamespace`).
+
+    ``client.embedding.model(key)``, ``load_new_instance(key)``, ``unload(identifier)``,
+    ``list_loaded()``, ``list_downloaded()``, ``get_model_info(identifier)``; each
+    returns a ``Call``.
+    """
+
+    _name = "embedding"
+    _what = "embedding model"
+
+    def _handle(self, info: EmbeddingModelInstanceInfo) -> EmbeddingModel:
+        return EmbeddingModel(self, info)
+
+    def _downloaded(self, info: object) -> DownloadedEmbeddingModel | None:
+        return (
+            DownloadedEmbeddingModel(info, self) if isinstance(info, EmbeddingModelInfo) else None
+        )
+
+    def _load_config_stack(self, config: EmbeddingLoadConfigInput | None) -> KvConfigStack:
+        return embedding_load_config_stack(config)
+
+    def _load_config_from_kv(self, config: KvConfig) -> EmbeddingLoadModelConfig:
+        return embedding_load_config_from_kv(config)
+
+
+def _vector(returns: EmbeddingRpcEmbedStringReturns) -> list[float]:
+    return returns.embedding
+
+
+def _vectors(vectors: list[list[float]]) -> list[list[float]]:
+    return vectors
