@@ -41,7 +41,7 @@ demo: setup
 	$(PY) examples/demo.py
 
 bench: setup
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks --json benchmarks/results/latest.json
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

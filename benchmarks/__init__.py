@@ -1,1 +1,4 @@
-"""Benchmarks of the ``lmstudio`` engine; run them with ``python -m benchmarks``."""
+"""Benchmarks of ``lmstudio`` next to a raw ``websockets`` client and the official SDK.
+
+Run them with ``make bench`` or ``python -m benchmarks`` (see ``README.md`` here).
+"""

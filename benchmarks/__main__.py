@@ -1,9 +1,9 @@
-"""``python -m benchmarks``: run the latency benchmark (see ``benchmarks/latency.py``)."""
+"""``python -m benchmarks`` (``make bench``): see ``benchmarks/harness.py``."""
 
 from __future__ import annotations
 
 import sys
 
-from benchmarks.latency import main
+from benchmarks.harness import main
 
 sys.exit(main())
