@@ -3,15 +3,13 @@
     python -m benchmarks.ours     # then JSON commands on stdin (see ``_worker.py``)
 
 Predictions go through ``client.llm.model(...)`` and ``model.respond()`` /
-``model.respond_stream()``; while those are not in the package yet, through the engine's
-``Session.channel`` with ``prediction.prepare_respond`` and ``PredictionState`` (exactly
-what they wrap), and the ``api`` answer says which path was measured.
+``model.respond_stream()``, uploads through ``client.files.prepare_image()``: what users
+call.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import gc
 import time
 import tracemalloc
@@ -20,84 +18,14 @@ from typing import Any
 
 from benchmarks._payloads import filler, image_bytes
 from benchmarks._worker import os_threads, peak_rss, rss, serve
-from lmstudio._engine.handler import ChannelHandler
-from lmstudio._engine.stream import SKIP, Skip, Stream
-from lmstudio.client import Client
-from lmstudio.errors import LMStudioProtocolError
-from lmstudio.history import Chat
-from lmstudio.prediction import (
-    FragmentReceived,
-    PredictionEvent,
-    PredictionFragment,
-    PredictionResult,
-    PredictionState,
-    prepare_respond,
-)
+from lmstudio import LLM, Chat, Client, PredictionResult
+from lmstudio.llm import PredictionStream
 
 MODEL = "fake/chat"
 
-Predict = Callable[[Any], Stream[PredictionFragment, PredictionResult]]
 
-
-# --- predictions: the public API, or what it wraps until it exists -------------------------
-
-
-class _PredictHandler(ChannelHandler[PredictionEvent, PredictionResult]):
-    def __init__(self, state: PredictionState) -> None:
-        self.state = state
-
-    def packet(self, packet: Any) -> list[PredictionEvent]:
-        return self.state.feed(packet)
-
-    def cancel(self) -> None:
-        self.state.mark_cancelled()
-
-    def close(self) -> PredictionResult:
-        result = self.state.result
-        if result is None:
-            raise LMStudioProtocolError("the prediction ended without its result")
-        return result
-
-
-def _fragment(event: PredictionEvent) -> PredictionFragment | Skip:
-    return event.fragment if type(event) is FragmentReceived else SKIP
-
-
-def _public_model(client: Client) -> Any:
-    model = getattr(client.llm, "model", None)
-    if model is None:
-        return None
-    handle = model(MODEL).result(30)
-    return handle if hasattr(handle, "respond_stream") else None
-
-
-def api_path() -> str:
-    """Which API the prediction figures measure."""
-    from lmstudio.llm import LlmNamespace
-
-    if hasattr(LlmNamespace, "model"):
-        return "public: client.llm.model().respond() / respond_stream()"
-    return "engine: Session.channel + prediction.prepare_respond (respond() not merged yet)"
-
-
-def predictor(client: Client, *, stream: bool = True) -> Predict:
-    """``start(history)``: a prediction ``Stream`` (or ``Call`` when ``stream`` is false)."""
-    model = _public_model(client)
-    if model is not None:
-        return model.respond_stream if stream else model.respond  # type: ignore[no-any-return]
-    session = client._session
-
-    def start(history: Any) -> Stream[PredictionFragment, PredictionResult]:
-        request = prepare_respond(MODEL, history)
-        return session.channel(
-            "llm",
-            "predict",
-            request.parameter,
-            handler=_PredictHandler(request.new_state()),
-            consume=_fragment,
-        )
-
-    return start
+def model(client: Client) -> LLM:
+    return client.llm.model(MODEL).result(30)
 
 
 # --- the exchanges ---------------------------------------------------------------------------
@@ -135,10 +63,10 @@ def stream(host: str, fragments: int, mode: str = "for") -> float:
     if mode == "async":
         return asyncio.run(_stream_async(host, fragments))
     with Client(host) as client:
-        predict = predictor(client)
-        predict("count to 2").result(30)  # connect, resolve the model
+        llm = model(client)
+        llm.respond("count to 2").result(30)  # connect, warm up
         start = time.perf_counter()
-        prediction = predict(f"count to {fragments}")
+        prediction = llm.respond_stream(f"count to {fragments}")
         count = 0
         for fragment in prediction:
             count += fragment.tokens_count
@@ -150,10 +78,10 @@ def stream(host: str, fragments: int, mode: str = "for") -> float:
 
 async def _stream_async(host: str, fragments: int) -> float:
     async with Client(host) as client:
-        predict = predictor(client)
-        await predict("count to 2")
+        llm = await client.llm.model(MODEL)
+        await llm.respond("count to 2")
         start = time.perf_counter()
-        prediction = predict(f"count to {fragments}")
+        prediction = llm.respond_stream(f"count to {fragments}")
         count = 0
         async for fragment in prediction:
             count += fragment.tokens_count
@@ -167,7 +95,7 @@ def concurrent(host: str, streams: int, fragments: int, mode: str = "async") -> 
     """``streams`` predictions at once on one client: total seconds and each one's latency."""
     if mode == "futures":
         with Client(host) as client:
-            respond = predictor(client, stream=False)
+            respond = model(client).respond
             respond("count to 2").result(30)
             return _measured(
                 lambda: [
@@ -181,7 +109,7 @@ def concurrent(host: str, streams: int, fragments: int, mode: str = "async") -> 
 
 async def _concurrent_async(host: str, streams: int, fragments: int) -> dict[str, Any]:
     async with Client(host) as client:
-        respond = predictor(client, stream=False)
+        respond = (await client.llm.model(MODEL)).respond
         await respond("count to 2")
         started = time.perf_counter()
         done_at: list[float] = []
@@ -220,7 +148,7 @@ def history(host: str, size: int, repeat: int) -> list[float]:
     chat = big_chat(size)
     seconds = []
     with Client(host) as client:
-        respond = predictor(client, stream=False)
+        respond = model(client).respond
         respond("count to 2").result(30)
         for _ in range(repeat):
             start = time.perf_counter()
@@ -243,36 +171,13 @@ def upload(host: str, size: int, repeat: int) -> list[float]:
     data = image_bytes(size)
     seconds = []
     with Client(host) as client:
-        prepare = _upload_function(client)
-        prepare(b"\x89PNG\r\n\x1a\n")
+        prepare_image = client.files.prepare_image
+        prepare_image(b"\x89PNG\r\n\x1a\n", name="warm.png").result(30)
         for _ in range(repeat):
             start = time.perf_counter()
-            prepare(data)
+            prepare_image(data, name="image.png").result(120)
             seconds.append(time.perf_counter() - start)
     return seconds
-
-
-def _upload_function(client: Client) -> Callable[[bytes], Any]:
-    files = getattr(client, "files", None)
-    prepare_image = getattr(files, "prepare_image", None)
-    if prepare_image is not None:
-        return lambda data: prepare_image(data, name="image.png").result(120)
-    session = client._session
-
-    def prepare(data: bytes) -> Any:
-        parameter = {"name": "image.png", "contentBase64": base64.b64encode(data).decode()}
-        return session.rpc("files", "uploadFileBase64", parameter).result(120)
-
-    return prepare
-
-
-def upload_api() -> str:
-    """Which API the upload figures measure."""
-    import lmstudio.client
-
-    if hasattr(lmstudio.client.Client, "files"):
-        return "public: client.files.prepare_image()"
-    return "engine: Session.rpc('files', 'uploadFileBase64') (client.files not merged yet)"
 
 
 # --- resources -------------------------------------------------------------------------------
@@ -329,16 +234,15 @@ def idle_memory(host: str, clients: int) -> dict[str, float]:
 def stream_memory(host: str, streams: int) -> dict[str, float]:
     """Memory per open prediction stream (on a server pacing its fragments slowly)."""
     with Client(host) as client:
-        predict = predictor(client)
-        warm = predict("count to 1")
-        for _ in warm:
-            pass
-        warm.result(30)
+        llm = model(client)
+        llm.respond("count to 1").result(30)
         gc.collect()
         rss0 = rss()
         tracemalloc.start()
         traced0 = tracemalloc.get_traced_memory()[0]
-        opened = [predict("count to 100000") for _ in range(streams)]
+        opened: list[PredictionStream] = [
+            llm.respond_stream("count to 100000") for _ in range(streams)
+        ]
         for prediction in opened:
             next(prediction)  # streaming: its first fragment arrived
         gc.collect()
@@ -355,7 +259,10 @@ def stream_memory(host: str, streams: int) -> dict[str, float]:
 
 
 def info() -> dict[str, str]:
-    return {"predictions": api_path(), "uploads": upload_api()}
+    return {
+        "predictions": "client.llm.model().respond() / respond_stream()",
+        "uploads": "client.files.prepare_image()",
+    }
 
 
 def main() -> None:
