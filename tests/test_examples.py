@@ -1,0 +1,115 @@
+"""Every example runs on its own against the fake server, and ``examples/demo.py --fake``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lmstudio.testing import FakeLMStudio, expected_reply
+
+pytest_plugins = ["tests.styles"]  # server
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+
+def run(script: str, *args: str, stdin: str = "", timeout: float = 60.0) -> str:
+    """Run an example to completion without a terminal; its stdout."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stderr == ""
+    return done.stdout
+
+
+def test_chatbot_scripted(server: FakeLMStudio) -> None:
+    out = run("chatbot.py", "--host", server.api_host)
+    assert f"Bot: {expected_reply('Hello! Who are you?')}\n" in out
+    assert out.count("You: ") == out.count("Bot: ") == 2
+
+
+def test_chatbot_reads_piped_messages(server: FakeLMStudio) -> None:
+    out = run("chatbot.py", "--host", server.api_host, stdin="count to 3\n\nBye\n")
+    assert out.splitlines() == [
+        "You: count to 3",
+        "Bot: 1 2 3",
+        "You: Bye",
+        f"Bot: {expected_reply('Bye')}",
+    ]
+    # the chat grew with each answer (on_message=chat.append)
+    last = server.calls("predict")[-1]["creationParameter"]["history"]["messages"]
+    assert [m["role"] for m in last] == ["system", "user", "assistant", "user"]
+
+
+def test_chatbot_without_a_loaded_model(server: FakeLMStudio) -> None:
+    server.unload_model("fake/chat")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "chatbot.py"), "--host", server.api_host],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert done.returncode == 2
+    assert "No LLM is loaded" in done.stderr
+
+
+def test_structured_output(server: FakeLMStudio) -> None:
+    out = run("structured_output.py", "--host", server.api_host)
+    assert "Book: 'title' by author, published in 1" in out
+
+
+def test_embeddings(server: FakeLMStudio) -> None:
+    out = run("embeddings.py", "--host", server.api_host)
+    assert "Embedding model: fake/embed (384 dimensions)" in out
+    ranked = [line.split("  ", 2)[-1] for line in out.splitlines()[2:]]
+    assert ranked[-1] == "The stock market closed higher today."
+
+
+def test_embeddings_loads_one_if_none_is_loaded(server: FakeLMStudio) -> None:
+    server.unload_model("fake/embed")
+    assert "Embedding model: fake/embed" in run("embeddings.py", "--host", server.api_host)
+
+
+def test_speculative_decoding(server: FakeLMStudio) -> None:
+    out = run("speculative_decoding.py", "--host", server.api_host, "--draft", "fake/chat")
+    assert "Main model: fake/chat, draft model: fake/chat" in out
+    assert "Accepted 5 of 11 tokens from the draft model" in out
+
+
+def test_speculative_decoding_without_a_sibling(server: FakeLMStudio) -> None:
+    out = run("speculative_decoding.py", "--host", server.api_host)
+    assert out.startswith("Skipped: no smaller downloaded model")
+
+
+def test_image_description(server: FakeLMStudio, tmp_path: Path) -> None:
+    out = run("image_description.py", "--host", server.api_host)
+    assert "fake/vision looks at red.png:" in out
+    assert "(I see 1 image: red.png)" in out
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(16))
+    out = run("image_description.py", str(photo), "--host", server.api_host)
+    assert "(I see 1 image: photo.png)" in out
+
+
+@pytest.mark.timeout(180)
+def test_demo() -> None:
+    out = run("demo.py", "--fake", timeout=170)
+    for header in ("chatbot.py", "structured_output.py", "embeddings.py"):
+        assert f"=== {header}" in out
+    assert "Bot: You said: Hello! Who are you?" in out
+    assert "5 of 5 examples ran." in out
