@@ -113,3 +113,33 @@ def test_demo() -> None:
         assert f"=== {header}" in out
     assert "Bot: You said: Hello! Who are you?" in out
     assert "5 of 5 examples ran." in out
+
+
+def quick_start_blocks() -> list[str]:
+    """The Python code blocks of the README's "Quick start" section."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return [block.split("```", 1)[0] for block in section.split("```python\n")[1:]]
+
+
+def test_readme_quick_start_runs() -> None:
+    from lmstudio.testing import default_catalog
+
+    blocks = quick_start_blocks()
+    assert len(blocks) >= 5
+    catalog = [
+        *default_catalog(),
+        {"type": "llm", "modelKey": "qwen2.5-7b-instruct"},
+        {"type": "embedding", "modelKey": "nomic-embed-text-v1.5"},
+    ]
+    with FakeLMStudio(catalog=catalog) as server:
+        for block in blocks:
+            code = f"import lmstudio as lms\nlms.configure_default_client({server.api_host!r})\n"
+            code += block.replace("lms.Client()", f"lms.Client({server.api_host!r})")
+            env = {**os.environ, "PYTHONPATH": str(ROOT)}
+            done = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env
+            )
+            assert done.returncode == 0, block + done.stderr
+            assert done.stderr == "", block
+        assert server.warnings == [] and server.client_warnings == []
