@@ -23,14 +23,10 @@ if TYPE_CHECKING:
         LlmInstanceInfo,
     )
     from .catalog import DownloadedEmbeddingModel, DownloadedLlm, DownloadedModel
-    from .client import USE_CLIENT_DEFAULT, Client, ClientState
-    from .config import (
-        EmbeddingLoadModelConfig,
-        GpuSetting,
-        LlmLoadModelConfig,
-        LlmPredictionConfig,
-    )
-    from .convenience import (
+    from .client import (
+        USE_CLIENT_DEFAULT,
+        Client,
+        ClientState,
         configure_default_client,
         embedding_model,
         get_default_client,
@@ -39,6 +35,12 @@ if TYPE_CHECKING:
         llm,
         prepare_file,
         prepare_image,
+    )
+    from .config import (
+        EmbeddingLoadModelConfig,
+        GpuSetting,
+        LlmLoadModelConfig,
+        LlmPredictionConfig,
     )
     from .embedding import EmbeddingModel
     from .errors import (
@@ -96,15 +98,15 @@ _EXPORTS = {
     "USE_CLIENT_DEFAULT": ".client",
     "Call": "._engine.call",
     "Stream": "._engine.stream",
-    # convenience API (one default client)
-    "configure_default_client": ".convenience",
-    "embedding_model": ".convenience",
-    "get_default_client": ".convenience",
-    "list_downloaded_models": ".convenience",
-    "list_loaded_models": ".convenience",
-    "llm": ".convenience",
-    "prepare_file": ".convenience",
-    "prepare_image": ".convenience",
+    # the default client's convenience API
+    "configure_default_client": ".client",
+    "embedding_model": ".client",
+    "get_default_client": ".client",
+    "list_downloaded_models": ".client",
+    "list_loaded_models": ".client",
+    "llm": ".client",
+    "prepare_file": ".client",
+    "prepare_image": ".client",
     # models
     "LLM": ".llm",
     "EmbeddingModel": ".embedding",

@@ -17,11 +17,12 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeAlias, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeAlias, TypeVar, overload
 
 from msgspec import UNSET
 
 from ._compose import gather
+from ._defaults import DEFAULT_TTL
 from ._engine.call import Call
 from ._engine.constants import USE_CLIENT_DEFAULT, UseClientDefault
 from ._engine.handler import ChannelHandler
@@ -50,7 +51,6 @@ from .prediction import model_specifier
 if TYPE_CHECKING:
     from ._engine.session import Session
     from .catalog import DownloadedModel
-    from .client import Client
 
 __all__ = [
     "DEFAULT_TTL",
@@ -61,10 +61,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("lmstudio.models")
-
-DEFAULT_TTL: Final = 3600
-"""Seconds an instance loaded by this SDK may stay idle before LM Studio unloads it
-(one hour, as in the official SDKs)."""
 
 Timeout: TypeAlias = float | UseClientDefault | None
 """A per-call inactivity timeout: seconds, ``None`` for none, or the client's default."""
@@ -220,12 +216,11 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
     _what: ClassVar[str]
     """The kind of model, for messages: ``"LLM"``, ``"embedding model"``."""
 
-    def __init__(self, client: Client) -> None:
-        self._client: Client = client
-        self._session: Session = client._session
+    def __init__(self, session: Session) -> None:
+        self._session: Session = session
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} of {self._client!r}>"
+        return f"<{type(self).__name__} {self._session.api_host or '(LM Studio not found yet)'}>"
 
     # --- what a subclass provides ------------------------------------------------------
 

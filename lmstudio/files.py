@@ -25,7 +25,7 @@ from .errors import LMStudioValueError
 from .history import FileHandle
 
 if TYPE_CHECKING:
-    from .client import Client
+    from ._engine.session import Session
 
 __all__ = ["FilesNamespace", "LocalFileInput"]
 
@@ -46,12 +46,8 @@ _SIGNATURES = (
 class FilesNamespace:
     """Uploads: ``client.files``."""
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
-        self._session = client._session
-
-    def __repr__(self) -> str:
-        return f"<FilesNamespace of {self._client!r}>"
+    def __init__(self, session: Session) -> None:
+        self._session = session
 
     def prepare_image(
         self,

@@ -38,7 +38,6 @@ from .errors import LMStudioProtocolError, LMStudioValueError
 
 if TYPE_CHECKING:
     from ._engine.session import Session
-    from .client import Client
 
 __all__ = [
     "AvailableModel",
@@ -58,12 +57,8 @@ DownloadFinalizedCallback: TypeAlias = Callable[[], object]
 class RepositoryNamespace:
     """LM Studio's model hub: ``client.repository``."""
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
-        self._session = client._session
-
-    def __repr__(self) -> str:
-        return f"<RepositoryNamespace of {self._client!r}>"
+    def __init__(self, session: Session) -> None:
+        self._session = session
 
     def search_models(
         self,

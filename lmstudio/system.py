@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._engine.call import Call
 from ._engine.constants import USE_CLIENT_DEFAULT, UseClientDefault
 
 if TYPE_CHECKING:
+    from ._engine.session import Session
+    from ._model_handle import ModelNamespace
     from ._protocol.models import SystemRpcVersionReturns
     from .catalog import DownloadedEmbeddingModel, DownloadedLlm
-    from .client import Client
 
 __all__ = ["SystemNamespace"]
 
@@ -18,12 +20,13 @@ __all__ = ["SystemNamespace"]
 class SystemNamespace:
     """LM Studio itself: ``client.system``."""
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
-        self._session = client._session
-
-    def __repr__(self) -> str:
-        return f"<SystemNamespace of {self._client!r}>"
+    def __init__(
+        self,
+        session: Session,
+        model_namespaces: Callable[[], Sequence[ModelNamespace[Any, Any, Any, Any, Any]]],
+    ) -> None:
+        self._session = session
+        self._model_namespaces = model_namespaces  # client.llm, client.embedding
 
     def version(
         self, *, timeout: float | UseClientDefault | None = USE_CLIENT_DEFAULT
@@ -49,14 +52,16 @@ class SystemNamespace:
         """
         # Resolved here, not in the transform: namespaces import their modules lazily,
         # and the transform runs on the engine loop.
-        llm, embedding = self._client.llm, self._client.embedding
+        namespaces = self._model_namespaces()
 
         def wrap(infos: list[Any]) -> list[DownloadedLlm | DownloadedEmbeddingModel]:
             found: list[DownloadedLlm | DownloadedEmbeddingModel] = []
             for info in infos:
-                wrapper = llm._downloaded(info) or embedding._downloaded(info)
-                if wrapper is not None:
-                    found.append(wrapper)
+                for namespace in namespaces:
+                    wrapper = namespace._downloaded(info)
+                    if wrapper is not None:
+                        found.append(wrapper)
+                        break
             return found
 
         return self._session.rpc("system", "listDownloadedModels", transform=wrap, timeout=timeout)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import lmstudio as lms
-from lmstudio import convenience
+from lmstudio import client as client_module
 from lmstudio.testing import FakeLMStudio, embed_text, expected_reply
 
 if TYPE_CHECKING:
@@ -28,10 +28,10 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
 @pytest.fixture
 def default_client(server: FakeLMStudio) -> Iterator[lms.Client]:
     """The default client, configured for the fake server, reset after the test."""
-    convenience._reset_default_client()
+    client_module._reset_default_client()
     lms.configure_default_client(server.api_host)
     yield lms.get_default_client()
-    convenience._reset_default_client()
+    client_module._reset_default_client()
 
 
 def test_models(style: Style, default_client: lms.Client) -> None:

@@ -83,7 +83,7 @@ def test_llm_stays_the_function_after_importing_the_module() -> None:
 
     llm_module = importlib.import_module("lmstudio.llm")
     assert llm_module.LlmNamespace is LlmNamespace
-    assert callable(lmstudio.llm) and lmstudio.llm.__module__ == "lmstudio.convenience"
+    assert callable(lmstudio.llm) and lmstudio.llm.__module__ == "lmstudio.client"
     from lmstudio import llm
 
     assert llm is lmstudio.llm
