@@ -20,6 +20,7 @@ from lmstudio import (
     LMStudioPredictionError,
     LMStudioPresetNotFoundError,
     LMStudioServerError,
+    LMStudioTimeoutError,
     LMStudioValueError,
     PredictionFragment,
     PredictionResult,
@@ -611,3 +612,54 @@ def test_invalid_arguments_raise_at_once(client: Client, ms: float) -> None:
         model.count_tokens(["a"])  # type: ignore[arg-type]
     with pytest.raises(LMStudioValueError):
         model.tokenize(["a", 1])  # type: ignore[list-item]
+
+
+# --- timeouts and whole chats -----------------------------------------------------------
+
+
+def test_timeouts(style: Style, client: Client, server: FakeLMStudio, ms: float) -> None:
+    async def body() -> None:
+        model = await style.get(client.llm.model())
+        # No answer at all: the per-call inactivity timeout ends the wait.
+        with server.faults.silence("predict"), pytest.raises(LMStudioTimeoutError):
+            await style.get(model.respond("Hi", timeout=100 * ms))
+        with server.faults.silence("getModelInfo"), pytest.raises(LMStudioTimeoutError):
+            await style.get(model.get_info(timeout=100 * ms))
+        with server.faults.silence("tokenize"), pytest.raises(LMStudioTimeoutError):
+            await style.get(model.tokenize(["a", "b"], timeout=100 * ms))
+        assert (await style.get(model.respond("Hi"))).content == expected_reply("Hi")
+
+    style.run(body)
+
+
+def test_result_timeout_leaves_the_prediction_running(
+    client: Client, server: FakeLMStudio, ms: float
+) -> None:
+    server.set_fragment_delay(0.05)
+    model = client.llm.model().result(20_000 * ms)
+    stream = model.respond_stream("count to 4")
+    with pytest.raises(LMStudioTimeoutError):
+        stream.result(timeout=10 * ms)
+    assert stream.result(20_000 * ms).content == "1 2 3 4"
+
+
+def test_a_whole_chat_round_trips(style: Style, client: Client) -> None:
+    chat = Chat("You are helpful.")
+    chat.add_user_message("What is 2 + 3?")
+    chat.add_tool_call_requests(
+        [{"id": "call_1", "type": "function", "function": {"name": "add", "arguments": "{}"}}]
+    )
+    chat.add_tool_result({"tool_call_id": "call_1", "content": "5"})
+    chat.add_assistant_response("It is 5.")
+    chat.add_user_message("Thanks!")
+    copied = Chat.from_json(chat.to_json())
+    assert copied == chat and copied is not chat
+    assert "call add()" in repr(chat)
+
+    async def body() -> str:
+        model = await style.get(client.llm.model())
+        template = await style.get(model.apply_prompt_template(copied))
+        assert template == render_prompt(chat.to_dict()["messages"])
+        return (await style.get(model.respond(copied))).content
+
+    assert style.run(body) == expected_reply("Thanks!")
