@@ -76,7 +76,9 @@ def test_prepare_file(style: Style, client: Client, tmp_path: Path) -> None:
         assert (pdf.name, pdf.file_type) == ("document.pdf", "application/pdf")
         image = await style.get(client.files.prepare_file(PNG, "photo.png"))
         assert image.file_type == "image"
-        with pytest.raises(LMStudioValueError, match=r"does not recognise 'notes\.txt' as an image"):
+        with pytest.raises(
+            LMStudioValueError, match=r"does not recognise 'notes\.txt' as an image"
+        ):
             await style.get(client.files.prepare_image(notes))
 
     style.run(body)
