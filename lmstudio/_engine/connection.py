@@ -6,6 +6,11 @@ from the socket go into the WebSocket protocol, complete text messages go into t
 written back. No task per message or per call: only opening a connection runs a
 coroutine. Liveness uses WebSocket ping/pong frames.
 
+Once open, the receiving side has a fast path (:meth:`Connection._receive_frames`): the
+connection reads frame headers itself and hands each ordinary text message to the
+multiplexer directly; websockets still parses the handshake and every other frame
+(pings, closes, fragments, anything invalid), always as whole frames.
+
 Lifecycle: CONNECTING (TCP + WebSocket handshake) -> AUTHENTICATING (first frame is
 the authentication packet, first answer its result) -> OPEN -> CLOSED. Messages
 submitted before OPEN wait in the multiplexer. Whatever ends the connection (close
@@ -29,6 +34,7 @@ from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.protocol import State as WsState
+from websockets.streams import StreamReader
 from websockets.uri import parse_uri
 
 from ..errors import (
@@ -115,6 +121,12 @@ class Connection(asyncio.Protocol):
         self._ws: ClientProtocol | None = None
         self._fragments: list[bytes] | None = None
         self._fragments_binary = False
+        # The fast path (see _receive_frames): on once websockets' parser is idle after
+        # the handshake; a frame that spans reads waits in _partial until complete.
+        self._fast = False
+        self._partial: list[bytes] = []
+        self._partial_size = 0
+        self._needed = 0
         self._authenticated: asyncio.Future[None] = loop.create_future()
         self._auth_error: LMStudioError | None = None
         self._lost: asyncio.Future[None] = loop.create_future()
@@ -191,19 +203,30 @@ class Connection(asyncio.Protocol):
         ws = self._ws
         if ws is None or self.state is _CLOSED:
             return
-        ws.receive_data(data)
-        events = ws.events_received()
-        if self.state is _OPEN:
-            receive = self.mux.receive
-            for frame in events:
-                # The hot path: one complete text message per frame.
-                if frame.opcode is _TEXT and frame.fin and self._fragments is None:  # type: ignore[union-attr]
-                    receive(frame.data)  # type: ignore[union-attr]
-                else:
-                    self._other_frame(frame)  # type: ignore[arg-type]
+        if self._fast:
+            if self._partial:
+                self._partial.append(data)
+                self._partial_size += len(data)
+                if self._partial_size < self._needed:
+                    return  # a large frame still arriving: join its pieces once, at the end
+                data = b"".join(self._partial)
+                self._partial.clear()
+            self._receive_frames(data)
             self.mux.wake_consumers()
         else:
-            self._handshake_events(events)
+            ws.receive_data(data)
+            events = ws.events_received()
+            if self.state is _OPEN:
+                receive = self.mux.receive
+                for frame in events:
+                    if frame.opcode is _TEXT and frame.fin and self._fragments is None:  # type: ignore[union-attr]
+                        receive(frame.data)  # type: ignore[union-attr]
+                    else:
+                        self._other_frame(frame)  # type: ignore[arg-type]
+            else:
+                self._handshake_events(events)
+            # From the next read on, frames bypass websockets' parser if it is idle.
+            self._fast = self.state is _OPEN and _parser_idle(ws)
             self.mux.wake_consumers()
         if ws.parser_exc is not None and self.state is not _CLOSED:
             self._terminate(
@@ -308,6 +331,67 @@ class Connection(asyncio.Protocol):
         if not self._authenticated.done():
             self._authenticated.set_exception(error)
         self._terminate(error)
+
+    def _receive_frames(self, data: bytes) -> None:
+        """The hot path, once open: parse frame headers here and hand each complete,
+        unfragmented, unmasked text frame's payload straight to the multiplexer.
+
+        Every other frame (control frames, fragments, anything unusual or invalid) goes
+        whole to websockets' parser, which validates it and answers pings and closes: as
+        it only ever gets complete frames, it stays at a frame boundary. This skips the
+        per-frame generator machinery of websockets' parser, the costliest step of
+        receiving a stream of small messages.
+        """
+        receive = self.mux.receive
+        end = len(data)
+        pos = 0
+        needed = 2
+        while end - pos >= 2:
+            first = data[pos]
+            second = data[pos + 1]
+            length = second & 0x7F
+            start = pos + 2
+            if length >= 126:
+                extra = 2 if length == 126 else 8
+                if start + extra > end:
+                    needed = extra + 2
+                    break
+                length = int.from_bytes(data[start : start + extra], "big")
+                start += extra
+            if second & 0x80:  # masked: a server must not; websockets fails the connection
+                start += 4
+            stop = start + length
+            if stop > end:
+                needed = stop - pos
+                break
+            if first == 0x81 and second < 0x80 and self._fragments is None:  # FIN + TEXT
+                # No copy of a large payload: msgspec decodes from the view.
+                receive(data[start:stop] if length < 4096 else memoryview(data)[start:stop])
+            else:
+                self._parse_frame(data[pos:stop])
+                if self.state is _CLOSED:
+                    return
+            pos = stop
+        if pos < end:
+            rest = data[pos:] if pos else data
+            self._partial.append(rest)
+            self._partial_size = len(rest)
+            self._needed = needed
+
+    def _parse_frame(self, frame: bytes) -> None:
+        """One complete frame through websockets' parser (fast path: the unusual ones)."""
+        ws = self._ws
+        assert ws is not None
+        ws.receive_data(frame)
+        for event in ws.events_received():
+            if event.opcode is _TEXT and event.fin and self._fragments is None:  # type: ignore[union-attr]
+                self.mux.receive(event.data)  # type: ignore[union-attr]
+            else:
+                self._other_frame(event)  # type: ignore[arg-type]
+        if ws.parser_exc is not None and self.state is not _CLOSED:
+            self._terminate(
+                translate(ws.parser_exc, f"LM Studio at {self.url} broke the WebSocket protocol")
+            )
 
     def _other_frame(self, frame: Frame) -> None:
         opcode = frame.opcode
@@ -454,6 +538,27 @@ class Connection(asyncio.Protocol):
             self._close_timer = self.loop.call_later(CLOSE_TIMEOUT, transport.abort)
         else:
             transport.abort()
+
+
+def _parser_idle(ws: ClientProtocol) -> bool:
+    """Whether websockets' parser waits at a frame boundary with nothing buffered.
+
+    Only then may frames bypass it. This looks at websockets internals (its reader's
+    buffer, and which generator its parser is suspended in); if they ever change, the
+    answer is ``False`` and every frame keeps going through websockets, only slower.
+    """
+    try:
+        if ws.reader.buffer:
+            return False
+        generator: Any = ws.parser
+        while (inner := getattr(generator, "gi_yieldfrom", None)) is not None:
+            generator = inner
+        return getattr(generator, "gi_code", None) is _AT_EOF_CODE
+    except AttributeError:  # pragma: no cover - another websockets version
+        return False
+
+
+_AT_EOF_CODE = getattr(getattr(StreamReader, "at_eof", None), "__code__", None)
 
 
 def _cancel(timer: asyncio.TimerHandle | None) -> None:
