@@ -279,7 +279,6 @@ def test_respond_stream(style: Style, client: Client) -> None:
     async def body() -> tuple[list[PredictionFragment], PredictionResult, PredictionStream]:
         model = await style.get(client.llm.model())
         stream = model.respond_stream("count to 5")
-        assert stream.stats is None and stream.model_info is None
         fragments = await style.items(stream)
         return fragments, await style.get(stream), stream
 
@@ -310,6 +309,15 @@ def test_respond_to_a_chat(style: Style, client: Client) -> None:
 
     style.run(body)
     assert len(chat) == 4
+
+
+def test_stream_stats_wait_for_the_end(client: Client, server: FakeLMStudio, ms: float) -> None:
+    model = client.llm.model().result(20_000 * ms)
+    with server.faults.silence("predict"):
+        stream = model.respond_stream("Hi")
+        assert (stream.stats, stream.model_info) == (None, None)  # not finished
+        stream.cancel()
+    assert (stream.stats, stream.model_info) == (None, None)  # cancelled: no result
 
 
 def test_respond_copies_the_history(client: Client, ms: float) -> None:
