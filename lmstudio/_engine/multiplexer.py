@@ -140,7 +140,8 @@ class Multiplexer:
     ``clock`` gives the current time in seconds and ``schedule(delay, callback)`` runs
     ``callback`` after ``delay`` seconds, returning something with ``cancel()``; the
     asyncio side passes ``loop.time`` and ``loop.call_later``. Without ``schedule``,
-    timeouts are not enforced.
+    timeouts are not enforced. The clock is read once per batch of received messages
+    (a batch ends with :meth:`wake_consumers`), not once per message.
     """
 
     def __init__(
@@ -161,6 +162,7 @@ class Multiplexer:
         self._outgoing: list[bytes] = []
         self._to_wake: list[_Channel] = []
         self._logged_kinds: set[str] = set()
+        self._batch_time: float | None = None  # the clock at the batch's first message
 
     # --- introspection -------------------------------------------------------------------
 
@@ -327,6 +329,7 @@ class Multiplexer:
 
     def wake_consumers(self) -> None:
         """Wake the consumers of streams that received events since the last call."""
+        self._batch_time = None
         to_wake, self._to_wake = self._to_wake, []
         for channel in to_wake:
             channel.to_wake = False
@@ -395,10 +398,14 @@ class Multiplexer:
             ack = wire.ChannelAck(channel_id=message.channel_id, ack_id=message.ack_id)
             self._outgoing.append(_encode(ack))
         state = entry.state
-        if state in TERMINAL:
+        # (Identity tests: an enum member's hash, for a set lookup, is a Python call.)
+        if state is not _STREAMING and state is not _OPEN and state is not _CANCELLING:
             return  # a timed-out or abandoned channel: the server has not ended it yet
         if entry.timeout is not None:
-            entry.last = self._clock()
+            now = self._batch_time
+            if now is None:
+                now = self._batch_time = self._clock()
+            entry.last = now
         try:
             packet = entry.decoder.decode(message.message)
         except _DecodeErrors as exc:
