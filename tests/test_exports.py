@@ -5,12 +5,15 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import subprocess
+import sys
 from pathlib import Path
 
 import lmstudio
 from lmstudio import errors
 
 INIT = Path(lmstudio.__file__)
+ROOT = INIT.parents[1]
 
 
 def _type_checking_imports() -> set[str]:
@@ -87,3 +90,59 @@ def test_llm_stays_the_function_after_importing_the_module() -> None:
     from lmstudio import llm
 
     assert llm is lmstudio.llm
+
+
+TYPED_USAGE = """
+from typing_extensions import assert_type
+
+import lmstudio as lms
+from lmstudio import llm as llm_function
+
+
+def block(client: lms.Client) -> None:
+    model = lms.llm().result()
+    assert_type(model, lms.LLM)
+    assert_type(llm_function("key").result(), lms.LLM)
+    assert_type(model.respond("hi", config={"temperature": 0.5}).result(), lms.PredictionResult)
+    stream = model.respond_stream("hi")
+    assert_type(stream, lms.PredictionStream)
+    for fragment in stream:
+        assert_type(fragment, lms.PredictionFragment)
+    assert_type(stream.stats, lms.LlmPredictionStats | None)
+    assert_type(model.tokenize("x").result(), list[int])
+    assert_type(model.tokenize(["x"]).result(), list[list[int]])
+    embedder = lms.embedding_model().result()
+    assert_type(embedder.embed("x").result(), list[float])
+    assert_type(embedder.embed(["x"]).result(), list[list[float]])
+    assert_type(client.llm.model("x").result(), lms.LLM)
+    assert_type(client.embedding.list_loaded().result(), list[lms.EmbeddingModel])
+    assert_type(client.llm.list_downloaded().result()[0].model().result(), lms.LLM)
+    assert_type(lms.list_loaded_models().result(), list[lms.LLM | lms.EmbeddingModel])
+    client.llm.model("x", config=lms.EmbeddingLoadModelConfig())  # error
+
+
+async def await_() -> None:
+    model = await lms.llm()
+    assert_type(model, lms.LLM)
+    async for fragment in model.respond_stream("hi"):
+        assert_type(fragment, lms.PredictionFragment)
+    assert_type(await model.respond("x"), lms.PredictionResult)
+    assert_type(await model.get_info(), lms.LlmInstanceInfo)
+"""
+
+
+def test_type_checkers_resolve_the_public_api(tmp_path: Path) -> None:
+    usage = tmp_path / "usage.py"
+    usage.write_text(TYPED_USAGE)
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", str(usage)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=240,
+    )
+    errors = [line for line in done.stdout.splitlines() if ": error:" in line]
+    expected = [
+        n for n, line in enumerate(TYPED_USAGE.splitlines(), start=1) if line.endswith("# error")
+    ]
+    assert [int(line.split(":")[1]) for line in errors] == expected, done.stdout
