@@ -31,7 +31,6 @@ from ._protocol.models import (
     EmbeddingChannelGetOrLoadCreationParameter,
     EmbeddingChannelLoadModelCreationParameter,
     EmbeddingLoadModelConfig,
-    EmbeddingModelInfo,
     EmbeddingModelInstanceInfo,
     EmbeddingRpcCountTokensReturns,
     EmbeddingRpcGetLoadConfigParameter,
@@ -41,7 +40,6 @@ from ._protocol.models import (
     EmbeddingRpcUnloadModelParameter,
     KvConfig,
     KvConfigStack,
-    LlmInfo,
     LlmInstanceInfo,
     LlmLoadModelConfig,
 )
@@ -69,7 +67,6 @@ ModelLoadingCallback: TypeAlias = Callable[[float], object]
 """``on_load_progress(progress)``: loading advanced to ``progress`` (0.0 to 1.0)."""
 
 InfoT = TypeVar("InfoT", LlmInstanceInfo, EmbeddingModelInstanceInfo)
-DownloadedInfoT = TypeVar("DownloadedInfoT", LlmInfo, EmbeddingModelInfo)
 LoadConfigT = TypeVar("LoadConfigT", LlmLoadModelConfig, EmbeddingLoadModelConfig)
 HandleT = TypeVar("HandleT", bound="ModelHandle[Any, Any]")
 DownloadedT = TypeVar("DownloadedT", bound="DownloadedModel[Any, Any, Any]")

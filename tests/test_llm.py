@@ -16,6 +16,7 @@ from lmstudio import (
     DownloadedLlm,
     LlmLoadModelConfig,
     LlmPredictionConfig,
+    LMStudioCancelledError,
     LMStudioModelNotFoundError,
     LMStudioPredictionError,
     LMStudioPresetNotFoundError,
@@ -671,3 +672,13 @@ def test_a_whole_chat_round_trips(style: Style, client: Client) -> None:
         return (await style.get(model.respond(copied))).content
 
     assert style.run(body) == expected_reply("Thanks!")
+
+
+@pytest.mark.fake_lmstudio(load_time=0.4)
+def test_cancel_a_load(client: Client, server: FakeLMStudio, ms: float) -> None:
+    call = client.llm.model("fake/tools")
+    assert call.cancel()
+    with pytest.raises(LMStudioCancelledError):
+        call.result(20_000 * ms)
+    assert "fake/tools" not in server.loaded_models()
+    assert client.llm.model("fake/tools").result(20_000 * ms).identifier == "fake/tools"
