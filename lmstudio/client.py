@@ -54,10 +54,14 @@ class Client:
     Usage::
 
         with lms.Client("localhost:1234") as client:     # or Client(): find LM Studio
-            print(client.system.version().result().version)
+            model = client.llm.model().result()
+            print(model.respond("Hello!").result().content)
 
         async with lms.Client() as client:
             loaded = await client.llm.list_loaded()
+
+    Namespaces: ``llm`` and ``embedding`` (models and their handles), ``system``,
+    ``files`` (uploads) and ``repository`` (the model hub).
 
     Args:
         api_host: ``"host:port"`` of LM Studio's API server (``ws://`` / ``wss://``
