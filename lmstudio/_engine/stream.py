@@ -12,9 +12,8 @@ Rules, in one place:
 
 - Items are never lost or reordered. The engine appends what arrives to an unbounded
   buffer, so a slow consumer never stalls the socket it shares with other calls; past
-  ``STREAM_HIGH_WATER`` unconsumed items it logs a warning, once, unless items are
-  being taken (a consumer slower than a burst is not a forgotten stream). A blocked
-  consumer is woken once per batch of arrivals, not once per item.
+  ``STREAM_HIGH_WATER`` unconsumed items it logs a warning, once. A blocked consumer
+  is woken once per batch of arrivals, not once per item.
 - One consumer at a time: a second thread or task iterating concurrently gets
   :class:`~lmstudio.LMStudioRuntimeError`. The stream is its own iterator, so a later
   loop continues where an earlier one stopped.
@@ -90,10 +89,7 @@ class Stream(Call[R], Generic[I, R]):
         self._async_waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
         self._consumer = threading.Lock()  # held by the one active consumer
         self._cancel_requested = False
-        # Backlog warning: checked when the buffer passes _high_water; _took says whether
-        # a consumer took an item since the last check (then it is only slower than a burst).
-        self._high_water: float = STREAM_HIGH_WATER
-        self._took = False
+        self._backlog_logged = False
         self._send_hook: Callable[[Any], object] | None = None
 
     # --- consuming ----------------------------------------------------------------------
@@ -105,7 +101,9 @@ class Stream(Call[R], Generic[I, R]):
         if not self._consumer.acquire(blocking=False):
             raise _busy(self)
         try:
-            item = self._next_item(None)
+            item = self._poll()
+            if item is _EMPTY:
+                item = self._next_item(None)
         finally:
             self._consumer.release()
         if item is _END:
@@ -203,12 +201,12 @@ class Stream(Call[R], Generic[I, R]):
         while True:
             if self._cancel_requested:
                 return _END
-            # Read the state before the buffer: the engine appends before it settles.
-            over = self._state in DONE_STATES
             if not events:
-                return _END if over else _EMPTY
+                # The engine appends before it settles: read the state, then look again.
+                over = self._state in DONE_STATES
+                if not events:
+                    return _END if over else _EMPTY
             event = events.popleft()
-            self._took = True
             if consume is None:
                 return event
             try:
@@ -278,29 +276,23 @@ class Stream(Call[R], Generic[I, R]):
         """Append one event (engine thread); the consumer is woken by :meth:`_wake`."""
         events = self._events
         events.append(event)
-        if len(events) > self._high_water:
-            self._backlog()
+        if len(events) > STREAM_HIGH_WATER and not self._backlog_logged:
+            self._push_warning()
+
+    def _push_warning(self) -> None:
+        self._backlog_logged = True
+        logger.warning(
+            "%s: more than %d items are waiting to be consumed; they are kept, "
+            "but is anything reading this stream?",
+            self._description,
+            STREAM_HIGH_WATER,
+        )
 
     def _push_many(self, events: list[Any]) -> None:
         """Append several events, in order (engine thread)."""
         self._events.extend(events)
-        if len(self._events) > self._high_water:
-            self._backlog()
-
-    def _backlog(self) -> None:
-        backlog = len(self._events)
-        if self._took:
-            # Someone reads, only slower than this burst: look again STREAM_HIGH_WATER later.
-            self._took = False
-            self._high_water = backlog + STREAM_HIGH_WATER
-            return
-        self._high_water = float("inf")  # once
-        logger.warning(
-            "%s: %d items are waiting to be consumed and none was taken lately; they are "
-            "kept, but is anything reading this stream?",
-            self._description,
-            backlog,
-        )
+        if len(self._events) > STREAM_HIGH_WATER and not self._backlog_logged:
+            self._push_warning()
 
     def _wake(self) -> None:
         """Wake the consumer, if one waits (any thread; once per batch of events)."""

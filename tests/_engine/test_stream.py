@@ -222,23 +222,6 @@ def test_backlog_is_logged_once(
     assert len(list(stream)) == 45  # nothing was dropped
 
 
-def test_a_consumer_slower_than_the_bursts_is_not_warned_about(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    monkeypatch.setattr(stream_module, "STREAM_HIGH_WATER", 10)
-    stream: Stream[int, str] = Stream("test.stream")
-    with caplog.at_level(logging.WARNING, "lmstudio"):
-        stream._push_many(list(range(5)))
-        for _ in range(20):
-            assert next(stream) >= 0  # reading, one item per burst of twelve
-            stream._push_many(list(range(12)))
-        assert not caplog.records
-        for _ in range(3):  # it stopped reading
-            stream._push_many(list(range(12)))
-    assert len(caplog.records) == 1
-    assert "none was taken lately" in caplog.text
-
-
 def test_a_stream_is_a_future_of_its_result(ms: float) -> None:
     stream: Stream[int, str] = Stream()
     stream._push(1)
