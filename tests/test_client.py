@@ -32,6 +32,7 @@ from lmstudio.errors import (
     LMStudioValueError,
     LMStudioWebsocketError,
 )
+from lmstudio.llm import LLM
 from lmstudio.testing import FakeLMStudio
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,20 +101,20 @@ def client(fake_lmstudio: FakeLMStudio) -> Iterator[Client]:
 
 
 def test_rpc_block_await_cancel(client: Client, fake_lmstudio: FakeLMStudio, ms: float) -> None:
-    (info,) = client.llm.list_loaded().result(5000 * ms)
-    assert isinstance(info, models.LlmInstanceInfo)
-    assert info.identifier == "fake/chat"
+    (model,) = client.llm.list_loaded().result(5000 * ms)
+    assert isinstance(model.model_info, models.LlmInstanceInfo)
+    assert model.identifier == "fake/chat"
 
-    async def main() -> list[models.LlmInstanceInfo]:
+    async def main() -> list[LLM]:
         return await client.llm.list_loaded()
 
-    assert asyncio.run(main()) == [info]
+    assert asyncio.run(main()) == [model]
     with fake_lmstudio.faults.delay("listLoaded", 5000 * ms):
         call = client.llm.list_loaded()
         assert call.cancel()
         with pytest.raises(LMStudioCancelledError):
             call.result()
-    assert client.llm.list_loaded().result(5000 * ms) == [info]
+    assert client.llm.list_loaded().result(5000 * ms) == [model]
 
 
 def test_stream_iterate_await_result_cancel(client: Client, ms: float) -> None:

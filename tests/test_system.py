@@ -40,5 +40,5 @@ def test_version_error(fake_lmstudio: FakeLMStudio, ms: float) -> None:
 def test_list_loaded(fake_lmstudio: FakeLMStudio, ms: float) -> None:
     with Client(fake_lmstudio.api_host) as client:
         loaded = client.llm.list_loaded().result(5000 * ms)
-    assert [info.identifier for info in loaded] == ["fake/chat"]
-    assert all(isinstance(info, models.LlmInstanceInfo) for info in loaded)
+    assert [model.identifier for model in loaded] == ["fake/chat"]
+    assert all(isinstance(model.model_info, models.LlmInstanceInfo) for model in loaded)

@@ -16,8 +16,9 @@ from lmstudio._engine.call import Call
 from lmstudio._engine.handler import ChannelHandler
 from lmstudio._engine.session import Session
 from lmstudio._engine.stream import SKIP, Skip, Stream
-from lmstudio._protocol.models import LlmInstanceInfo, SystemRpcVersionReturns
+from lmstudio._protocol.models import SystemRpcVersionReturns
 from lmstudio.client import Client
+from lmstudio.llm import LLM
 
 
 class Fragment:
@@ -41,13 +42,13 @@ def block(client: Client) -> None:
     assert_type(call.exception(), BaseException | None)
     assert_type(call.cancel(), bool)
     assert_type(call.done(), bool)
-    assert_type(client.llm.list_loaded().result(), list[LlmInstanceInfo])
+    assert_type(client.llm.list_loaded().result(), list[LLM])
 
 
 async def await_(client: Client) -> None:
     assert_type(await client.system.version(), SystemRpcVersionReturns)
     both = await asyncio.gather(client.system.version(), client.llm.list_loaded())
-    assert_type(both, tuple[SystemRpcVersionReturns, list[LlmInstanceInfo]])
+    assert_type(both, tuple[SystemRpcVersionReturns, list[LLM]])
     version = await asyncio.wait_for(client.system.version(), 1.0)
     assert_type(version, SystemRpcVersionReturns)
 
