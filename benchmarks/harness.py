@@ -348,7 +348,10 @@ class Bench:
                     runs = [(side, worker, op, arguments) for side, worker in self.sides()]
                     found = interleaved(runs, c.scaling_repeat)
                     payloads[op][size] = {
-                        label: statistics.median(x for run in values for x in run)
+                        label: {
+                            "seconds": statistics.median(x[0] for run in values for x in run),
+                            "client_cpu": statistics.median(x[1] for run in values for x in run),
+                        }
                         for label, values in found.items()
                     }
         self.results["scaling"] = {

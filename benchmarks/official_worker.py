@@ -153,32 +153,32 @@ async def _concurrent_async(host: str, streams: int, fragments: int) -> dict[str
     return {"seconds": elapsed, "latencies": done_at, "rss_growth": max(0, peak_rss() - before)}
 
 
-def history(host: str, size: int, repeat: int) -> list[float]:
+def history(host: str, size: int, repeat: int) -> list[tuple[float, float]]:
     chat = lms.Chat()
     chat.add_user_message(filler(size))
     chat.add_assistant_response("Noted.")
     chat.add_user_message("count to 3")
-    seconds = []
+    seconds: list[tuple[float, float]] = []
     with lms.Client(host) as client:
         model = client.llm.model(MODEL)
         model.respond("count to 2")
         for _ in range(repeat):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             result = model.respond(chat)
-            seconds.append(time.perf_counter() - start)
+            seconds.append((time.perf_counter() - start, time.process_time() - cpu))
             assert result.content == "1 2 3", result.content
     return seconds
 
 
-def upload(host: str, size: int, repeat: int) -> list[float]:
+def upload(host: str, size: int, repeat: int) -> list[tuple[float, float]]:
     data = image_bytes(size)
-    seconds = []
+    seconds: list[tuple[float, float]] = []
     with lms.Client(host) as client:
         client.files.prepare_image(_PNG, name="warm.png")
         for _ in range(repeat):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             client.files.prepare_image(data, name="image.png")
-            seconds.append(time.perf_counter() - start)
+            seconds.append((time.perf_counter() - start, time.process_time() - cpu))
     return seconds
 
 

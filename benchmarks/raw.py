@@ -98,32 +98,32 @@ def stream(host: str, fragments: int, mode: str = "sync") -> float:
     return elapsed
 
 
-def history(host: str, size: int, repeat: int) -> list[float]:
+def history(host: str, size: int, repeat: int) -> list[tuple[float, float]]:
     """A prediction over a chat history of ``size`` bytes of text: seconds for each."""
     messages = [
         *_messages(filler(size)),
         {"role": "assistant", "content": [{"type": "text", "text": "Noted."}]},
         *_messages("count to 3"),
     ]
-    seconds = []
+    seconds: list[tuple[float, float]] = []
     ids = itertools.count(1)
     with _open(host, "llm") as ws:
         _predict(ws, next(ids), _messages("count to 2"))
         for _ in range(repeat):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             contents = _predict(ws, next(ids), messages)
-            seconds.append(time.perf_counter() - start)
+            seconds.append((time.perf_counter() - start, time.process_time() - cpu))
             assert "".join(contents) == "1 2 3"
     return seconds
 
 
-def upload(host: str, size: int, repeat: int) -> list[float]:
+def upload(host: str, size: int, repeat: int) -> list[tuple[float, float]]:
     """``files/uploadFileBase64`` of ``size`` bytes (base64 included): seconds for each."""
     data = image_bytes(size)
-    seconds = []
+    seconds: list[tuple[float, float]] = []
     with _open(host, "files") as ws:
         for call_id in range(repeat + 1):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             parameter = {"name": "image.png", "contentBase64": base64.b64encode(data).decode()}
             call = {
                 "type": "rpcCall",
@@ -133,7 +133,7 @@ def upload(host: str, size: int, repeat: int) -> list[float]:
             }
             ws.send(json.dumps(call))
             answer = json.loads(ws.recv(120))
-            elapsed = time.perf_counter() - start
+            elapsed = (time.perf_counter() - start, time.process_time() - cpu)
             assert answer["type"] == "rpcResult", answer
             if call_id:
                 seconds.append(elapsed)

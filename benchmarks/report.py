@@ -188,8 +188,8 @@ def print_report(results: dict[str, Any]) -> None:
 def _scaling(r: dict[str, Any]) -> None:
     def table(
         title: str,
-        data: dict[Any, dict[str, float]],
-        fmt: Callable[[float], str],
+        data: dict[Any, dict[str, Any]],
+        fmt: Callable[[Any], str],
         key: Callable[[Any], str] = lambda k: f"{int(k):,}",
     ) -> None:
         keys = list(data)
@@ -198,12 +198,12 @@ def _scaling(r: dict[str, Any]) -> None:
             labels += [label for label in row if label not in labels]
         print()
         print(title)
-        print(f"  {'':<18}" + "".join(f"{key(k):>14}" for k in keys))
+        print(f"  {'':<18}" + "".join(f"{key(k):>16}" for k in keys))
         for label in labels:
             cells = [data[k].get(label) for k in keys]
             print(
                 f"  {_name(label):<18}"
-                + "".join(f"{fmt(c) if c is not None else '-':>14}" for c in cells)
+                + "".join(f"{fmt(c) if c is not None else '-':>16}" for c in cells)
             )
 
     table(
@@ -217,18 +217,17 @@ def _scaling(r: dict[str, Any]) -> None:
         r["concurrent_seconds"],
         lambda v: f"{v:.3f}",
     )
-    table(
-        "scaling: respond() to a chat history of N bytes, 3 fragments (seconds)",
-        r["history_seconds"],
-        lambda v: f"{v:.4f}",
-        _size,
-    )
-    table(
-        "scaling: image upload of N bytes, files/uploadFileBase64 (seconds)",
-        r["upload_seconds"],
-        lambda v: f"{v:.4f}",
-        _size,
-    )
+    for key, title in (
+        ("history_seconds", "respond() to a chat history of N bytes, 3 fragments"),
+        ("upload_seconds", "image upload of N bytes (files/uploadFileBase64)"),
+    ):
+        data = r[key]
+        table(
+            f"scaling: {title} (milliseconds: wall / client process CPU)",
+            {k: {label: v for label, v in row.items()} for k, row in data.items()},
+            lambda v: f"{v['seconds'] * 1e3:.1f} / {v['client_cpu'] * 1e3:.1f}",
+            _size,
+        )
 
 
 def _size(key: Any) -> str:
