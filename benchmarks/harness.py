@@ -389,9 +389,16 @@ def _import_profile() -> list[list[Any]]:
 
 
 def _meta(counts: Counts, quick: bool) -> dict[str, Any]:
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-    ).stdout.strip()
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=30,
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):  # no git: an unpacked archive
+        commit = ""
     return {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
