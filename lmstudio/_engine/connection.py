@@ -6,10 +6,13 @@ from the socket go into the WebSocket protocol, complete text messages go into t
 written back. No task per message or per call: only opening a connection runs a
 coroutine. Liveness uses WebSocket ping/pong frames.
 
-Once open, the receiving side has a fast path (:meth:`Connection._receive_frames`): the
-connection reads frame headers itself and hands each ordinary text message to the
-multiplexer directly; websockets still parses the handshake and every other frame
-(pings, closes, fragments, anything invalid), always as whole frames.
+Once open, both directions have a fast path: the connection reads frame headers itself
+and hands each ordinary text message to the multiplexer directly
+(:meth:`Connection._receive_frames`); websockets still parses the handshake and every
+other frame (pings, closes, fragments, anything invalid), always as whole frames. It
+also frames outgoing messages itself (:meth:`Connection._frames`) and writes a batch of
+them at once. With websockets' logger at DEBUG level, websockets handles every frame,
+so that each one is logged.
 
 Lifecycle: CONNECTING (TCP + WebSocket handshake) -> AUTHENTICATING (first frame is
 the authentication packet, first answer its result) -> OPEN -> CLOSED. Messages
@@ -35,6 +38,11 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.protocol import State as WsState
 from websockets.streams import StreamReader
+
+try:
+    from websockets.speedups import apply_mask as _apply_mask
+except ImportError:  # pragma: no cover - websockets without its C extension
+    from websockets.utils import apply_mask as _apply_mask
 from websockets.uri import parse_uri
 
 from ..errors import (
@@ -127,6 +135,8 @@ class Connection(asyncio.Protocol):
         self._partial: list[bytes] = []
         self._partial_size = 0
         self._needed = 0
+        self._masks = b""  # random masking keys for client frames, 4 bytes each
+        self._mask_at = 0
         self._authenticated: asyncio.Future[None] = loop.create_future()
         self._auth_error: LMStudioError | None = None
         self._lost: asyncio.Future[None] = loop.create_future()
@@ -225,8 +235,9 @@ class Connection(asyncio.Protocol):
                         self._other_frame(frame)  # type: ignore[arg-type]
             else:
                 self._handshake_events(events)
-            # From the next read on, frames bypass websockets' parser if it is idle.
-            self._fast = self.state is _OPEN and _parser_idle(ws)
+            # From the next read on, frames bypass websockets' parser if it is idle (and
+            # does not log every frame: its logger at DEBUG level).
+            self._fast = self.state is _OPEN and not ws.debug and _parser_idle(ws)
             self.mux.wake_consumers()
         if ws.parser_exc is not None and self.state is not _CLOSED:
             self._terminate(
@@ -440,20 +451,58 @@ class Connection(asyncio.Protocol):
         ws, transport = self._ws, self._transport
         if ws is None or transport is None or transport.is_closing():
             return
-        if self.state is _OPEN:
-            for message in self.mux.data_to_send():
+        messages = self.mux.data_to_send() if self.state is _OPEN else []
+        if messages and ws.debug:  # websockets logs the frames it makes: let it make them
+            for message in messages:
                 ws.send_text(message)
+            messages = []
+        # websockets' own frames first (a pong, a close), then the multiplexer's messages.
         data = ws.data_to_send()
+        if messages:
+            data += self._frames(messages)
         if not data:
             return
         if len(data) == 1 and data[0]:
             transport.write(data[0])
             return
+        # One write (one syscall) for a batch of frames; large ones on their own, uncopied.
+        batch: list[bytes] = []
         for chunk in data:
+            if chunk and len(chunk) < _LARGE:
+                batch.append(chunk)
+                continue
+            if batch:
+                transport.write(b"".join(batch))
+                batch = []
             if chunk:
                 transport.write(chunk)
-            elif transport.can_write_eof():
+            elif transport.can_write_eof():  # websockets' end of stream, after a close
                 transport.write_eof()
+        if batch:
+            transport.write(b"".join(batch))
+
+    def _frames(self, messages: list[bytes]) -> list[bytes]:
+        """Masked text frames, as websockets' ``send_text`` makes them, without its
+        per-frame objects and copies; the masks come from ``os.urandom`` in bulk."""
+        frames: list[bytes] = []
+        for message in messages:
+            at = self._mask_at
+            if at >= len(self._masks):
+                self._masks, at = os.urandom(4096), 0
+            mask = self._masks[at : at + 4]
+            self._mask_at = at + 4
+            length = len(message)
+            if length < 126:
+                frames.append(bytes((0x81, 0x80 | length)) + mask + _apply_mask(message, mask))
+            else:
+                extended = (
+                    b"\x81\xfe" + length.to_bytes(2, "big")
+                    if length < 65536
+                    else (b"\x81\xff" + length.to_bytes(8, "big"))
+                )
+                frames.append(extended + mask)
+                frames.append(_apply_mask(message, mask))
+        return frames
 
     def _schedule(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
         return self.loop.call_later(delay, self._timer_fired, callback)
@@ -559,6 +608,7 @@ def _parser_idle(ws: ClientProtocol) -> bool:
 
 
 _AT_EOF_CODE = getattr(getattr(StreamReader, "at_eof", None), "__code__", None)
+_LARGE = 1 << 16  # frames of this size or more are written on their own, never joined
 
 
 def _cancel(timer: asyncio.TimerHandle | None) -> None:

@@ -7,6 +7,7 @@ fragments of a message, and frames that break the rules are seen by the client.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -15,11 +16,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.server import ServerConnection
 
 from lmstudio._engine.session import Session
 from lmstudio.errors import LMStudioProtocolError, LMStudioWebsocketError
 
-from .helpers import accept_websocket, raw_server, read_client_frame
+from .helpers import accept_websocket, raw_server, read_client_frame, scripted_server
 
 TEXT, CONT, CLOSE, PING, PONG = 0x1, 0x0, 0x8, 0x9, 0xA
 
@@ -149,3 +152,28 @@ def test_a_close_frame_ends_the_connection_and_what_follows_it_is_ignored() -> N
         call = session.rpc("llm", "listLoaded", timeout=None)
         with pytest.raises(LMStudioWebsocketError, match=r"closed the connection .*1001: bye"):
             call.result(10)
+
+
+def test_messages_of_every_size_class_sent_in_one_batch() -> None:
+    received: list[int] = []
+
+    def handler(ws: ServerConnection) -> None:
+        assert json.loads(ws.recv())["authVersion"] == 1
+        ws.send('{"success": true}')
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                call = json.loads(ws.recv())
+                received.append(len(call["parameter"]["pad"]))
+                ws.send(result(call["callId"]).decode())
+
+    # 7-bit, 16-bit and 64-bit lengths (joined into one write, the largest on its own).
+    sizes = [10, 300, 70_000, 20]
+    with scripted_server(handler) as host:
+        session = Session(host, ping_interval=None)
+        try:
+            assert session.rpc("llm", "listLoaded", {"pad": ""}).result(10) == []
+            calls = [session.rpc("llm", "listLoaded", {"pad": "x" * n}) for n in sizes]
+            assert [call.result(10) for call in calls] == [[], [], [], []]
+        finally:
+            session.close()
+    assert received == [0, *sizes]
