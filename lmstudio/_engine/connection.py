@@ -488,7 +488,7 @@ class Connection(asyncio.Protocol):
         for message in messages:
             at = self._mask_at
             if at >= len(self._masks):
-                self._masks, at = os.urandom(4096), 0
+                self._masks, at = os.urandom(_MASKS), 0
             mask = self._masks[at : at + 4]
             self._mask_at = at + 4
             length = len(message)
@@ -609,6 +609,7 @@ def _parser_idle(ws: ClientProtocol) -> bool:
 
 _AT_EOF_CODE = getattr(getattr(StreamReader, "at_eof", None), "__code__", None)
 _LARGE = 1 << 16  # frames of this size or more are written on their own, never joined
+_MASKS = 512  # random bytes drawn at a time for masking keys (128 frames; small per client)
 
 
 def _cancel(timer: asyncio.TimerHandle | None) -> None:
