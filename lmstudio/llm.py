@@ -19,7 +19,7 @@ is. After ``cancel()`` no further callback runs.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import Any
 
 import msgspec
 
@@ -356,18 +356,15 @@ def _fragment_of(event: PredictionEvent) -> PredictionFragment | Skip:
 def _predict(
     model: LLM, request: PredictionRequest, callbacks: PredictionCallbacks, timeout: Timeout
 ) -> PredictionStream:
-    stream = model._session.channel(
+    return model._session.channel(
         "llm",
         "predict",
         request.parameter,
         handler=_PredictionHandler(request.new_state()),
         consume=_consumer(callbacks),
         timeout=timeout,
+        stream_class=PredictionStream,
     )
-    # The engine builds a plain Stream; give it the prediction accessors (same layout,
-    # no state of its own). See the report: Session.channel(stream_class=...) would do.
-    stream.__class__ = PredictionStream
-    return cast(PredictionStream, stream)
 
 
 # --- prompt templates -----------------------------------------------------------------

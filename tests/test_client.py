@@ -193,6 +193,25 @@ def test_features_can_send_packets_on_a_channel(
         assert stream.result(5000 * ms).stats.stop_reason == "userStopped"
 
 
+class CountingStream(Stream[Any, Any]):
+    """A feature's stream subclass: extra accessors over the same items."""
+
+    __slots__ = ()
+
+    @property
+    def described(self) -> str:
+        return f"counting {self._description}"
+
+
+def test_channel_returns_the_requested_stream_class(client: Client, ms: float) -> None:
+    stream = predict(client, "count to 3", stream_class=CountingStream)
+    assert type(stream) is CountingStream
+    assert stream.described == "counting llm.predict"
+    assert len(contents(list(stream))) == 3
+    assert isinstance(stream.result(5000 * ms), models.LlmChannelPredictToClientPacketSuccess)
+    assert type(predict(client, "hi")) is Stream
+
+
 def test_server_error_traceback_ends_in_the_caller(
     client: Client, fake_lmstudio: FakeLMStudio, ms: float
 ) -> None:

@@ -52,6 +52,7 @@ T = TypeVar("T")
 E = TypeVar("E")
 I = TypeVar("I")  # noqa: E741
 R = TypeVar("R")
+S = TypeVar("S", bound="Stream[Any, Any]")
 
 Timeout = float | UseClientDefault | None
 
@@ -155,6 +156,19 @@ class Session:
         endpoint: str,
         creation_parameter: Any = None,
         *,
+        handler: ChannelHandler[Any, Any] | None = None,
+        consume: Callable[[Any], Any] | None = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+        stream_class: type[S],
+    ) -> S: ...
+
+    @overload
+    def channel(
+        self,
+        namespace: str,
+        endpoint: str,
+        creation_parameter: Any = None,
+        *,
         handler: ChannelHandler[E, R],
         consume: None = None,
         timeout: Timeout = USE_CLIENT_DEFAULT,
@@ -193,6 +207,7 @@ class Session:
         handler: ChannelHandler[Any, Any] | None = None,
         consume: Callable[[Any], Any] | None = None,
         timeout: Timeout = USE_CLIENT_DEFAULT,
+        stream_class: type[Stream[Any, Any]] = Stream,
     ) -> Stream[Any, Any]:
         """Open channel ``namespace/endpoint``; its packets feed ``handler``.
 
@@ -200,13 +215,15 @@ class Session:
         (a fresh :class:`ChannelHandler` per channel, run on the engine loop) turns them
         into events and a final value. ``consume`` runs where the stream is consumed
         and turns each event into an item or :data:`SKIP`: user callbacks go there.
-        ``timeout`` is the inactivity timeout, as for :meth:`rpc`.
+        ``timeout`` is the inactivity timeout, as for :meth:`rpc`. ``stream_class`` is
+        the :class:`Stream` subclass to return (a feature's accessors; its constructor
+        takes ``Stream``'s arguments).
         """
         decoder, kinds = _channel_decoder(namespace, endpoint)
         raw = _encode(creation_parameter, namespace, endpoint)
         seconds = self.timeout if timeout is USE_CLIENT_DEFAULT else _check_timeout(timeout)
         engine, pool = self._use()
-        stream: Stream[Any, Any] = Stream(f"{namespace}.{endpoint}", consume)
+        stream = stream_class(f"{namespace}.{endpoint}", consume)
         stream._cancel_hook = functools.partial(engine.submit, pool.cancel_channel, stream)
         stream._send_hook = functools.partial(
             _send_packet, engine, pool, stream, namespace, endpoint
