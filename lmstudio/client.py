@@ -326,11 +326,8 @@ def get_default_client(api_host: str | None = None) -> Client:
             host, token = _settings
             client = _client = Client(host, api_token=token)
             if not _exit_hook_registered:
-                # The engine registers its own exit hook when its module is imported;
-                # import it first so that ours runs before it (atexit is last in, first
-                # out) and closes this client while the engine still runs.
-                from ._engine import loop  # noqa: F401
-
+                # Before or after the engine's own exit hook (which closes every
+                # connection): closing is quiet either way.
                 atexit.register(_close_default_client)
                 _exit_hook_registered = True
         return client

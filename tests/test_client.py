@@ -544,10 +544,13 @@ def test_one_engine_thread_for_many_clients(fake_lmstudio: FakeLMStudio, ms: flo
             client.close()
 
 
-def run_script(source: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_script(
+    source: str, *args: str, timeout: float = 60, warnings_are_errors: bool = False
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    flags = ["-X", "dev", *(["-W", "error"] if warnings_are_errors else [])]
     return subprocess.run(
-        [sys.executable, "-X", "dev", "-c", textwrap.dedent(source), *args],
+        [sys.executable, *flags, "-c", textwrap.dedent(source), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -577,6 +580,34 @@ def test_interpreter_exits_cleanly_without_close(fake_lmstudio: FakeLMStudio) ->
         print("bye")
         """,
         fake_lmstudio.api_host,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "bye\n", "")
+
+
+def test_clients_left_open_or_closed_after_the_engine_exit_quietly(
+    fake_lmstudio: FakeLMStudio,
+) -> None:
+    # -W error: any warning at exit (an un-awaited coroutine...) goes to stderr. The
+    # default client's and this client's exit hooks are registered before the engine's
+    # (imported on first use), so they run after it stopped.
+    done = run_script(
+        """
+        import atexit, sys
+        import lmstudio as lms
+        from lmstudio.client import Client
+
+        lms.configure_default_client(sys.argv[1])
+        model = lms.llm().result(10)  # the default client's exit hook, then the engine's
+        client = Client(sys.argv[1])
+        atexit.register(client.close)
+        other = Client(sys.argv[1])
+        assert client.llm.list_loaded().result(10)
+        assert other.system.version().result(10)
+        assert model.respond("count to 2").result(10).content
+        print("bye")
+        """,
+        fake_lmstudio.api_host,
+        warnings_are_errors=True,
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "bye\n", "")
 

@@ -89,8 +89,18 @@ class Engine:
         return True
 
     def run(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        """Run a coroutine on the loop; its future (for a few control operations only)."""
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+        """Run a coroutine on the loop; its future (for a few control operations only).
+
+        Raises :class:`LMStudioRuntimeError` if the engine has stopped; the coroutine is
+        closed then, never left un-awaited.
+        """
+        try:
+            if self.stopped:
+                raise RuntimeError("stopped")
+            return asyncio.run_coroutine_threadsafe(coro, self.loop)
+        except RuntimeError:  # stopped, or the loop closed meanwhile
+            coro.close()
+            raise LMStudioRuntimeError("the lmstudio engine has stopped") from None
 
     def in_engine_thread(self) -> bool:
         return threading.get_ident() == self.thread.ident

@@ -279,9 +279,11 @@ class Session:
             return
         if engine.in_engine_thread():
             raise LMStudioRuntimeError("cannot close a client from the lmstudio engine thread")
-        # A timeout, or the engine already stopped: the sockets go with the loop.
-        with contextlib.suppress(Exception):
-            engine.run(pool.close()).result(timeout)
+        # A timeout, or the engine stopped (at exit, its hook closed every pool): the
+        # sockets go with the loop. Never create the coroutine of a stopped engine.
+        if not engine.stopped:
+            with contextlib.suppress(Exception):
+                engine.run(pool.close()).result(timeout)
         self._finish_close(engine, timeout)
 
     async def aclose(self, timeout: float = CLOSE_TIMEOUT + 1.0) -> None:
@@ -291,8 +293,9 @@ class Session:
         engine, pool = self._begin_close()
         if engine is None or pool is None:
             return
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(asyncio.wrap_future(engine.run(pool.close())), timeout)
+        if not engine.stopped:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.wrap_future(engine.run(pool.close())), timeout)
         self._finish_close(engine, timeout)
 
     def _begin_close(self) -> tuple[Engine | None, Pool | None]:
