@@ -58,6 +58,13 @@ def test_a_client_loads_no_protocol_and_no_io_until_used() -> None:
     assert "lmstudio.llm" not in modules  # namespaces load on first use
 
 
+def test_a_client_with_a_host_loads_no_io_until_used() -> None:
+    modules = loaded_after("import lmstudio\nclient = lmstudio.Client('ws://localhost:1234')")
+    assert "lmstudio._engine.target" in modules  # the host was parsed
+    assert heavy(modules) == set()
+    assert "lmstudio._engine.connection" not in modules
+
+
 def test_a_public_name_loads_its_module() -> None:
     modules = loaded_after("import lmstudio\nlmstudio.Chat")
     assert {"lmstudio.history", "msgspec", "lmstudio._protocol.models"} <= modules

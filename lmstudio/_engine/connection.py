@@ -29,7 +29,6 @@ import enum
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -56,6 +55,7 @@ from .boundary import translate
 from .constants import CLOSE_TIMEOUT, OPEN_TIMEOUT, PING_INTERVAL, PING_TIMEOUT, USER_AGENT
 from .identity import Identity
 from .multiplexer import Multiplexer
+from .target import Target
 
 if TYPE_CHECKING:
     from .loop import Engine
@@ -67,23 +67,6 @@ logger = logging.getLogger("lmstudio.engine")
 _TEXT = Opcode.TEXT
 _CONT = Opcode.CONT
 _auth_result_decoder = msgspec.json.Decoder(wire.AuthResult)
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where LM Studio listens."""
-
-    host: str
-    port: int
-    secure: bool = False
-
-    @property
-    def where(self) -> str:
-        return f"{self.host}:{self.port}"
-
-    def url(self, namespace: str) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{'wss' if self.secure else 'ws'}://{host}:{self.port}/{namespace}"
 
 
 class _State(enum.Enum):

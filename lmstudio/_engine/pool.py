@@ -17,13 +17,14 @@ import msgspec
 
 from ..errors import LMStudioCancelledError, LMStudioClientError
 from .call import Call
-from .connection import Connection, Target
+from .connection import Connection
 from .constants import CLOSE_TIMEOUT, DEFAULT_PORTS, OPEN_TIMEOUT, PING_INTERVAL, PING_TIMEOUT
 from .decoders import Decoder
 from .discovery import discover
 from .handler import ChannelHandler
 from .identity import Identity
 from .stream import Stream
+from .target import Target
 
 if TYPE_CHECKING:
     from .loop import Engine

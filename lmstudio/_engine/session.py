@@ -37,11 +37,11 @@ from .constants import (
 from .handler import ChannelHandler
 from .identity import Identity, resolve_identity
 from .stream import Skip, Stream
+from .target import parse_host
 
 if TYPE_CHECKING:
     import msgspec
 
-    from .connection import Target
     from .decoders import Decoder
     from .loop import Engine
     from .pool import Pool
@@ -313,34 +313,6 @@ class Session:
         from . import loop
 
         loop.release(engine, timeout)
-
-
-def parse_host(api_host: str) -> Target:
-    """``host:port`` (optionally ``ws://`` / ``wss://``) as a :class:`Target`."""
-    from .connection import Target
-
-    text = api_host.strip()
-    secure = False
-    scheme, sep, rest = text.partition("://")
-    if sep:
-        if scheme.lower() in ("ws", "http"):
-            secure = False
-        elif scheme.lower() in ("wss", "https"):
-            secure = True
-        else:
-            raise LMStudioValueError(f"unsupported scheme in api_host {api_host!r}: use ws or wss")
-        text = rest
-    text = text.rstrip("/")
-    if text.startswith("["):  # [IPv6]:port
-        host, _, port_text = text[1:].partition("]")
-        port_text = port_text.removeprefix(":")
-    else:
-        host, _, port_text = text.rpartition(":")
-    if not host or "/" in text or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise LMStudioValueError(
-            f"api_host must look like 'host:port' (e.g. 'localhost:1234'), not {api_host!r}"
-        )
-    return Target(host, int(port_text), secure)
 
 
 def _closed_meanwhile() -> LMStudioCancelledError:
