@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeAlias, TypeVar, ov
 
 from msgspec import UNSET
 
-from ._compose import gather
 from ._defaults import DEFAULT_TTL
 from ._engine.call import Call
+from ._engine.compose import gather
 from ._engine.constants import USE_CLIENT_DEFAULT, UseClientDefault
 from ._engine.handler import ChannelHandler
 from ._engine.stream import SKIP, Skip

@@ -184,7 +184,7 @@ class Client:
 
         Returns ``Call[list[LLM | EmbeddingModel]]``.
         """
-        from ._compose import gather
+        from ._engine.compose import gather
 
         match _check_namespace(namespace):
             case "llm":

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import overload
 
-from ._compose import gather
 from ._engine.call import Call
+from ._engine.compose import gather
 from ._engine.constants import USE_CLIENT_DEFAULT
 from ._model_handle import ModelHandle, ModelNamespace, Timeout, _texts
 from ._protocol.models import (

@@ -1,10 +1,11 @@
-"""One ``Call`` from several: for public methods that need more than one request.
+"""One ``Call`` from several: the engine's way to join calls (features use this,
+never ``Call``'s private setters).
 
 LM Studio has no batch endpoints (``embed`` of a list is one ``embedString`` per text),
 and a few methods span namespaces (``list_loaded_models`` asks ``llm`` and
 ``embedding``). :func:`gather` starts nothing itself: it joins calls already submitted
-into one ``Call`` of their combined value, so such methods still return a single
-future-like object.
+into one ``Call`` of their combined value, so the public methods that need more than
+one request still return a single future-like object.
 
 Rules: the joined call fails with the first sub-call error (the others are cancelled),
 is cancelled if a sub-call is, and cancelling it cancels every sub-call. ``combine``
@@ -19,7 +20,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from ._engine.call import Call
+from .call import Call
 
 __all__ = ["gather"]
 
