@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping, Sequence
 from http import HTTPStatus
@@ -18,6 +19,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.frames import Frame
 from websockets.http11 import Request, Response
 
 from lmstudio.testing._catalog import CatalogModel, catalog_model, load_catalog
@@ -29,6 +31,28 @@ __all__ = ["Completion", "FakeLMStudio", "Override"]
 
 _log = logging.getLogger("lmstudio.testing")
 _ws_log = logging.getLogger("lmstudio.testing.websockets")
+_PASSKEY = re.compile(rb'("clientPasskey"\s*:\s*)"(?:[^"\\]|\\.)*"')
+
+
+class _RedactPasskeys(logging.Filter):
+    """websockets logs every frame at DEBUG level, the client's authentication packet
+    too: log that frame with its passkey replaced (never a passkey in a log line)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and any(isinstance(arg, Frame) for arg in args):
+            record.args = tuple(_redacted(arg) if isinstance(arg, Frame) else arg for arg in args)
+        return True
+
+
+def _redacted(frame: Frame) -> object:
+    if b'"clientPasskey"' not in frame.data:
+        return frame
+    data = _PASSKEY.sub(rb'\1"***"', bytes(frame.data))
+    return f"{frame.opcode.name} {data.decode('utf-8', 'replace')!r} [{len(frame.data)} bytes]"
+
+
+_ws_log.addFilter(_RedactPasskeys())
 _T = TypeVar("_T")
 _GREETING = b'{"lmstudio":true}'
 _CONTROL_TIMEOUT = 30.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -51,6 +52,20 @@ def test_api_tokens_required_mode(connect_to: Any) -> None:
         for client in (missing, wrong, unknown):
             with pytest.raises(ConnectionClosed):
                 client.ws.recv(timeout=TIMEOUT)
+
+
+def test_the_passkey_is_never_logged_even_at_debug(
+    server: FakeLMStudio, connect_to: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="lmstudio.testing")
+    passkey = "Secretpasskey0123456"
+    client = connect_to(server, "llm", identifier="guest:logged", passkey=passkey)
+    assert client.result("listLoaded")
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("lmstudio.testing")]
+    assert not [line for line in lines if "Secret" in line or passkey[-8:] in line]
+    assert passkey not in caplog.text
+    assert any("listLoaded" in line for line in lines)  # frames are logged at DEBUG
+    assert any('"clientPasskey": "***"' in line for line in lines)  # the authentication too
 
 
 def test_malformed_api_tokens_are_refused_at_construction() -> None:
