@@ -312,8 +312,8 @@ class _PredictionHandler(ChannelHandler[PredictionEvent, PredictionResult]):
     def __init__(self, state: PredictionState) -> None:
         self._state = state
 
-    def packet(self, packet: Any) -> list[PredictionEvent] | None:
-        return self._state.feed(packet) or None
+    def packet(self, packet: Any) -> PredictionEvent | list[PredictionEvent] | None:
+        return self._state.events_of(packet) or None
 
     def cancel(self) -> None:
         self._state.mark_cancelled()

@@ -266,11 +266,33 @@ class FirstToken:
     """The first fragment arrived (just before its :class:`FragmentReceived`)."""
 
 
-@dataclass(frozen=True, slots=True)
 class FragmentReceived:
-    """A fragment of generated text: the stream's item."""
+    """A fragment of generated text: the stream's item (read-only).
 
-    fragment: PredictionFragment
+    A plain class rather than a frozen dataclass: one is made per fragment, and a
+    frozen dataclass is several times slower to create.
+    """
+
+    __slots__ = ("_fragment",)
+    __match_args__ = ("fragment",)
+
+    def __init__(self, fragment: PredictionFragment) -> None:
+        self._fragment = fragment
+
+    @property
+    def fragment(self) -> PredictionFragment:
+        """The fragment."""
+        return self._fragment
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FragmentReceived):
+            return NotImplemented
+        return self._fragment == other._fragment
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"FragmentReceived(fragment={self._fragment!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,12 +432,21 @@ class PredictionState:
 
     def feed(self, packet: LlmChannelPredictToClientPacket | object) -> list[PredictionEvent]:
         """Process one decoded toClient packet; returns the events it caused, in order."""
+        events = self.events_of(packet)
+        if events is None:
+            return []
+        return events if isinstance(events, list) else [events]
+
+    def events_of(
+        self, packet: LlmChannelPredictToClientPacket | object
+    ) -> PredictionEvent | list[PredictionEvent] | None:
+        """:meth:`feed` for the engine's hot path: a lone event is not put in a list."""
         if self._result is not None:
             _log.debug("Ignoring a predict packet after success: %s", type(packet).__name__)
-            return []
+            return None
+        if type(packet) is LlmChannelPredictToClientPacketFragment:
+            return self._on_fragment(packet.fragment)
         match packet:
-            case LlmChannelPredictToClientPacketFragment(fragment=wire):
-                return self._on_fragment(wire)
             case LlmChannelPredictToClientPacketPromptProcessingProgress(
                 progress=progress, details=details
             ):
@@ -464,19 +495,25 @@ class PredictionState:
         events.append(PromptProcessingProgress(progress, details))
         return events
 
-    def _on_fragment(self, wire: LlmPredictionFragment) -> list[PredictionEvent]:
+    def _on_fragment(
+        self, wire: LlmPredictionFragment
+    ) -> FragmentReceived | list[PredictionEvent] | None:
         if self._cancelled:
-            return []
-        events = self._advance(1.0, None) if self._progress < 1.0 else []
-        if self._fragments_count == 0:
-            events.append(FirstToken())
-        self._fragments_count += 1
+            return None
         if wire.is_structural is not True:
             if wire.reasoning_type == "none":
                 self._answer.append(wire.content)
             elif wire.reasoning_type == "reasoning":
                 self._reasoning.append(wire.content)
-        events.append(FragmentReceived(PredictionFragment(wire)))
+        received = FragmentReceived(PredictionFragment(wire))
+        count = self._fragments_count
+        self._fragments_count = count + 1
+        if count and self._progress >= 1.0:  # the usual case: no other event is due
+            return received
+        events = self._advance(1.0, None) if self._progress < 1.0 else []
+        if count == 0:
+            events.append(FirstToken())
+        events.append(received)
         return events
 
     def _finish(self, packet: LlmChannelPredictToClientPacketSuccess) -> PredictionResult:

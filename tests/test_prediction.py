@@ -380,6 +380,43 @@ def test_progress_is_synthesised_when_the_server_skips_it() -> None:
     assert feed_all(state, progress(1.0)) == []
 
 
+def wire(content: str) -> models.LlmPredictionFragment:
+    found = packet(fragment(content))
+    assert isinstance(found, models.LlmChannelPredictToClientPacketFragment)
+    return found.fragment
+
+
+def test_a_fragment_with_nothing_else_due_is_a_lone_event() -> None:
+    state = PredictionState()
+    first = state.events_of(packet(fragment("a")))
+    assert isinstance(first, list)
+    assert [type(e) for e in first][-2:] == [FirstToken, FragmentReceived]
+    second = state.events_of(packet(fragment("b")))  # the hot path: no list
+    assert isinstance(second, FragmentReceived) and second.fragment.content == "b"
+    assert state.feed(packet(fragment("c"))) == [FragmentReceived(PredictionFragment(wire("c")))]
+    assert state.content == "abc"
+    state.mark_cancelled()
+    assert state.events_of(packet(fragment("d"))) is None
+    assert state.feed(packet(fragment("e"))) == []
+
+
+def test_fragment_received_is_read_only_and_compares_by_value() -> None:
+    received = FragmentReceived(PredictionFragment(wire("x")))
+    assert received == FragmentReceived(PredictionFragment(wire("x")))
+    assert received != FragmentReceived(PredictionFragment(wire("y")))
+    expected = "FragmentReceived(fragment=PredictionFragment(content='x', tokens_count=1))"
+    assert repr(received) == expected
+    with pytest.raises(AttributeError):
+        received.fragment = received.fragment  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        received.other = 1  # type: ignore[attr-defined]
+    match received:
+        case FragmentReceived(item):
+            assert item.content == "x"
+        case _:
+            pytest.fail("no match")
+
+
 def test_fragments_are_exposed_as_public_objects() -> None:
     state = PredictionState()
     events = feed_all(state, fragment("<think>", "reasoningStartTag", structural=True, tokens=2))
