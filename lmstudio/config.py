@@ -62,6 +62,7 @@ __all__ = [
     "to_embedding_load_config",
     "to_llm_load_config",
     "to_prediction_config",
+    "to_struct",
 ]
 
 _log = logging.getLogger("lmstudio.config")
@@ -71,6 +72,7 @@ LlmLoadConfigInput: TypeAlias = LlmLoadModelConfig | Mapping[str, Any]
 EmbeddingLoadConfigInput: TypeAlias = EmbeddingLoadModelConfig | Mapping[str, Any]
 
 _ConfigT = TypeVar("_ConfigT", LlmPredictionConfig, LlmLoadModelConfig, EmbeddingLoadModelConfig)
+_StructT = TypeVar("_StructT", bound=msgspec.Struct)
 
 
 # --- The key map ---------------------------------------------------------------------
@@ -246,26 +248,35 @@ def to_embedding_load_config(
 
 
 def _to_config(config: object, cls: type[_ConfigT], what: str) -> _ConfigT:
-    if config is None:
+    result = to_struct(config, cls, what)
+    _check_checkboxes(result, what)
+    return result
+
+
+def to_struct(value: object, cls: type[_StructT], what: str) -> _StructT:
+    """A validated protocol struct ``cls`` from itself, a dict (snake or camel keys) or ``None``.
+
+    Unknown keys and values the protocol refuses raise :class:`LMStudioValueError`
+    naming ``what``.
+    """
+    if value is None:
         return cls()
-    if isinstance(config, cls):
-        data: Any = msgspec.to_builtins(config)
-    elif isinstance(config, Mapping):
+    if isinstance(value, cls):
+        data: Any = msgspec.to_builtins(value)
+    elif isinstance(value, Mapping):
         unknown: list[str] = []
-        data = _normalise_keys(config, _type_info(cls), "", unknown)
+        data = _normalise_keys(value, _type_info(cls), "", unknown)
         if unknown:
             raise LMStudioValueError(f"Unknown {what} settings: {', '.join(unknown)}")
     else:
         raise LMStudioValueError(
-            f"Expected a {cls.__name__} or a dict for the {what}, got {type(config).__name__}"
+            f"Expected a {cls.__name__} or a dict for the {what}, got {type(value).__name__}"
         )
     _validate(data, cls, what)
     try:
-        result = msgspec.convert(data, cls)
+        return msgspec.convert(data, cls)
     except msgspec.ValidationError as exc:
         raise LMStudioValueError(f"Invalid {what}: {exc}") from None
-    _check_checkboxes(result, what)
-    return result
 
 
 def _validate(data: Any, cls: type[Any], what: str) -> None:

@@ -21,8 +21,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import msgspec
-
 from ._engine.call import Call
 from ._engine.constants import USE_CLIENT_DEFAULT
 from ._engine.handler import ChannelHandler
@@ -45,12 +43,12 @@ from .config import (
     PredictionConfigInput,
     llm_load_config_from_kv,
     llm_load_config_stack,
+    to_struct,
 )
 from .errors import (
     LMStudioPredictionError,
     LMStudioProtocolError,
     LMStudioServerError,
-    LMStudioValueError,
 )
 from .history import Chat, HistoryInput
 from .prediction import (
@@ -369,31 +367,11 @@ def _predict(
 
 # --- prompt templates -----------------------------------------------------------------
 
-_TEMPLATE_OPTS = {
-    "omit_bos_token": "omitBosToken",
-    "omit_eos_token": "omitEosToken",
-    "tool_definitions": "toolDefinitions",
-}
-
 
 def _template_opts(
     opts: LlmApplyPromptTemplateOpts | Mapping[str, Any] | None,
 ) -> LlmApplyPromptTemplateOpts:
-    if opts is None:
-        return LlmApplyPromptTemplateOpts()
-    if isinstance(opts, LlmApplyPromptTemplateOpts):
-        return opts
-    if not isinstance(opts, Mapping):
-        raise LMStudioValueError(f"opts must be a dict or LlmApplyPromptTemplateOpts, not {opts!r}")
-    known = set(_TEMPLATE_OPTS.values())
-    data = {_TEMPLATE_OPTS.get(key, key): value for key, value in opts.items()}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise LMStudioValueError(f"Unknown prompt template options: {', '.join(unknown)}")
-    try:
-        return msgspec.convert(data, LlmApplyPromptTemplateOpts)
-    except msgspec.ValidationError as exc:
-        raise LMStudioValueError(f"Invalid prompt template options: {exc}") from None
+    return to_struct(opts, LlmApplyPromptTemplateOpts, "prompt template option")
 
 
 def _formatted(returns: LlmRpcApplyPromptTemplateReturns) -> str:

@@ -27,6 +27,7 @@ from typing import Any, TypeAlias
 import msgspec
 
 from ._protocol.models import LlmStructuredPredictionSetting
+from .config import to_struct
 from .errors import LMStudioValueError
 
 __all__ = ["ResponseFormat", "ResponseFormatInput", "json_schema_of", "to_response_format"]
@@ -127,17 +128,7 @@ def json_schema_of(tp: Any) -> dict[str, Any]:
 
 
 def _setting_from_dict(spec: Mapping[str, Any]) -> LlmStructuredPredictionSetting:
-    renamed = {
-        {"json_schema": "jsonSchema", "gbnf_grammar": "gbnfGrammar"}.get(k, k): v
-        for k, v in spec.items()
-    }
-    unknown = sorted(set(renamed) - {"type", "jsonSchema", "gbnfGrammar"})
-    if unknown:
-        raise LMStudioValueError(f"Unknown structured output settings: {unknown}")
-    try:
-        return msgspec.convert(renamed, LlmStructuredPredictionSetting)
-    except msgspec.ValidationError as exc:
-        raise LMStudioValueError(f"Invalid structured output setting: {exc}") from None
+    return to_struct(spec, LlmStructuredPredictionSetting, "structured output")
 
 
 def _from_setting(setting: LlmStructuredPredictionSetting, source: Any) -> ResponseFormat:
