@@ -4,7 +4,7 @@ Run ONLY with the interpreter of the virtual environment holding the official SD
 isolated mode from a directory outside this repository (the harness does so), because
 the official SDK shares the import name ``lmstudio`` with this project::
 
-    .cache/bench/official-1.5.0/bin/python -I official_worker.py
+    .cache/bench/python-1.5.0/bin/python -I official_worker.py
 
 It answers the harness's JSON commands like ``_worker.py`` (which it cannot import: in
 isolated mode nothing of this repository is on ``sys.path``, on purpose), using the

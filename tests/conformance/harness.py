@@ -51,9 +51,9 @@ class InstallError(Exception):
 
 
 @contextlib.contextmanager
-def _locked(name: str) -> Iterator[None]:
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / f".{name}.lock", "w") as lock:
+def _locked(name: str, cache: Path = CACHE) -> Iterator[None]:
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / f".{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -68,7 +68,7 @@ def _fingerprint(*parts: bytes) -> str:
     return digest.hexdigest()
 
 
-def _run_install(command: list[str], cwd: Path, what: str) -> None:
+def _run_install(command: list[str], cwd: Path, what: str, registry: str = "PyPI") -> None:
     try:
         done = subprocess.run(
             command,
@@ -84,23 +84,32 @@ def _run_install(command: list[str], cwd: Path, what: str) -> None:
         output = (done.stdout + done.stderr).strip()[-3000:]
         raise InstallError(
             f"{what}: `{' '.join(command)}` exited with {done.returncode} "
-            f"(is the package registry reachable?):\n{output}"
+            f"(is the package registry ({registry}) reachable?):\n{output}"
         )
 
 
-def ensure_python_sdk(version: str) -> Path:
-    """The python interpreter of a venv with the official Python SDK ``version``."""
-    requirements = HERE / "python" / f"requirements-{version}.txt"
-    venv = CACHE / f"python-{version}"
+def python_sdk_requirements(version: str) -> Path:
+    """The pinned requirements of the official Python SDK ``version``."""
+    return HERE / "python" / f"requirements-{version}.txt"
+
+
+def ensure_python_sdk(version: str, cache: Path = CACHE) -> Path:
+    """The python interpreter of a venv under ``cache`` with the official Python SDK ``version``.
+
+    The benchmarks install the official SDK they measure with this too.
+    """
+    requirements = python_sdk_requirements(version)
+    venv = cache / f"python-{version}"
     python = venv / "bin" / "python"
     stamp = venv / ".conformance-stamp"
     wanted = _fingerprint(requirements.read_bytes(), sys.version.encode())
-    with _locked(f"python-{version}"):
+    with _locked(f"python-{version}", cache):
         if python.exists() and stamp.exists() and stamp.read_text() == wanted:
             return python
         shutil.rmtree(venv, ignore_errors=True)
         what = f"installing the official Python SDK lmstudio=={version} from PyPI"
-        _run_install([sys.executable, "-m", "venv", str(venv)], CACHE, what)
+        print(f"{what} into {venv} (once)...", file=sys.stderr, flush=True)
+        _run_install([sys.executable, "-m", "venv", str(venv)], cache, what)
         pip = [str(python), "-m", "pip", "--disable-pip-version-check", "--no-input"]
         _run_install(
             [
@@ -114,7 +123,7 @@ def ensure_python_sdk(version: str) -> Path:
                 "-r",
                 str(requirements),
             ],
-            CACHE,
+            cache,
             what,
         )
         stamp.write_text(wanted)
@@ -151,6 +160,7 @@ def ensure_node_sdks() -> Path:
             [*npm_ci, "--fetch-timeout=30000", "--fetch-retries=2"],
             target,
             "installing the official TypeScript SDKs with npm ci",
+            registry="npm",
         )
         stamp.write_text(wanted)
         return modules
