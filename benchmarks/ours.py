@@ -19,8 +19,7 @@ from typing import Any
 
 from benchmarks._payloads import filler, image_bytes
 from benchmarks._worker import os_threads, peak_rss, rss, serve
-from lmstudio import LLM, Chat, Client, PredictionResult
-from lmstudio.llm import PredictionStream
+from lmstudio import LLM, Chat, Client, PredictionResult, PredictionStream
 
 MODEL = "fake/chat"
 

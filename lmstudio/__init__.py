@@ -1,250 +1,116 @@
 """Futures-based Python SDK for LM Studio's native WebSocket API.
 
-``import lmstudio`` imports nothing else: each public name loads its module on first
-access (PEP 562), so a script pays for msgspec, the protocol types and asyncio only
-when it uses them. Type checkers see the same names through the imports below.
-
-``lmstudio.llm`` is the convenience function ``lms.llm()``, as in the official SDK, even
-after the submodule of the same name (``lmstudio/llm.py``: ``LLM``, ``client.llm``) is
-imported: import from that module with ``from lmstudio.llm import ...``.
+Every public name is listed once, in ``lmstudio._exports.EXPORTS``, and loaded from its
+private module on first access (PEP 562): ``import lmstudio`` imports nothing else, so a
+script pays for msgspec, the protocol types and asyncio only when it uses them. The
+``TYPE_CHECKING`` imports below show type checkers the same names (a test keeps them
+equal to the table). Public modules: ``lmstudio``, ``lmstudio.errors``,
+``lmstudio.testing`` (and its opt-in ``pytest_plugin``); every other module is private.
 """
 
-import sys
+from ._exports import EXPORTS as _EXPORTS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
-    from ._engine.call import Call
-    from ._engine.stream import Stream
-    from ._model_handle import ModelLoadingCallback
-    from ._protocol.models import (
-        EmbeddingModelInfo,
-        EmbeddingModelInstanceInfo,
-        LlmInfo,
-        LlmInstanceInfo,
+    from ._api import (
+        configure_default_client as configure_default_client,
+        embedding_model as embedding_model,
+        get_default_client as get_default_client,
+        list_downloaded_models as list_downloaded_models,
+        list_loaded_models as list_loaded_models,
+        llm as llm,
+        prepare_file as prepare_file,
+        prepare_image as prepare_image,
     )
-    from .catalog import DownloadedEmbeddingModel, DownloadedLlm, DownloadedModel
-    from .client import (
-        USE_CLIENT_DEFAULT,
-        Client,
-        ClientState,
-        configure_default_client,
-        embedding_model,
-        get_default_client,
-        list_downloaded_models,
-        list_loaded_models,
-        llm,
-        prepare_file,
-        prepare_image,
+    from ._client import (
+        Client as Client,
     )
-    from .config import (
-        EmbeddingLoadModelConfig,
-        GpuSetting,
-        LlmLoadModelConfig,
-        LlmPredictionConfig,
+    from ._data.config import (
+        EmbeddingLoadModelConfig as EmbeddingLoadModelConfig,
+        GpuSetting as GpuSetting,
+        LlmLoadModelConfig as LlmLoadModelConfig,
+        LlmPredictionConfig as LlmPredictionConfig,
     )
-    from .embedding import EmbeddingModel
+    from ._data.history import (
+        AssistantResponse as AssistantResponse,
+        Chat as Chat,
+        ChatHistoryData as ChatHistoryData,
+        FileHandle as FileHandle,
+        SystemPrompt as SystemPrompt,
+        TextData as TextData,
+        ToolCallRequest as ToolCallRequest,
+        ToolCallRequestData as ToolCallRequestData,
+        ToolCallResultData as ToolCallResultData,
+        ToolResultMessage as ToolResultMessage,
+        UserMessage as UserMessage,
+    )
+    from ._engine.call import (
+        Call as Call,
+    )
+    from ._engine.session import (
+        ClientState as ClientState,
+    )
+    from ._engine.stream import (
+        Stream as Stream,
+    )
+    from ._prediction.callbacks import (
+        PredictionFragmentCallback as PredictionFragmentCallback,
+        PredictionMessageCallback as PredictionMessageCallback,
+    )
+    from ._prediction.results import (
+        LlmPredictionStats as LlmPredictionStats,
+        PredictionFragment as PredictionFragment,
+        PredictionResult as PredictionResult,
+    )
+    from ._prediction.stream import (
+        PredictionStream as PredictionStream,
+    )
+    from ._resources.embedding import (
+        DownloadedEmbeddingModel as DownloadedEmbeddingModel,
+        EmbeddingModel as EmbeddingModel,
+    )
+    from ._resources.llm import (
+        LLM as LLM,
+        DownloadedLlm as DownloadedLlm,
+    )
+    from ._resources.models import (
+        DownloadedModel as DownloadedModel,
+        EmbeddingModelInfo as EmbeddingModelInfo,
+        EmbeddingModelInstanceInfo as EmbeddingModelInstanceInfo,
+        LlmInfo as LlmInfo,
+        LlmInstanceInfo as LlmInstanceInfo,
+    )
+    from ._resources.repository import (
+        AvailableModel as AvailableModel,
+        DownloadFinalizedCallback as DownloadFinalizedCallback,
+        DownloadProgressCallback as DownloadProgressCallback,
+        DownloadProgressUpdate as DownloadProgressUpdate,
+        ModelDownloadOption as ModelDownloadOption,
+    )
+    from ._types import (
+        USE_CLIENT_DEFAULT as USE_CLIENT_DEFAULT,
+        ModelLoadingCallback as ModelLoadingCallback,
+        PredictionFirstTokenCallback as PredictionFirstTokenCallback,
+        PromptProcessingCallback as PromptProcessingCallback,
+    )
     from .errors import (
-        LMStudioCancelledError,
-        LMStudioClientError,
-        LMStudioError,
-        LMStudioModelNotFoundError,
-        LMStudioPredictionError,
-        LMStudioPresetNotFoundError,
-        LMStudioProtocolError,
-        LMStudioRuntimeError,
-        LMStudioServerError,
-        LMStudioTimeoutError,
-        LMStudioValueError,
-        LMStudioWebsocketError,
-    )
-    from .history import (
-        AssistantResponse,
-        Chat,
-        ChatHistoryData,
-        FileHandle,
-        SystemPrompt,
-        TextData,
-        ToolCallRequest,
-        ToolCallRequestData,
-        ToolCallResultData,
-        ToolResultMessage,
-        UserMessage,
-    )
-    from .llm import LLM, PredictionStream
-    from .prediction import (
-        LlmPredictionStats,
-        PredictionFirstTokenCallback,
-        PredictionFragment,
-        PredictionFragmentCallback,
-        PredictionMessageCallback,
-        PredictionResult,
-        PromptProcessingCallback,
-    )
-    from .repository import (
-        AvailableModel,
-        DownloadFinalizedCallback,
-        DownloadProgressCallback,
-        DownloadProgressUpdate,
-        ModelDownloadOption,
+        LMStudioCancelledError as LMStudioCancelledError,
+        LMStudioClientError as LMStudioClientError,
+        LMStudioError as LMStudioError,
+        LMStudioModelNotFoundError as LMStudioModelNotFoundError,
+        LMStudioPredictionError as LMStudioPredictionError,
+        LMStudioPresetNotFoundError as LMStudioPresetNotFoundError,
+        LMStudioProtocolError as LMStudioProtocolError,
+        LMStudioRuntimeError as LMStudioRuntimeError,
+        LMStudioServerError as LMStudioServerError,
+        LMStudioTimeoutError as LMStudioTimeoutError,
+        LMStudioValueError as LMStudioValueError,
+        LMStudioWebsocketError as LMStudioWebsocketError,
     )
 
 __version__ = "0.1.0"
 
-# public name -> the module (relative to this package) that defines it
-_EXPORTS = {
-    # client and futures
-    "Client": ".client",
-    "ClientState": ".client",
-    "USE_CLIENT_DEFAULT": ".client",
-    "Call": "._engine.call",
-    "Stream": "._engine.stream",
-    # the default client's convenience API
-    "configure_default_client": ".client",
-    "embedding_model": ".client",
-    "get_default_client": ".client",
-    "list_downloaded_models": ".client",
-    "list_loaded_models": ".client",
-    "llm": ".client",
-    "prepare_file": ".client",
-    "prepare_image": ".client",
-    # models
-    "LLM": ".llm",
-    "EmbeddingModel": ".embedding",
-    "DownloadedModel": ".catalog",
-    "DownloadedLlm": ".catalog",
-    "DownloadedEmbeddingModel": ".catalog",
-    "LlmInfo": "._protocol.models",
-    "LlmInstanceInfo": "._protocol.models",
-    "EmbeddingModelInfo": "._protocol.models",
-    "EmbeddingModelInstanceInfo": "._protocol.models",
-    "ModelLoadingCallback": "._model_handle",
-    "AvailableModel": ".repository",
-    "ModelDownloadOption": ".repository",
-    "DownloadProgressUpdate": ".repository",
-    "DownloadProgressCallback": ".repository",
-    "DownloadFinalizedCallback": ".repository",
-    # configs
-    "LlmPredictionConfig": ".config",
-    "LlmLoadModelConfig": ".config",
-    "EmbeddingLoadModelConfig": ".config",
-    "GpuSetting": ".config",
-    # chat history
-    "Chat": ".history",
-    "ChatHistoryData": ".history",
-    "FileHandle": ".history",
-    "TextData": ".history",
-    "ToolCallRequest": ".history",
-    "ToolCallRequestData": ".history",
-    "ToolCallResultData": ".history",
-    "SystemPrompt": ".history",
-    "UserMessage": ".history",
-    "AssistantResponse": ".history",
-    "ToolResultMessage": ".history",
-    # predictions
-    "PredictionStream": ".llm",
-    "PredictionResult": ".prediction",
-    "PredictionFragment": ".prediction",
-    "LlmPredictionStats": ".prediction",
-    "PredictionMessageCallback": ".prediction",
-    "PredictionFirstTokenCallback": ".prediction",
-    "PredictionFragmentCallback": ".prediction",
-    "PromptProcessingCallback": ".prediction",
-    # errors
-    "LMStudioError": ".errors",
-    "LMStudioServerError": ".errors",
-    "LMStudioModelNotFoundError": ".errors",
-    "LMStudioPresetNotFoundError": ".errors",
-    "LMStudioPredictionError": ".errors",
-    "LMStudioClientError": ".errors",
-    "LMStudioWebsocketError": ".errors",
-    "LMStudioProtocolError": ".errors",
-    "LMStudioCancelledError": ".errors",
-    "LMStudioTimeoutError": ".errors",
-    "LMStudioRuntimeError": ".errors",
-    "LMStudioValueError": ".errors",
-}
-
-__all__ = [
-    "LLM",
-    "USE_CLIENT_DEFAULT",
-    "AssistantResponse",
-    "AvailableModel",
-    "Call",
-    "Chat",
-    "ChatHistoryData",
-    "Client",
-    "ClientState",
-    "DownloadFinalizedCallback",
-    "DownloadProgressCallback",
-    "DownloadProgressUpdate",
-    "DownloadedEmbeddingModel",
-    "DownloadedLlm",
-    "DownloadedModel",
-    "EmbeddingLoadModelConfig",
-    "EmbeddingModel",
-    "EmbeddingModelInfo",
-    "EmbeddingModelInstanceInfo",
-    "FileHandle",
-    "GpuSetting",
-    "LMStudioCancelledError",
-    "LMStudioClientError",
-    "LMStudioError",
-    "LMStudioModelNotFoundError",
-    "LMStudioPredictionError",
-    "LMStudioPresetNotFoundError",
-    "LMStudioProtocolError",
-    "LMStudioRuntimeError",
-    "LMStudioServerError",
-    "LMStudioTimeoutError",
-    "LMStudioValueError",
-    "LMStudioWebsocketError",
-    "LlmInfo",
-    "LlmInstanceInfo",
-    "LlmLoadModelConfig",
-    "LlmPredictionConfig",
-    "LlmPredictionStats",
-    "ModelDownloadOption",
-    "ModelLoadingCallback",
-    "PredictionFirstTokenCallback",
-    "PredictionFragment",
-    "PredictionFragmentCallback",
-    "PredictionMessageCallback",
-    "PredictionResult",
-    "PredictionStream",
-    "PromptProcessingCallback",
-    "Stream",
-    "SystemPrompt",
-    "TextData",
-    "ToolCallRequest",
-    "ToolCallRequestData",
-    "ToolCallResultData",
-    "ToolResultMessage",
-    "UserMessage",
-    "__version__",
-    "configure_default_client",
-    "embedding_model",
-    "get_default_client",
-    "list_downloaded_models",
-    "list_loaded_models",
-    "llm",
-    "prepare_file",
-    "prepare_image",
-]
-
-
-# Importing a submodule sets it as an attribute of its package: these names must stay
-# the public functions, not the submodules they share a name with.
-_NOT_SUBMODULES = frozenset({"llm"})
-
-
-class _Package(type(sys)):  # type: ignore[misc]
-    def __setattr__(self, name: str, value: object) -> None:
-        if name in _NOT_SUBMODULES and isinstance(value, type(sys)):
-            return  # still reachable as sys.modules["lmstudio.llm"]
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+__all__ = [*_EXPORTS, "__version__"]
 
 
 def __getattr__(name: str) -> object:
@@ -253,7 +119,7 @@ def __getattr__(name: str) -> object:
         raise AttributeError(f"module 'lmstudio' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(module_name, __name__), name)
+    value = getattr(importlib.import_module(f".{module_name}", __name__), name)
     globals()[name] = value  # later lookups skip this function
     return value
 

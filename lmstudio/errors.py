@@ -29,6 +29,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from ._exports import publish
+
 __all__ = [
     "LMStudioCancelledError",
     "LMStudioClientError",
@@ -279,3 +281,6 @@ def _describe_display_data(data: Mapping[str, Any] | None) -> str | None:
             f"not a {data.get('expectedDomain')} model."
         )
     return None
+
+
+publish(__name__, globals())

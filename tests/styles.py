@@ -29,9 +29,9 @@ from typing import Any, TypeVar
 
 import pytest
 
+from lmstudio import Client
 from lmstudio._engine.call import Call
 from lmstudio._engine.stream import Stream
-from lmstudio.client import Client
 from lmstudio.testing import FakeLMStudio
 
 __all__ = ["LONG", "MS", "Style", "client", "server", "style"]

@@ -18,10 +18,9 @@ from typing import Any
 
 import pytest
 
-from lmstudio._engine.handler import FinalPacketHandler
+from lmstudio import LLM, USE_CLIENT_DEFAULT, Client, ClientState
 from lmstudio._engine.stream import Stream
 from lmstudio._protocol import models
-from lmstudio.client import USE_CLIENT_DEFAULT, Client, ClientState
 from lmstudio.errors import (
     LMStudioCancelledError,
     LMStudioClientError,
@@ -32,8 +31,8 @@ from lmstudio.errors import (
     LMStudioValueError,
     LMStudioWebsocketError,
 )
-from lmstudio.llm import LLM
 from lmstudio.testing import FakeLMStudio
+from tests.helpers import FinalPacketHandler
 
 ROOT = Path(__file__).resolve().parents[1]
 Prediction = Stream[models.LlmChannelPredictToClientPacket, Any]
@@ -325,7 +324,7 @@ def test_timeout_must_be_positive() -> None:
     with pytest.raises(LMStudioValueError):
         Client("localhost:1234", timeout=0)
     with pytest.raises(LMStudioValueError):
-        Client("localhost:1234")._rpc("llm", "listLoaded", timeout=-1)
+        Client("localhost:1234")._session.rpc("llm", "listLoaded", timeout=-1)
 
 
 # --- errors ------------------------------------------------------------------------------------
@@ -343,7 +342,7 @@ def test_server_errors_are_typed(client: Client, fake_lmstudio: FakeLMStudio, ms
         "retry",
     )
     assert str(info.value) == "Boom\n  Cause: because\n  Suggestion: retry"
-    missing = client._rpc(
+    missing = client._session.rpc(
         "llm",
         "getModelInfo",
         {"specifier": {"type": "query", "query": {"identifier": "nope"}}, "throwIfNotFound": True},
@@ -359,11 +358,11 @@ def test_server_errors_are_typed(client: Client, fake_lmstudio: FakeLMStudio, ms
 
 def test_unknown_endpoint_and_bad_parameter_raise_at_once(client: Client) -> None:
     with pytest.raises(LMStudioValueError, match="no endpoint llm/nope"):
-        client._rpc("llm", "nope")
+        client._session.rpc("llm", "nope")
     with pytest.raises(LMStudioValueError, match="is a channel"):
-        client._rpc("llm", "predict")
+        client._session.rpc("llm", "predict")
     with pytest.raises(LMStudioValueError, match=r"cannot encode the llm\.countTokens parameter"):
-        client._rpc("llm", "countTokens", {"x": object()})
+        client._session.rpc("llm", "countTokens", {"x": object()})
 
 
 def test_unreachable_host(ms: float) -> None:
@@ -491,8 +490,8 @@ def test_nothing_left_behind_after_close() -> None:
     done = run_script(
         """
         import os, threading, time
-        from lmstudio.client import Client
-        from lmstudio._engine.handler import FinalPacketHandler
+        from lmstudio import Client
+        from tests.helpers import FinalPacketHandler
         from lmstudio.testing import FakeLMStudio
 
         def sockets():
@@ -564,8 +563,8 @@ def test_interpreter_exits_cleanly_without_close(fake_lmstudio: FakeLMStudio) ->
     done = run_script(
         """
         import sys
-        from lmstudio.client import Client
-        from lmstudio._engine.handler import FinalPacketHandler
+        from lmstudio import Client
+        from tests.helpers import FinalPacketHandler
 
         client = Client(sys.argv[1])
         client.llm.list_loaded().result(10)
@@ -594,7 +593,7 @@ def test_clients_left_open_or_closed_after_the_engine_exit_quietly(
         """
         import atexit, sys
         import lmstudio as lms
-        from lmstudio.client import Client
+        from lmstudio import Client
 
         lms.configure_default_client(sys.argv[1])
         model = lms.llm().result(10)  # the default client's exit hook, then the engine's
@@ -617,7 +616,7 @@ def test_a_forked_child_gets_a_fresh_engine(fake_lmstudio: FakeLMStudio) -> None
     done = run_script(
         """
         import os, sys, warnings
-        from lmstudio.client import Client
+        from lmstudio import Client
 
         # Python 3.12+ warns about forking with threads; the engine thread is why the
         # at-fork hook exists.

@@ -7,9 +7,9 @@ from typing import Any
 import msgspec
 import pytest
 
-from lmstudio import config as cfg
+from lmstudio._data import config as cfg
+from lmstudio._data.config import EmbeddingLoadModelConfig, LlmLoadModelConfig, LlmPredictionConfig
 from lmstudio._protocol import models, strict
-from lmstudio.config import EmbeddingLoadModelConfig, LlmLoadModelConfig, LlmPredictionConfig
 from lmstudio.errors import LMStudioValueError
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import lmstudio as lms
-from lmstudio import client as client_module
+from lmstudio import _api as client_module
 from lmstudio.testing import FakeLMStudio, embed_text, expected_reply
 
 if TYPE_CHECKING:

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from lmstudio import (
+    Client,
     DownloadedEmbeddingModel,
     EmbeddingLoadModelConfig,
     EmbeddingModel,
     LMStudioModelNotFoundError,
     LMStudioValueError,
 )
-from lmstudio.client import Client
 from lmstudio.testing import FakeLMStudio, count_tokens, embed_text, tokenize
 
 if TYPE_CHECKING:

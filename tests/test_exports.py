@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import inspect
+import pydoc
 import subprocess
 import sys
 from pathlib import Path
@@ -39,7 +41,7 @@ def test_type_checkers_see_the_same_names() -> None:
 
 def test_every_export_resolves_from_its_module() -> None:
     for name, module_name in lmstudio._EXPORTS.items():
-        module = importlib.import_module(module_name, "lmstudio")
+        module = importlib.import_module(f".{module_name}", "lmstudio")
         assert getattr(lmstudio, name) is getattr(module, name), name
     assert set(dir(lmstudio)) >= set(lmstudio.__all__)
 
@@ -81,15 +83,48 @@ def test_unknown_names_raise_attribute_error() -> None:
         raise AssertionError("expected AttributeError")
 
 
-def test_llm_stays_the_function_after_importing_the_module() -> None:
-    from lmstudio.llm import LlmNamespace  # imports the submodule of the same name
-
-    llm_module = importlib.import_module("lmstudio.llm")
-    assert llm_module.LlmNamespace is LlmNamespace
-    assert callable(lmstudio.llm) and lmstudio.llm.__module__ == "lmstudio.client"
+def test_lmstudio_llm_is_only_the_function() -> None:
+    assert callable(lmstudio.llm) and lmstudio.llm.__module__ == "lmstudio"
+    assert importlib.util.find_spec("lmstudio.llm") is None  # no module of that name
     from lmstudio import llm
 
     assert llm is lmstudio.llm
+
+
+PUBLIC_MODULES = {"lmstudio", "lmstudio.errors", "lmstudio.testing"}
+
+
+def test_every_other_module_is_private() -> None:
+    for path in INIT.parent.rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        if name in PUBLIC_MODULES or name.startswith("lmstudio.testing."):
+            continue
+        assert any(part.startswith("_") for part in parts[1:]), name
+
+
+def test_public_objects_say_lmstudio() -> None:
+    for name in lmstudio._EXPORTS:
+        value = getattr(lmstudio, name)
+        if isinstance(value, type) and hasattr(value, "__struct_fields__"):
+            continue  # generated protocol structs keep theirs (msgspec resolves annotations there)
+        if isinstance(value, type) or inspect.isfunction(value):
+            assert value.__module__ == "lmstudio", name
+            assert pydoc.locate(f"lmstudio.{name}") is value, name
+    assert repr(lmstudio.Call) == "<class 'lmstudio.Call'>"
+    assert "class LLM in module lmstudio\n" in pydoc.render_doc(
+        lmstudio.LLM, renderer=pydoc.plaintext
+    )
+
+
+def test_objects_say_lmstudio_however_they_were_reached() -> None:
+    code = (
+        "import lmstudio, sys\n"
+        "from lmstudio._resources.llm import LLM\n"
+        "from lmstudio._prediction.results import PredictionResult\n"
+        "assert LLM.__module__ == 'lmstudio' and PredictionResult.__module__ == 'lmstudio'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
 TYPED_USAGE = """

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from lmstudio import Chat, FileHandle, LMStudioValueError
-from lmstudio.client import Client
+from lmstudio import Chat, Client, FileHandle, LMStudioValueError
 from lmstudio.testing import FakeLMStudio, expected_reply
 
 if TYPE_CHECKING:

@@ -8,9 +8,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from lmstudio._protocol import models, strict
-from lmstudio.errors import LMStudioValueError
-from lmstudio.history import (
+from lmstudio import PredictionResult
+from lmstudio._data.history import (
     AssistantResponse,
     Chat,
     ChatHistoryData,
@@ -22,7 +21,8 @@ from lmstudio.history import (
     ToolCallResultData,
     UserMessage,
 )
-from lmstudio.prediction import PredictionResult
+from lmstudio._protocol import models, strict
+from lmstudio.errors import LMStudioValueError
 
 IMAGE = FileHandle(name="red.png", identifier="local:abc", size_bytes=75, file_type="image")
 PDF = FileHandle(

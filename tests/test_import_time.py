@@ -42,20 +42,21 @@ def test_importtime_of_import_lmstudio() -> None:
     }
     assert "lmstudio" in imported  # the measurement works
     assert heavy(imported) == set()
-    assert {m for m in imported if m.startswith("lmstudio.")} == set()
+    assert {m for m in imported if m.startswith("lmstudio.")} == {"lmstudio._exports"}
 
 
 def test_import_lmstudio_loads_no_submodule() -> None:
     modules = loaded_after("import lmstudio")
-    assert {m for m in modules if m.startswith("lmstudio.")} == set()
+    # only the table of public names, which imports nothing
+    assert {m for m in modules if m.startswith("lmstudio.")} == {"lmstudio._exports"}
     assert heavy(modules) == set()
 
 
 def test_a_client_loads_no_protocol_and_no_io_until_used() -> None:
     modules = loaded_after("import lmstudio\nclient = lmstudio.Client()")
-    assert "lmstudio.client" in modules
+    assert "lmstudio._client" in modules
     assert heavy(modules) == set()
-    assert "lmstudio.llm" not in modules  # namespaces load on first use
+    assert "lmstudio._resources.llm" not in modules  # namespaces load on first use
 
 
 def test_a_client_with_a_host_loads_no_io_until_used() -> None:
@@ -67,5 +68,5 @@ def test_a_client_with_a_host_loads_no_io_until_used() -> None:
 
 def test_a_public_name_loads_its_module() -> None:
     modules = loaded_after("import lmstudio\nlmstudio.Chat")
-    assert {"lmstudio.history", "msgspec", "lmstudio._protocol.models"} <= modules
+    assert {"lmstudio._data.history", "msgspec", "lmstudio._protocol.models"} <= modules
     assert "websockets" not in modules and "asyncio" not in modules

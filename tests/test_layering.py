@@ -1,12 +1,18 @@
 """Each layer imports only the layers below it (see shared/design.md, "Layers").
 
-1. ``lmstudio._protocol`` (generated)      imports nothing of ours
-2. ``lmstudio._engine`` (+ ``errors``)     imports the protocol layer
-3. feature modules (``lmstudio/*.py``)     import the engine and the protocol layer
-4. ``lmstudio.client`` / ``__init__``      import the features
-5. ``lmstudio.testing``                    may import anything above, and nothing imports it
+0. ``errors``, ``_constants``, ``_exports``   the base: import nothing of ours
+1. ``_protocol/`` (generated)                imports nothing of ours
+2. ``_types``                                shared aliases (protocol types for checkers)
+3. ``_engine/``                              the I/O core
+4. ``_data/``                                pure values and codecs
+5. ``_prediction/``                          request building, prediction state (no I/O)
+6. ``_resources/``                           namespaces and handles
+7. ``_client``, ``_api``                     ``Client``, the default client
+8. ``lmstudio`` (``__init__``)               the public face
+``testing/`` stands apart: it may build on any layer, and nothing in the package imports it.
 
-The runtime never imports pytest: only the opt-in plugin module does.
+Imports under ``TYPE_CHECKING`` count too, and the module graph has no cycle. The runtime
+never imports pytest: only the opt-in plugin module does.
 """
 
 from __future__ import annotations
@@ -18,6 +24,19 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "lmstudio"
+
+LAYERS: list[tuple[str, ...]] = [
+    ("lmstudio.errors", "lmstudio._constants", "lmstudio._exports"),
+    ("lmstudio._protocol",),
+    ("lmstudio._types",),
+    ("lmstudio._engine",),
+    ("lmstudio._data",),
+    ("lmstudio._prediction",),
+    ("lmstudio._resources",),
+    ("lmstudio._client", "lmstudio._api"),
+    ("lmstudio",),
+]
+TESTING = "lmstudio.testing"
 
 
 def module_name(path: Path) -> str:
@@ -53,39 +72,69 @@ def is_module(name: str) -> bool:
 
 
 def layer(module: str) -> int | None:
-    """The layer of one of our modules, ``None`` for anything else."""
-    if module != "lmstudio" and not module.startswith("lmstudio."):
+    """The layer of one of our modules (``None`` for others and for ``testing``)."""
+    if module == TESTING or module.startswith(TESTING + "."):
         return None
-    if module.startswith("lmstudio._protocol"):
-        return 1
-    if module.startswith("lmstudio._engine") or module == "lmstudio.errors":
-        return 2
-    if module.startswith("lmstudio.testing"):
-        return 5
-    if module in {"lmstudio", "lmstudio.client"}:
-        return 4
-    return 3
+    for number, prefixes in enumerate(LAYERS):
+        for prefix in prefixes:
+            if module == prefix or (prefix != "lmstudio" and module.startswith(prefix + ".")):
+                return number
+    return None
+
+
+def ours(module: str) -> bool:
+    return module == "lmstudio" or module.startswith("lmstudio.")
 
 
 SOURCES = sorted(PACKAGE.rglob("*.py"))
+RUNTIME = [p for p in SOURCES if not module_name(p).startswith(TESTING)]
 
 
-def test_every_module_is_classified() -> None:
+def test_every_module_is_in_a_layer_or_in_testing() -> None:
     assert len(SOURCES) > 20
-    assert all(layer(module_name(p)) is not None for p in SOURCES)
+    for path in RUNTIME:
+        assert layer(module_name(path)) is not None, module_name(path)
 
 
-@pytest.mark.parametrize("path", SOURCES, ids=lambda p: module_name(p))
+def test_each_layer_is_one_folder_or_module() -> None:
+    top = {p.name for p in PACKAGE.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
+    named = {prefix.removeprefix("lmstudio.") for prefixes in LAYERS for prefix in prefixes}
+    expected = {f"{n}.py" if (PACKAGE / f"{n}.py").exists() else n for n in named - {"lmstudio"}}
+    assert top - {"__init__.py", "py.typed", "testing"} == expected
+
+
+@pytest.mark.parametrize("path", RUNTIME, ids=lambda p: module_name(p))
 def test_imports_only_lower_layers(path: Path) -> None:
     own = layer(module_name(path))
     assert own is not None
     for imported in imports_of(path):
-        other = layer(imported)
-        if other is None or imported.startswith(module_name(path)):
+        if not ours(imported):
             continue
-        if own == 5:
-            continue  # the fake server may build on any layer
+        other = layer(imported)
+        assert other is not None, f"{module_name(path)} imports the fake server ({imported})"
         assert other <= own, f"{module_name(path)} (layer {own}) imports {imported} (layer {other})"
+
+
+def test_no_import_cycle() -> None:
+    graph = {
+        module_name(p): {i for i in imports_of(p) if ours(i) and i != module_name(p)}
+        for p in RUNTIME
+    }
+    state: dict[str, int] = {}  # 1: on the stack, 2: done
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                cycle = [*stack[stack.index(nxt) :], nxt]
+                raise AssertionError("import cycle: " + " -> ".join(cycle))
+            if state.get(nxt) is None:
+                visit(nxt, [*stack, nxt])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if state.get(node) is None:
+            visit(node, [node])
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: module_name(p))
@@ -94,11 +143,13 @@ def test_runtime_never_imports_pytest_or_the_fake_server(path: Path) -> None:
     imported = set(imports_of(path))
     if name != "lmstudio.testing.pytest_plugin":
         assert not {i for i in imported if i.split(".")[0] in {"pytest", "_pytest"}}, name
-    if not name.startswith("lmstudio.testing"):
-        assert not {i for i in imported if i.startswith("lmstudio.testing")}, name
+    if not name.startswith(TESTING):
+        assert not {i for i in imported if i.startswith(TESTING)}, name
 
 
-def test_the_protocol_layer_imports_nothing_of_ours() -> None:
-    for path in (PACKAGE / "_protocol").glob("*.py"):
-        ours = {i for i in imports_of(path) if layer(i) is not None}
-        assert ours <= {i for i in ours if i.startswith("lmstudio._protocol")}, path
+def test_the_base_and_the_protocol_layer_import_nothing_of_ours() -> None:
+    for path in SOURCES:
+        name = module_name(path)
+        if layer(name) in (0, 1):
+            imported = {i for i in imports_of(path) if ours(i)}
+            assert {i for i in imported if layer(i) != layer(name)} == set(), name

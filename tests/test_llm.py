@@ -13,6 +13,7 @@ import pytest
 from lmstudio import (
     LLM,
     Chat,
+    Client,
     DownloadedLlm,
     LlmLoadModelConfig,
     LlmPredictionConfig,
@@ -27,7 +28,6 @@ from lmstudio import (
     PredictionResult,
     PredictionStream,
 )
-from lmstudio.client import Client
 from lmstudio.testing import (
     FakeLMStudio,
     count_tokens,

@@ -8,29 +8,27 @@ from typing import Any
 import msgspec
 import pytest
 
-from lmstudio._protocol import models, strict
-from lmstudio.errors import LMStudioValueError
-from lmstudio.history import AssistantResponse, Chat
-from lmstudio.prediction import (
+from lmstudio._data.history import AssistantResponse, Chat
+from lmstudio._data.specifiers import model_specifier
+from lmstudio._prediction.callbacks import PredictionCallbacks
+from lmstudio._prediction.events import (
     FirstToken,
     FragmentReceived,
-    PredictionCallbacks,
     PredictionCompleted,
     PredictionEvent,
-    PredictionFragment,
-    PredictionRequest,
-    PredictionState,
     PromptProcessingProgress,
     ToolCallArgumentsFragment,
     ToolCallGenerated,
     ToolCallGenerationFailed,
     ToolCallGenerationStarted,
     ToolCallNameReceived,
-    decode_predict_packet,
-    model_specifier,
-    prepare_complete,
-    prepare_respond,
 )
+from lmstudio._prediction.request import PredictionRequest, prepare_complete, prepare_respond
+from lmstudio._prediction.results import PredictionFragment
+from lmstudio._prediction.state import PredictionState
+from lmstudio._protocol import models, strict
+from lmstudio.errors import LMStudioValueError
+from tests.helpers import decode_predict_packet
 
 
 class Book(msgspec.Struct):
@@ -388,15 +386,15 @@ def wire(content: str) -> models.LlmPredictionFragment:
 
 def test_a_fragment_with_nothing_else_due_is_a_lone_event() -> None:
     state = PredictionState()
-    first = state.events_of(packet(fragment("a")))
+    first = state.packet(packet(fragment("a")))
     assert isinstance(first, list)
     assert [type(e) for e in first][-2:] == [FirstToken, FragmentReceived]
-    second = state.events_of(packet(fragment("b")))  # the hot path: no list
+    second = state.packet(packet(fragment("b")))  # the hot path: no list
     assert isinstance(second, FragmentReceived) and second.fragment.content == "b"
     assert state.feed(packet(fragment("c"))) == [FragmentReceived(PredictionFragment(wire("c")))]
     assert state.content == "abc"
-    state.mark_cancelled()
-    assert state.events_of(packet(fragment("d"))) is None
+    state.cancel()
+    assert state.packet(packet(fragment("d"))) is None
     assert state.feed(packet(fragment("e"))) == []
 
 
@@ -512,7 +510,7 @@ def test_a_structured_result_that_does_not_parse_is_text() -> None:
 def test_cancelled_predictions_keep_what_came_before_and_are_not_parsed() -> None:
     state = prepare_respond("qwen", "hi", response_format={"type": "object"}).new_state()
     feed_all(state, fragment("{}"))
-    state.mark_cancelled()
+    state.cancel()
     assert state.cancelled
     assert feed_all(state, fragment(" more"), progress(0.9)) == []
     assert feed_all(state, {"type": "toolCallGenerationStart"}) == []

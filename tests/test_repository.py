@@ -9,12 +9,12 @@ import pytest
 
 from lmstudio import (
     AvailableModel,
+    Client,
     DownloadProgressUpdate,
     LMStudioCancelledError,
     LMStudioValueError,
     ModelDownloadOption,
 )
-from lmstudio.client import Client
 from lmstudio.testing import FakeLMStudio
 
 if TYPE_CHECKING:

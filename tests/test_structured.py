@@ -10,9 +10,9 @@ from typing import Any, TypedDict
 import msgspec
 import pytest
 
+from lmstudio._data.structured import ResponseFormat, json_schema_of, to_response_format
 from lmstudio._protocol import models, strict
 from lmstudio.errors import LMStudioValueError
-from lmstudio.structured import ResponseFormat, json_schema_of, to_response_format
 
 BOOK_SCHEMA = {
     "type": "object",
@@ -206,7 +206,7 @@ def test_pydantic_models_work_when_installed() -> None:
 
 
 def test_importing_structured_output_never_imports_pydantic() -> None:
-    code = "import sys, lmstudio.structured; assert 'pydantic' not in sys.modules, 'imported'"
+    code = "import sys, lmstudio._data.structured; assert 'pydantic' not in sys.modules, 'imported'"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 

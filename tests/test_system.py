@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
+from lmstudio import Client
 from lmstudio._protocol import models
-from lmstudio.client import Client
 from lmstudio.errors import LMStudioServerError
 from lmstudio.testing import FakeLMStudio
 

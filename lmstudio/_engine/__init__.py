@@ -5,8 +5,8 @@ asyncio and websockets load when the first connection opens.
 
 Module map (each imports only the ones above it):
 
-- ``constants``: every default (ports, timeouts, keepalive, buffers);
-  ``USE_CLIENT_DEFAULT``.
+(Every default lives in ``lmstudio._constants``, shared aliases in ``lmstudio._types``.)
+
 - ``wire``: the transport envelope (``rpcCall``, ``channelSend``...), payloads raw.
 - ``callbacks``: user callbacks off the engine thread.
 - ``call``: ``Call[T]``, a ``concurrent.futures.Future`` that is also awaitable.

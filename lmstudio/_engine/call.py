@@ -35,6 +35,7 @@ from collections.abc import Callable, Generator
 from concurrent.futures._base import CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._exports import publish
 from ..errors import (
     LMStudioCancelledError,
     LMStudioError,
@@ -203,3 +204,6 @@ def _wake_waiter(loop: asyncio.AbstractEventLoop, waiter: asyncio.Future[None], 
 def _resolve_waiter(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_result(None)
+
+
+publish(__name__, globals())

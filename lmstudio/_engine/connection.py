@@ -44,6 +44,7 @@ except ImportError:  # pragma: no cover - websockets without its C extension
     from websockets.utils import apply_mask as _apply_mask
 from websockets.uri import parse_uri
 
+from .._constants import CLOSE_TIMEOUT, OPEN_TIMEOUT, PING_INTERVAL, PING_TIMEOUT, USER_AGENT
 from ..errors import (
     LMStudioCancelledError,
     LMStudioError,
@@ -52,7 +53,6 @@ from ..errors import (
 )
 from . import wire
 from .boundary import translate
-from .constants import CLOSE_TIMEOUT, OPEN_TIMEOUT, PING_INTERVAL, PING_TIMEOUT, USER_AGENT
 from .identity import Identity
 from .multiplexer import Multiplexer
 from .target import Target

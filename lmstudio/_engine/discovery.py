@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Sequence
 
-from .constants import DEFAULT_PORTS, GREETING_PATH, PROBE_TIMEOUT
+from .._constants import DEFAULT_PORTS, GREETING_PATH, PROBE_TIMEOUT
 
 __all__ = ["discover", "probe"]
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Generic, TypeVar
 
-from ..errors import LMStudioProtocolError, LMStudioServerError
+from ..errors import LMStudioServerError
 
-__all__ = ["ChannelHandler", "FinalPacketHandler"]
+__all__ = ["ChannelHandler"]
 
 E = TypeVar("E")
 R = TypeVar("R")
@@ -52,31 +52,3 @@ class ChannelHandler(Generic[E, R]):
     def error(self, error: LMStudioServerError) -> BaseException:
         """The exception for a ``channelError`` (e.g. to pick a subclass)."""
         return error
-
-
-class FinalPacketHandler(ChannelHandler[Any, Any]):
-    """Packets whose ``type`` is in ``final_kinds`` are the final value; others are events."""
-
-    def __init__(self, *final_kinds: str) -> None:
-        self.final_kinds = frozenset(final_kinds)
-        self.final: Any = None
-        self.has_final = False
-
-    def packet(self, packet: Any) -> Any:
-        kind = getattr(type(packet), "__struct_config__", None)
-        tag = (
-            kind.tag
-            if kind is not None
-            else (packet.get("type") if isinstance(packet, dict) else None)
-        )
-        if tag in self.final_kinds:
-            self.final, self.has_final = packet, True
-            return None
-        return packet
-
-    def close(self) -> Any:
-        if not self.has_final:
-            raise LMStudioProtocolError(
-                f"the server ended the channel without its final packet ({', '.join(sorted(self.final_kinds))})"
-            )
-        return self.final

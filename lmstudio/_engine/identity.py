@@ -14,8 +14,8 @@ import os
 import re
 from collections.abc import Mapping
 
+from .._constants import TOKEN_ENV_VARS
 from ..errors import LMStudioValueError
-from .constants import TOKEN_ENV_VARS
 
 __all__ = ["Identity", "resolve_identity"]
 

@@ -27,19 +27,25 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from .._constants import EXIT_TIMEOUT
 from ..errors import LMStudioRuntimeError
 from . import callbacks
 from .callbacks import ENGINE_THREADS
-from .constants import EXIT_TIMEOUT
 
 if TYPE_CHECKING:
     import concurrent.futures
 
-    from .pool import Pool
 
-__all__ = ["Engine", "acquire", "release"]
+__all__ = ["Closable", "Engine", "acquire", "release"]
+
+
+class Closable(Protocol):
+    """What the engine closes at interpreter exit: a client's pool of connections."""
+
+    async def close(self, timeout: float = ...) -> None: ...
+
 
 logger = logging.getLogger("lmstudio.engine")
 
@@ -55,7 +61,7 @@ class Engine:
         self.loop = asyncio.new_event_loop()
         self.users = 0
         self.defunct = False  # set in a forked child: this engine belongs to the parent
-        self.pools: set[Pool] = set()
+        self.pools: set[Closable] = set()
         self.stopped = False
         self._queue: deque[tuple[Callable[..., object], tuple[Any, ...]]] = deque()
         self._wake_pending = False
@@ -237,7 +243,7 @@ def _at_exit() -> None:
     callbacks.shutdown(EXIT_TIMEOUT)
 
 
-async def _close_pools(pools: list[Pool]) -> None:
+async def _close_pools(pools: list[Closable]) -> None:
     await asyncio.gather(*(pool.close(EXIT_TIMEOUT / 2) for pool in pools))
 
 

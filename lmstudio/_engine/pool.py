@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from .._constants import CLOSE_TIMEOUT, DEFAULT_PORTS, OPEN_TIMEOUT, PING_INTERVAL, PING_TIMEOUT
 from ..errors import LMStudioCancelledError, LMStudioClientError
 from .call import Call
 from .connection import Connection
-from .constants import CLOSE_TIMEOUT, DEFAULT_PORTS, OPEN_TIMEOUT, PING_INTERVAL, PING_TIMEOUT
 from .decoders import Decoder
 from .discovery import discover
 from .handler import ChannelHandler

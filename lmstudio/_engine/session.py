@@ -22,18 +22,18 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from ..errors import LMStudioCancelledError, LMStudioRuntimeError, LMStudioValueError
-from .call import Call
-from .constants import (
+from .._constants import (
     CLOSE_TIMEOUT,
     DEFAULT_PORTS,
     DEFAULT_TIMEOUT,
     OPEN_TIMEOUT,
     PING_INTERVAL,
     PING_TIMEOUT,
-    USE_CLIENT_DEFAULT,
-    UseClientDefault,
 )
+from .._exports import publish
+from .._types import USE_CLIENT_DEFAULT, Timeout
+from ..errors import LMStudioCancelledError, LMStudioRuntimeError, LMStudioValueError
+from .call import Call
 from .handler import ChannelHandler
 from .identity import Identity, resolve_identity
 from .stream import Skip, Stream
@@ -53,8 +53,6 @@ E = TypeVar("E")
 I = TypeVar("I")  # noqa: E741
 R = TypeVar("R")
 S = TypeVar("S", bound="Stream[Any, Any]")
-
-Timeout = float | UseClientDefault | None
 
 
 class ClientState(enum.Enum):
@@ -397,3 +395,6 @@ def _encode(value: Any, namespace: str, endpoint: str) -> msgspec.Raw | None:
             exc, f"cannot encode the {namespace}.{endpoint} parameter", fallback=LMStudioValueError
         )
         raise error from error.__cause__
+
+
+publish(__name__, globals())

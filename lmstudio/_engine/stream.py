@@ -40,10 +40,11 @@ from collections import deque
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
+from .._constants import STREAM_HIGH_WATER
+from .._exports import publish
 from ..errors import LMStudioError, LMStudioRuntimeError, LMStudioTimeoutError
 from .call import DONE_STATES, Call, _asyncio, _for_raise, _resolve_waiter
 from .callbacks import ENGINE_THREADS
-from .constants import STREAM_HIGH_WATER
 
 if TYPE_CHECKING:
     import asyncio
@@ -333,3 +334,6 @@ def _busy(stream: Stream[Any, Any]) -> LMStudioError:
         f"{stream._description} is already being consumed by another thread or task "
         "(a stream has one consumer at a time)"
     )
+
+
+publish(__name__, globals())

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from websockets.sync.server import ServerConnection
 
+from lmstudio import Client
 from lmstudio._engine.discovery import discover, probe
 from lmstudio._engine.identity import resolve_identity
 from lmstudio._engine.session import Session, parse_host
-from lmstudio.client import Client
 from lmstudio.errors import (
     LMStudioCancelledError,
     LMStudioClientError,

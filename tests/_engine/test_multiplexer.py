@@ -11,7 +11,7 @@ import pytest
 
 from lmstudio._engine.call import Call
 from lmstudio._engine.decoders import decoder_for, packet_kinds
-from lmstudio._engine.handler import ChannelHandler, FinalPacketHandler
+from lmstudio._engine.handler import ChannelHandler
 from lmstudio._engine.stream import Stream
 from lmstudio._protocol import models
 from lmstudio.errors import (
@@ -22,6 +22,7 @@ from lmstudio.errors import (
     LMStudioTimeoutError,
     LMStudioWebsocketError,
 )
+from tests.helpers import FinalPacketHandler
 
 from .helpers import feed, new_mux, sent
 

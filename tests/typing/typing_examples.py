@@ -12,13 +12,12 @@ from typing import Any
 
 from typing_extensions import assert_type
 
+from lmstudio import LLM, Client
 from lmstudio._engine.call import Call
 from lmstudio._engine.handler import ChannelHandler
 from lmstudio._engine.session import Session
 from lmstudio._engine.stream import SKIP, Skip, Stream
 from lmstudio._protocol.models import SystemRpcVersionReturns
-from lmstudio.client import Client
-from lmstudio.llm import LLM
 
 
 class Fragment:
@@ -85,7 +84,7 @@ def consume_hook(session: Session) -> None:
 
 def default_handler(session: Session, client: Client) -> None:
     assert_type(session.channel("system", "alive"), Stream[Any, None])
-    assert_type(client._channel("system", "alive"), Stream[Any, None])
+    assert_type(client._session.channel("system", "alive"), Stream[Any, None])
     assert_type(session.rpc("llm", "listLoaded"), Call[Any])
     assert_type(session.rpc("llm", "listLoaded", transform=len), Call[int])
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing_extensions import assert_type
 
+from lmstudio import Client
 from lmstudio._engine.session import Session
 from lmstudio._protocol.models import SystemRpcVersionReturns
-from lmstudio.client import Client
 
 
 def block(client: Client) -> None:

@@ -30,7 +30,8 @@ import msgspec
 import msgspec.inspect as mi
 from msgspec import UNSET
 
-from ._protocol.models import (
+from .._exports import publish
+from .._protocol.models import (
     EmbeddingLoadModelConfig,
     GpuSetting,
     KvConfig,
@@ -40,16 +41,14 @@ from ._protocol.models import (
     LlmLoadModelConfig,
     LlmPredictionConfig,
 )
-from .errors import LMStudioValueError
+from .._types import EmbeddingLoadConfigInput, LlmLoadConfigInput, PredictionConfigInput
+from ..errors import LMStudioValueError
 
 __all__ = [
-    "EmbeddingLoadConfigInput",
     "EmbeddingLoadModelConfig",
     "GpuSetting",
-    "LlmLoadConfigInput",
     "LlmLoadModelConfig",
     "LlmPredictionConfig",
-    "PredictionConfigInput",
     "config_stack",
     "embedding_load_config_from_kv",
     "embedding_load_config_stack",
@@ -67,9 +66,6 @@ __all__ = [
 
 _log = logging.getLogger("lmstudio.config")
 
-PredictionConfigInput: TypeAlias = LlmPredictionConfig | Mapping[str, Any]
-LlmLoadConfigInput: TypeAlias = LlmLoadModelConfig | Mapping[str, Any]
-EmbeddingLoadConfigInput: TypeAlias = EmbeddingLoadModelConfig | Mapping[str, Any]
 
 _ConfigT = TypeVar("_ConfigT", LlmPredictionConfig, LlmLoadModelConfig, EmbeddingLoadModelConfig)
 _StructT = TypeVar("_StructT", bound=msgspec.Struct)
@@ -282,7 +278,7 @@ def to_struct(value: object, cls: type[_StructT], what: str) -> _StructT:
 def _validate(data: Any, cls: type[Any], what: str) -> None:
     # The strict protocol types carry the schema's ranges and enums: check them here so a
     # bad value is a clear client-side error rather than a request the server ignores.
-    from ._protocol import strict
+    from .._protocol import strict
 
     try:
         msgspec.convert(data, getattr(strict, cls.__name__))
@@ -544,3 +540,6 @@ def embedding_load_config_stack(config: EmbeddingLoadConfigInput | None) -> KvCo
     """The ``loadConfigStack`` for ``loadModel`` / ``getOrLoad`` of an embedding model."""
     kv = embedding_load_config_to_kv(to_embedding_load_config(config))
     return config_stack(("apiOverride", kv))
+
+
+publish(__name__, globals())

@@ -17,20 +17,19 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeAlias, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
-from msgspec import UNSET
-
-from ._defaults import DEFAULT_TTL
-from ._engine.call import Call
-from ._engine.compose import gather
-from ._engine.constants import USE_CLIENT_DEFAULT, UseClientDefault
-from ._engine.handler import ChannelHandler
-from ._engine.stream import SKIP, Skip
-from ._protocol.models import (
+from .._constants import DEFAULT_TTL
+from .._data.specifiers import model_specifier
+from .._engine.call import Call
+from .._engine.compose import gather
+from .._engine.stream import SKIP, Skip
+from .._exports import publish
+from .._protocol.models import (
     EmbeddingChannelGetOrLoadCreationParameter,
     EmbeddingChannelLoadModelCreationParameter,
     EmbeddingLoadModelConfig,
+    EmbeddingModelInfo,
     EmbeddingModelInstanceInfo,
     EmbeddingRpcCountTokensReturns,
     EmbeddingRpcGetLoadConfigParameter,
@@ -40,31 +39,28 @@ from ._protocol.models import (
     EmbeddingRpcUnloadModelParameter,
     KvConfig,
     KvConfigStack,
+    LlmInfo,
     LlmInstanceInfo,
     LlmLoadModelConfig,
 )
-from .errors import LMStudioModelNotFoundError, LMStudioProtocolError, LMStudioValueError
-from .prediction import model_specifier
+from .._types import USE_CLIENT_DEFAULT, ModelLoadingCallback, Timeout
+from ..errors import LMStudioModelNotFoundError, LMStudioValueError
+from .loading import LoadHandler
 
 if TYPE_CHECKING:
-    from ._engine.session import Session
-    from .catalog import DownloadedModel
+    from .._engine.session import Session
 
 __all__ = [
-    "DEFAULT_TTL",
+    "DownloadedModel",
+    "EmbeddingModelInfo",
+    "EmbeddingModelInstanceInfo",
+    "LlmInfo",
+    "LlmInstanceInfo",
     "ModelHandle",
-    "ModelLoadingCallback",
     "ModelNamespace",
-    "Timeout",
 ]
 
 logger = logging.getLogger("lmstudio.models")
-
-Timeout: TypeAlias = float | UseClientDefault | None
-"""A per-call inactivity timeout: seconds, ``None`` for none, or the client's default."""
-
-ModelLoadingCallback: TypeAlias = Callable[[float], object]
-"""``on_load_progress(progress)``: loading advanced to ``progress`` (0.0 to 1.0)."""
 
 InfoT = TypeVar("InfoT", LlmInstanceInfo, EmbeddingModelInstanceInfo)
 LoadConfigT = TypeVar("LoadConfigT", LlmLoadModelConfig, EmbeddingLoadModelConfig)
@@ -384,7 +380,7 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
         if on_load_progress is not None and not callable(on_load_progress):
             raise LMStudioValueError("on_load_progress must be callable")
         consume = None if on_load_progress is None else functools.partial(_report, on_load_progress)
-        handler: _LoadHandler[HandleT, InfoT] = _LoadHandler(self._handle, self._what)
+        handler: LoadHandler[HandleT, InfoT] = LoadHandler(self._handle, self._what)
         return self._session.channel(
             self._name, endpoint, creation, handler=handler, consume=consume, timeout=timeout
         )
@@ -405,68 +401,7 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
         return [wrapper for wrapper in found if wrapper is not None]
 
 
-class _LoadHandler(ChannelHandler[float, HandleT], Generic[HandleT, InfoT]):
-    """``loadModel`` / ``getOrLoad`` packets: progress events, then the handle.
-
-    Progress only moves forward and ends at 1.0 (also for a model already loaded, as
-    in the official SDK); an ambiguous match and a just-in-time eviction are logged.
-    """
-
-    def __init__(self, make_handle: Callable[[InfoT], HandleT], what: str) -> None:
-        self._make_handle: Callable[[InfoT], HandleT] = make_handle
-        self._what = what
-        self._info: InfoT | None = None
-        self._progress = -1.0
-
-    def _advance(self, progress: float) -> float | None:
-        if progress <= self._progress:
-            return None
-        self._progress = progress
-        return progress
-
-    def packet(self, packet: Any) -> float | None:
-        match _tag(packet):
-            case "resolved":
-                ambiguous = packet.ambiguous
-                if ambiguous is not UNSET and ambiguous:
-                    logger.warning(
-                        "Several downloaded models match %r; loading %s (others: %s)",
-                        packet.info.model_key,
-                        packet.info.path,
-                        ", ".join(ambiguous),
-                    )
-            case "startLoading":
-                return self._advance(0.0)
-            case "progress" | "loadProgress":
-                return self._advance(float(packet.progress))
-            case "unloadingOtherJITModel":
-                logger.info(
-                    "LM Studio unloads the just-in-time loaded %s %r to load another "
-                    "(turn off 'JIT models auto-evict' in LM Studio's developer settings to keep it)",
-                    self._what,
-                    packet.info.identifier,
-                )
-            case "success" | "alreadyLoaded" | "loadSuccess":
-                self._info = packet.info
-                return self._advance(1.0)
-            case other:
-                logger.debug("Ignoring an unknown model loading packet %r", other)
-        return None
-
-    def close(self) -> HandleT:
-        if self._info is None:
-            raise LMStudioProtocolError(
-                f"LM Studio ended the {self._what} loading without reporting the model"
-            )
-        return self._make_handle(self._info)
-
-
 # --- small helpers --------------------------------------------------------------------
-
-
-def _tag(packet: object) -> str | None:
-    tag = getattr(getattr(type(packet), "__struct_config__", None), "tag", None)
-    return tag if isinstance(tag, str) else None
 
 
 def _report(callback: ModelLoadingCallback, progress: float) -> Skip:
@@ -516,3 +451,101 @@ def _token_ids(returns: EmbeddingRpcTokenizeReturns) -> list[int]:
 
 def _token_count(returns: EmbeddingRpcCountTokensReturns) -> int:
     return returns.token_count
+
+
+# --- downloaded models ------------------------------------------------------------------
+
+DownloadedInfoT = TypeVar("DownloadedInfoT", LlmInfo, EmbeddingModelInfo)
+ConfigT = TypeVar("ConfigT")
+
+
+class DownloadedModel(Generic[DownloadedInfoT, HandleT, ConfigT]):
+    """A downloaded model (``info`` is LM Studio's listing entry), bound to the client.
+
+    Two wrappers are equal when they list the same model for the same client.
+    """
+
+    __slots__ = ("_namespace", "info")
+
+    def __init__(
+        self, info: DownloadedInfoT, namespace: ModelNamespace[HandleT, Any, Any, ConfigT, Any]
+    ) -> None:
+        self.info: DownloadedInfoT = info
+        """The listing entry (model key, path, format, size, context length...)."""
+        self._namespace = namespace
+
+    @property
+    def type(self) -> str:
+        """``"llm"`` or ``"embedding"``."""
+        return "llm" if isinstance(self.info, LlmInfo) else "embedding"
+
+    @property
+    def model_key(self) -> str:
+        """The key to load it with."""
+        return self.info.model_key
+
+    @property
+    def path(self) -> str:
+        """Its path relative to LM Studio's models directory."""
+        return self.info.path
+
+    @property
+    def display_name(self) -> str:
+        """Its human-readable name."""
+        return self.info.display_name
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model_key={self.model_key!r}, display_name={self.display_name!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DownloadedModel):
+            return NotImplemented
+        return self.info == other.info and self._namespace._session is other._namespace._session
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def model(
+        self,
+        *,
+        ttl: float | None = DEFAULT_TTL,
+        config: ConfigT | None = None,
+        on_load_progress: ModelLoadingCallback | None = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> Call[HandleT]:
+        """A handle to a loaded instance of this model, loading it just in time if needed.
+
+        As ``client.llm.model(model_key, ...)``. ``downloaded.model().result()``
+        """
+        return self._namespace.model(
+            self.model_key,
+            ttl=ttl,
+            config=config,
+            on_load_progress=on_load_progress,
+            timeout=timeout,
+        )
+
+    def load_new_instance(
+        self,
+        *,
+        instance_identifier: str | None = None,
+        ttl: float | None = DEFAULT_TTL,
+        config: ConfigT | None = None,
+        on_load_progress: ModelLoadingCallback | None = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> Call[HandleT]:
+        """Load a new instance of this model.
+
+        As ``client.llm.load_new_instance(model_key, ...)``.
+        ``downloaded.load_new_instance(instance_identifier="mine").result()``
+        """
+        return self._namespace.load_new_instance(
+            self.model_key,
+            instance_identifier,
+            ttl=ttl,
+            config=config,
+            on_load_progress=on_load_progress,
+            timeout=timeout,
+        )
+
+
+publish(__name__, globals())

@@ -26,9 +26,9 @@ from typing import Any, TypeAlias
 
 import msgspec
 
-from ._protocol.models import LlmStructuredPredictionSetting
+from .._protocol.models import LlmStructuredPredictionSetting
+from ..errors import LMStudioValueError
 from .config import to_struct
-from .errors import LMStudioValueError
 
 __all__ = ["ResponseFormat", "ResponseFormatInput", "json_schema_of", "to_response_format"]
 

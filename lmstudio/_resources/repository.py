@@ -18,12 +18,11 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 from msgspec import UNSET
 
-from ._engine.call import Call
-from ._engine.constants import USE_CLIENT_DEFAULT
-from ._engine.handler import ChannelHandler
-from ._engine.stream import SKIP, Skip, Stream
-from ._model_handle import Timeout, _tag
-from ._protocol.models import (
+from .._engine.call import Call
+from .._engine.handler import ChannelHandler
+from .._engine.stream import SKIP, Skip, Stream
+from .._exports import publish
+from .._protocol.models import (
     DownloadProgressUpdate,
     ModelSearchOpts,
     ModelSearchResultDownloadOptionData,
@@ -34,10 +33,12 @@ from ._protocol.models import (
     RepositoryRpcSearchModelsParameter,
     RepositoryRpcSearchModelsReturns,
 )
-from .errors import LMStudioProtocolError, LMStudioValueError
+from .._types import USE_CLIENT_DEFAULT, Timeout
+from ..errors import LMStudioProtocolError, LMStudioValueError
+from .loading import packet_tag
 
 if TYPE_CHECKING:
-    from ._engine.session import Session
+    from .._engine.session import Session
 
 __all__ = [
     "AvailableModel",
@@ -252,7 +253,7 @@ class _DownloadHandler(ChannelHandler["DownloadProgressUpdate | _Finalizing", st
         self._key: str | None = None
 
     def packet(self, packet: Any) -> DownloadProgressUpdate | _Finalizing | None:
-        match _tag(packet):
+        match packet_tag(packet):
             case "downloadProgress":
                 update: DownloadProgressUpdate = packet.update
                 return update
@@ -266,3 +267,6 @@ class _DownloadHandler(ChannelHandler["DownloadProgressUpdate | _Finalizing", st
         if self._key is None:
             raise LMStudioProtocolError("LM Studio ended the download without its model key")
         return self._key
+
+
+publish(__name__, globals())

@@ -1,14 +1,16 @@
-"""Every default of the engine in one place: ports, timeouts, keepalive, buffers."""
+"""Every default in one place: ports, timeouts, keepalive, buffers, model TTL.
+
+Imports nothing (cheap): every layer may read it."""
 
 from __future__ import annotations
 
-import enum
 from typing import Final
 
 __all__ = [
     "CLOSE_TIMEOUT",
     "DEFAULT_PORTS",
     "DEFAULT_TIMEOUT",
+    "DEFAULT_TTL",
     "EXIT_TIMEOUT",
     "GREETING_PATH",
     "OPEN_TIMEOUT",
@@ -17,8 +19,6 @@ __all__ = [
     "PROBE_TIMEOUT",
     "STREAM_HIGH_WATER",
     "TOKEN_ENV_VARS",
-    "USE_CLIENT_DEFAULT",
-    "UseClientDefault",
 ]
 
 DEFAULT_TIMEOUT: Final = 60.0
@@ -56,18 +56,6 @@ TOKEN_ENV_VARS: Final = ("LMSTUDIO_API_TOKEN", "LM_API_TOKEN")
 
 USER_AGENT: Final = "lmstudio-futures-python"
 
-
-class UseClientDefault(enum.Enum):
-    """Type of :data:`USE_CLIENT_DEFAULT`."""
-
-    USE_CLIENT_DEFAULT = enum.auto()
-
-    def __repr__(self) -> str:
-        return "USE_CLIENT_DEFAULT"
-
-
-USE_CLIENT_DEFAULT: Final = UseClientDefault.USE_CLIENT_DEFAULT
-"""Per-call option value meaning "whatever the client was configured with".
-
-Distinct from ``None``, which for ``timeout`` means "no timeout".
-"""
+DEFAULT_TTL: Final = 3600
+"""Seconds an instance loaded by this SDK may stay idle before LM Studio unloads it
+(one hour, as in the official SDKs)."""

@@ -17,15 +17,14 @@ import os
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TypeAlias
 
-from ._engine.call import Call
-from ._engine.constants import USE_CLIENT_DEFAULT
-from ._model_handle import Timeout
-from ._protocol.models import FilesRpcUploadFileBase64Parameter, FilesRpcUploadFileBase64Returns
-from .errors import LMStudioValueError
-from .history import FileHandle
+from .._data.history import FileHandle
+from .._engine.call import Call
+from .._protocol.models import FilesRpcUploadFileBase64Parameter, FilesRpcUploadFileBase64Returns
+from .._types import USE_CLIENT_DEFAULT, Timeout
+from ..errors import LMStudioValueError
 
 if TYPE_CHECKING:
-    from ._engine.session import Session
+    from .._engine.session import Session
 
 __all__ = ["FilesNamespace", "LocalFileInput"]
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._engine.call import Call
-from ._engine.constants import USE_CLIENT_DEFAULT, UseClientDefault
+from .._engine.call import Call
+from .._types import USE_CLIENT_DEFAULT, Timeout
 
 if TYPE_CHECKING:
-    from ._engine.session import Session
-    from ._model_handle import ModelNamespace
-    from ._protocol.models import SystemRpcVersionReturns
-    from .catalog import DownloadedEmbeddingModel, DownloadedLlm
+    from .._engine.session import Session
+    from .._protocol.models import SystemRpcVersionReturns
+    from .embedding import DownloadedEmbeddingModel
+    from .llm import DownloadedLlm
+    from .models import ModelNamespace
 
 __all__ = ["SystemNamespace"]
 
@@ -28,9 +29,7 @@ class SystemNamespace:
         self._session = session
         self._model_namespaces = model_namespaces  # client.llm, client.embedding
 
-    def version(
-        self, *, timeout: float | UseClientDefault | None = USE_CLIENT_DEFAULT
-    ) -> Call[SystemRpcVersionReturns]:
+    def version(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[SystemRpcVersionReturns]:
         """LM Studio's version and build number.
 
         Returns ``Call[SystemRpcVersionReturns]`` (``.version``, ``.build``). Raises
@@ -41,7 +40,7 @@ class SystemNamespace:
         return self._session.rpc("system", "version", timeout=timeout)
 
     def list_downloaded_models(
-        self, *, timeout: float | UseClientDefault | None = USE_CLIENT_DEFAULT
+        self, *, timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> Call[list[DownloadedLlm | DownloadedEmbeddingModel]]:
         """Every downloaded model, LLMs and embedding models, as LM Studio lists them.
 

@@ -18,88 +18,48 @@ is. After ``cancel()`` no further callback runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from ._engine.call import Call
-from ._engine.constants import USE_CLIENT_DEFAULT
-from ._engine.handler import ChannelHandler
-from ._engine.stream import SKIP, Skip, Stream
-from ._model_handle import ModelHandle, ModelNamespace, Timeout
-from ._protocol.models import (
+from .._data.config import (
+    llm_load_config_from_kv,
+    llm_load_config_stack,
+    to_struct,
+)
+from .._data.history import Chat, HistoryInput
+from .._data.specifiers import model_specifier
+from .._data.structured import ResponseFormatInput
+from .._engine.call import Call
+from .._exports import publish
+from .._prediction.callbacks import (
+    PredictionCallbacks,
+    PredictionFragmentCallback,
+    PredictionMessageCallback,
+)
+from .._prediction.request import PredictionRequest, prepare_complete, prepare_respond
+from .._prediction.results import PredictionResult
+from .._prediction.stream import PredictionStream, consumer
+from .._protocol.models import (
     KvConfig,
     KvConfigStack,
     LlmApplyPromptTemplateOpts,
     LlmInfo,
     LlmInstanceInfo,
     LlmLoadModelConfig,
-    LlmPredictionStats,
     LlmRpcApplyPromptTemplateParameter,
     LlmRpcApplyPromptTemplateReturns,
 )
-from .catalog import DownloadedLlm
-from .config import (
+from .._types import (
+    USE_CLIENT_DEFAULT,
     LlmLoadConfigInput,
     PredictionConfigInput,
-    llm_load_config_from_kv,
-    llm_load_config_stack,
-    to_struct,
-)
-from .errors import (
-    LMStudioPredictionError,
-    LMStudioProtocolError,
-    LMStudioServerError,
-)
-from .history import Chat, HistoryInput
-from .prediction import (
-    FragmentReceived,
-    PredictionCallbacks,
-    PredictionEvent,
     PredictionFirstTokenCallback,
-    PredictionFragment,
-    PredictionFragmentCallback,
-    PredictionMessageCallback,
-    PredictionRequest,
-    PredictionResult,
-    PredictionState,
     PromptProcessingCallback,
-    model_specifier,
-    prepare_complete,
-    prepare_respond,
+    Timeout,
 )
-from .structured import ResponseFormatInput
+from .models import DownloadedModel, ModelHandle, ModelNamespace
 
 __all__ = ["LLM", "LlmNamespace", "PredictionStream"]
-
-
-class PredictionStream(Stream[PredictionFragment, PredictionResult]):
-    """A prediction: its fragments (``for`` / ``async for``), then its result.
-
-    A ``Stream[PredictionFragment, PredictionResult]``: ``.result(timeout)`` or ``await``
-    for the :class:`~lmstudio.PredictionResult` (iterating first is optional),
-    ``.cancel()`` to stop generating: the result then holds the text generated so far,
-    with stop reason ``"userStopped"``.
-    """
-
-    __slots__ = ()
-
-    @property
-    def stats(self) -> LlmPredictionStats | None:
-        """The prediction's statistics once it finished successfully, else ``None``."""
-        result = self._final()
-        return None if result is None else result.stats
-
-    @property
-    def model_info(self) -> LlmInstanceInfo | None:
-        """The instance that answered, once the prediction finished successfully."""
-        result = self._final()
-        return None if result is None else result.model_info
-
-    def _final(self) -> PredictionResult | None:
-        # Call's own methods: Stream.result() would consume pending fragments.
-        if not self.done() or self.cancelled() or Call.exception(self) is not None:
-            return None
-        return Call.result(self)
 
 
 class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
@@ -275,6 +235,12 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         )
 
 
+class DownloadedLlm(DownloadedModel[LlmInfo, "LLM", LlmLoadConfigInput]):
+    """A downloaded LLM; ``.model()`` / ``.load_new_instance()`` give an ``LLM``."""
+
+    __slots__ = ()
+
+
 class LlmNamespace(
     ModelNamespace[LLM, LlmInstanceInfo, LlmLoadModelConfig, LlmLoadConfigInput, DownloadedLlm]
 ):
@@ -304,53 +270,6 @@ class LlmNamespace(
 # --- predictions ----------------------------------------------------------------------
 
 
-class _PredictionHandler(ChannelHandler[PredictionEvent, PredictionResult]):
-    """The engine side of a prediction: packets into events, ``success`` into the result."""
-
-    def __init__(self, state: PredictionState) -> None:
-        self._state = state
-
-    def packet(self, packet: Any) -> PredictionEvent | list[PredictionEvent] | None:
-        return self._state.events_of(packet) or None
-
-    def cancel(self) -> None:
-        self._state.mark_cancelled()
-
-    def close(self) -> PredictionResult:
-        result = self._state.result
-        if result is None:
-            raise LMStudioProtocolError("LM Studio ended the prediction without its result")
-        return result
-
-    def error(self, error: LMStudioServerError) -> BaseException:
-        if type(error) is not LMStudioServerError:  # already specific (model not found...)
-            return error
-        return LMStudioPredictionError(
-            error.title,
-            cause=error.cause,
-            suggestion=error.suggestion,
-            error_data=error.error_data,
-            display_data=error.display_data,
-            root_title=error.root_title,
-            stack=error.stack,
-        )
-
-
-def _consumer(callbacks: PredictionCallbacks) -> Callable[[PredictionEvent], Any]:
-    if not callbacks:
-        return _fragment_of
-
-    def consume(event: PredictionEvent) -> PredictionFragment | Skip:
-        callbacks.dispatch(event)
-        return _fragment_of(event)
-
-    return consume
-
-
-def _fragment_of(event: PredictionEvent) -> PredictionFragment | Skip:
-    return event.fragment if type(event) is FragmentReceived else SKIP
-
-
 def _predict(
     model: LLM, request: PredictionRequest, callbacks: PredictionCallbacks, timeout: Timeout
 ) -> PredictionStream:
@@ -358,8 +277,8 @@ def _predict(
         "llm",
         "predict",
         request.parameter,
-        handler=_PredictionHandler(request.new_state()),
-        consume=_consumer(callbacks),
+        handler=request.new_state(),
+        consume=consumer(callbacks),
         timeout=timeout,
         stream_class=PredictionStream,
     )
@@ -376,3 +295,6 @@ def _template_opts(
 
 def _formatted(returns: LlmRpcApplyPromptTemplateReturns) -> str:
     return returns.formatted
+
+
+publish(__name__, globals())

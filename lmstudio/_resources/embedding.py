@@ -12,11 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import overload
 
-from ._engine.call import Call
-from ._engine.compose import gather
-from ._engine.constants import USE_CLIENT_DEFAULT
-from ._model_handle import ModelHandle, ModelNamespace, Timeout, _texts
-from ._protocol.models import (
+from .._data.config import (
+    embedding_load_config_from_kv,
+    embedding_load_config_stack,
+)
+from .._data.specifiers import model_specifier
+from .._engine.call import Call
+from .._engine.compose import gather
+from .._exports import publish
+from .._protocol.models import (
     EmbeddingLoadModelConfig,
     EmbeddingModelInfo,
     EmbeddingModelInstanceInfo,
@@ -25,13 +29,8 @@ from ._protocol.models import (
     KvConfig,
     KvConfigStack,
 )
-from .catalog import DownloadedEmbeddingModel
-from .config import (
-    EmbeddingLoadConfigInput,
-    embedding_load_config_from_kv,
-    embedding_load_config_stack,
-)
-from .prediction import model_specifier
+from .._types import USE_CLIENT_DEFAULT, EmbeddingLoadConfigInput, Timeout
+from .models import DownloadedModel, ModelHandle, ModelNamespace, _texts
 
 __all__ = ["EmbeddingModel", "EmbeddingNamespace"]
 
@@ -69,6 +68,15 @@ class EmbeddingModel(ModelHandle[EmbeddingModelInstanceInfo, EmbeddingLoadModelC
         return self._session.rpc(
             "embedding", "embedString", parameter, transform=_vector, timeout=timeout
         )
+
+
+class DownloadedEmbeddingModel(
+    DownloadedModel[EmbeddingModelInfo, "EmbeddingModel", EmbeddingLoadConfigInput]
+):
+    """A downloaded embedding model; ``.model()`` / ``.load_new_instance()`` give an
+    ``EmbeddingModel``."""
+
+    __slots__ = ()
 
 
 class EmbeddingNamespace(
@@ -112,3 +120,6 @@ def _vector(returns: EmbeddingRpcEmbedStringReturns) -> list[float]:
 
 def _vectors(vectors: list[list[float]]) -> list[list[float]]:
     return vectors
+
+
+publish(__name__, globals())

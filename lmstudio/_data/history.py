@@ -25,7 +25,8 @@ from typing import Any, Protocol, TypeAlias, TypeVar, runtime_checkable
 import msgspec
 from typing_extensions import Self
 
-from ._protocol.models import (
+from .._exports import publish
+from .._protocol.models import (
     ChatHistoryData,
     ChatMessageData,
     ChatMessageDataAssistant,
@@ -38,7 +39,7 @@ from ._protocol.models import (
     ChatMessagePartToolCallResultData,
     FunctionToolCallRequest,
 )
-from .errors import LMStudioValueError
+from ..errors import LMStudioValueError
 
 __all__ = [
     "AssistantResponse",
@@ -485,3 +486,6 @@ def _describe_message(message: ChatMessageData) -> str:
     role = type(message).__struct_config__.tag
     parts = " + ".join(_describe_part(p) for p in message.content)
     return f"{role}: {parts}"
+
+
+publish(__name__, globals())

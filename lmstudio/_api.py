@@ -1,0 +1,185 @@
+"""The default client and the convenience functions: ``lms.llm()``, ``lms.embedding_model()``...
+
+For scripts and notebooks::
+
+    model = lms.llm().result()                 # any loaded LLM (or await lms.llm())
+    print(model.respond("Hello!").result())
+
+Every function here uses one process-wide :class:`~lmstudio.Client`, created on first use
+(it finds LM Studio on this machine unless :func:`configure_default_client` named a host)
+and closed at interpreter exit, so the handles these functions return stay usable for the
+whole session. Each returns a ``Call`` like the client method it calls.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from typing import TYPE_CHECKING, Literal
+
+from ._client import Client, ClientState
+from ._constants import DEFAULT_TTL
+from ._engine.call import Call
+from ._exports import publish
+from ._types import USE_CLIENT_DEFAULT, ModelLoadingCallback, Timeout
+from .errors import LMStudioRuntimeError
+
+if TYPE_CHECKING:
+    from ._data.history import FileHandle
+    from ._resources.embedding import DownloadedEmbeddingModel, EmbeddingModel
+    from ._resources.files import LocalFileInput
+    from ._resources.llm import LLM, DownloadedLlm
+    from ._types import EmbeddingLoadConfigInput, LlmLoadConfigInput
+
+__all__ = [
+    "configure_default_client",
+    "embedding_model",
+    "get_default_client",
+    "list_downloaded_models",
+    "list_loaded_models",
+    "llm",
+    "prepare_file",
+    "prepare_image",
+]
+
+_lock = threading.Lock()
+_settings: tuple[str | None, str | None] = (None, None)  # (api_host, api_token)
+_client: Client | None = None
+_exit_hook_registered = False
+
+
+def configure_default_client(api_host: str | None = None, api_token: str | None = None) -> None:
+    """Set where the default client connects, before it is created.
+
+    ``api_host``: ``"host:port"`` (``None``: find LM Studio on this machine).
+    ``api_token``: an API token (``None``: from the environment, as for ``Client``).
+    Raises :class:`~lmstudio.LMStudioRuntimeError` if the default client already exists
+    with other settings.
+
+    ``lms.configure_default_client("localhost:1234")``
+    """
+    global _settings
+    with _lock:
+        if _client is not None and _client.state is not ClientState.CLOSED:
+            if (api_host, api_token) == _settings:
+                return
+            raise LMStudioRuntimeError(
+                "the default client is already in use; configure it before its first use"
+            )
+        _settings = (api_host, api_token)
+
+
+def get_default_client(api_host: str | None = None) -> Client:
+    """The default client, created on first use (closed at interpreter exit).
+
+    ``api_host``: as :func:`configure_default_client` (``None``: keep the configured
+    one). If the default client was closed, a new one is created.
+
+    ``client = lms.get_default_client()``
+    """
+    global _client, _exit_hook_registered
+    if api_host is not None:
+        configure_default_client(api_host, _settings[1])
+    with _lock:
+        client = _client
+        if client is None or client.state is ClientState.CLOSED:
+            host, token = _settings
+            client = _client = Client(host, api_token=token)
+            if not _exit_hook_registered:
+                # Before or after the engine's own exit hook (which closes every
+                # connection): closing is quiet either way.
+                atexit.register(_close_default_client)
+                _exit_hook_registered = True
+        return client
+
+
+def _close_default_client() -> None:
+    global _client
+    with _lock:
+        client, _client = _client, None
+    if client is not None:
+        client.close()
+
+
+def _reset_default_client() -> None:
+    """Close and forget the default client and its settings (for tests)."""
+    global _settings
+    _close_default_client()
+    with _lock:
+        _settings = (None, None)
+
+
+def llm(
+    model_key: str | None = None,
+    /,
+    *,
+    ttl: float | None = DEFAULT_TTL,
+    config: LlmLoadConfigInput | None = None,
+    on_load_progress: ModelLoadingCallback | None = None,
+    timeout: Timeout = USE_CLIENT_DEFAULT,
+) -> Call[LLM]:
+    """``get_default_client().llm.model(...)``: an LLM, loaded just in time if needed.
+
+    ``model_key`` ``None`` (default): any loaded LLM. Returns ``Call[LLM]``.
+
+    ``model = lms.llm("qwen2.5-7b-instruct").result()``
+    """
+    return get_default_client().llm.model(
+        model_key, ttl=ttl, config=config, on_load_progress=on_load_progress, timeout=timeout
+    )
+
+
+def embedding_model(
+    model_key: str | None = None,
+    /,
+    *,
+    ttl: float | None = DEFAULT_TTL,
+    config: EmbeddingLoadConfigInput | None = None,
+    on_load_progress: ModelLoadingCallback | None = None,
+    timeout: Timeout = USE_CLIENT_DEFAULT,
+) -> Call[EmbeddingModel]:
+    """``get_default_client().embedding.model(...)``: an embedding model.
+
+    ``model_key`` ``None`` (default): any loaded embedding model. Returns
+    ``Call[EmbeddingModel]``.
+
+    ``vector = lms.embedding_model("nomic-embed-text-v1.5").result().embed("hi").result()``
+    """
+    return get_default_client().embedding.model(
+        model_key, ttl=ttl, config=config, on_load_progress=on_load_progress, timeout=timeout
+    )
+
+
+def list_loaded_models(
+    namespace: Literal["llm", "embedding"] | None = None,
+    *,
+    timeout: Timeout = USE_CLIENT_DEFAULT,
+) -> Call[list[LLM | EmbeddingModel]]:
+    """``get_default_client().list_loaded_models(namespace)``: handles to loaded models."""
+    return get_default_client().list_loaded_models(namespace, timeout=timeout)
+
+
+def list_downloaded_models(
+    namespace: Literal["llm", "embedding"] | None = None,
+    *,
+    timeout: Timeout = USE_CLIENT_DEFAULT,
+) -> Call[list[DownloadedLlm | DownloadedEmbeddingModel]]:
+    """``get_default_client().list_downloaded_models(namespace)``: downloaded models."""
+    return get_default_client().list_downloaded_models(namespace, timeout=timeout)
+
+
+def prepare_image(
+    src: LocalFileInput, name: str | None = None, *, timeout: Timeout = USE_CLIENT_DEFAULT
+) -> Call[FileHandle]:
+    """``get_default_client().files.prepare_image(src, name)``: upload an image."""
+    return get_default_client().files.prepare_image(src, name, timeout=timeout)
+
+
+def prepare_file(
+    src: LocalFileInput, name: str | None = None, *, timeout: Timeout = USE_CLIENT_DEFAULT
+) -> Call[FileHandle]:
+    """``get_default_client().files.prepare_file(src, name)``: upload a file."""
+    return get_default_client().files.prepare_file(src, name, timeout=timeout)
+
+
+publish(__name__, globals())

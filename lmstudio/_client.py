@@ -1,0 +1,229 @@
+"""``Client``: one connection to LM Studio, with its namespaces as attributes.
+
+The default client behind ``lms.llm()`` and the other convenience functions lives in
+``_api.py``.
+"""
+
+from __future__ import annotations
+
+import functools
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+
+from ._constants import DEFAULT_TIMEOUT
+from ._engine.call import Call
+from ._engine.session import ClientState, Session
+from ._exports import publish
+from ._types import USE_CLIENT_DEFAULT, Timeout
+from .errors import LMStudioRuntimeError, LMStudioValueError
+
+if TYPE_CHECKING:
+    from ._data.history import FileHandle
+    from ._resources.embedding import DownloadedEmbeddingModel, EmbeddingModel, EmbeddingNamespace
+    from ._resources.files import FilesNamespace, LocalFileInput
+    from ._resources.llm import LLM, DownloadedLlm, LlmNamespace
+    from ._resources.repository import RepositoryNamespace
+    from ._resources.system import SystemNamespace
+
+__all__ = ["Client", "ClientState"]
+
+
+class Client:
+    """A client of LM Studio's native API. Every method returns a ``Call`` or a ``Stream``.
+
+    Usage::
+
+        with lms.Client("localhost:1234") as client:     # or Client(): find LM Studio
+            model = client.llm.model().result()
+            print(model.respond("Hello!").result().content)
+
+        async with lms.Client() as client:
+            loaded = await client.llm.list_loaded()
+
+    Namespaces: ``llm`` and ``embedding`` (models and their handles), ``system``,
+    ``files`` (uploads) and ``repository`` (the model hub).
+
+    Args:
+        api_host: ``"host:port"`` of LM Studio's API server (``ws://`` / ``wss://``
+            accepted). ``None`` (default): probe the local machine's default ports.
+        api_token: an API token ``sk-lm-...:...``. ``None`` (default): read
+            ``LMSTUDIO_API_TOKEN`` then ``LM_API_TOKEN``, else connect as a guest.
+            A malformed token raises :class:`~lmstudio.LMStudioValueError` here.
+        timeout: default inactivity timeout of each call, in seconds: a call fails with
+            :class:`~lmstudio.LMStudioTimeoutError` when nothing arrives for it for this
+            long (so long streams never trip it). ``None``: no timeout. Default 60.
+
+    Nothing connects until a method is used; each namespace opens its own connection
+    on first use. A ``Client`` is thread-safe and may be awaited from any event loop.
+    ``close()`` (or leaving the ``with`` block) cancels what is in flight.
+    """
+
+    def __init__(
+        self,
+        api_host: str | None = None,
+        *,
+        api_token: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+    ) -> None:
+        self._session = Session(api_host, api_token=api_token, timeout=timeout)
+
+    def __repr__(self) -> str:
+        host = self.api_host or "(not discovered yet)"
+        return f"<Client {host} {self.state.value}>"
+
+    @property
+    def api_host(self) -> str | None:
+        """``host:port`` of LM Studio: as given, or once discovered; else ``None``."""
+        return self._session.api_host
+
+    @property
+    def timeout(self) -> float | None:
+        """The default inactivity timeout of each call, in seconds (``None``: none)."""
+        return self._session.timeout
+
+    @property
+    def state(self) -> ClientState:
+        """``UNOPENED`` until first used, ``OPENED``, then ``CLOSED``."""
+        return self._session.state
+
+    # --- namespaces (each module is imported on first use, keeping ``import`` cheap) -------
+
+    @functools.cached_property
+    def llm(self) -> LlmNamespace:
+        """Large language models: ``model()``, ``load_new_instance()``, ``list_loaded()``..."""
+        from ._resources.llm import LlmNamespace
+
+        return LlmNamespace(self._session)
+
+    @functools.cached_property
+    def embedding(self) -> EmbeddingNamespace:
+        """Embedding models: ``model()``, ``load_new_instance()``, ``list_loaded()``..."""
+        from ._resources.embedding import EmbeddingNamespace
+
+        return EmbeddingNamespace(self._session)
+
+    @functools.cached_property
+    def system(self) -> SystemNamespace:
+        """LM Studio itself: ``version()``, ``list_downloaded_models()``."""
+        from ._resources.system import SystemNamespace
+
+        return SystemNamespace(self._session, lambda: (self.llm, self.embedding))
+
+    @functools.cached_property
+    def files(self) -> FilesNamespace:
+        """Uploads: ``prepare_image()``, ``prepare_file()``."""
+        from ._resources.files import FilesNamespace
+
+        return FilesNamespace(self._session)
+
+    @functools.cached_property
+    def repository(self) -> RepositoryNamespace:
+        """LM Studio's model hub: ``search_models()``, then download options and ``download()``."""
+        from ._resources.repository import RepositoryNamespace
+
+        return RepositoryNamespace(self._session)
+
+    # --- shortcuts across namespaces -------------------------------------------------------
+
+    def prepare_image(
+        self, src: LocalFileInput, name: str | None = None, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> Call[FileHandle]:
+        """``client.files.prepare_image(src, name)``: upload an image for a chat message."""
+        return self.files.prepare_image(src, name, timeout=timeout)
+
+    def prepare_file(
+        self, src: LocalFileInput, name: str | None = None, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> Call[FileHandle]:
+        """``client.files.prepare_file(src, name)``: upload a file for a chat message."""
+        return self.files.prepare_file(src, name, timeout=timeout)
+
+    def list_downloaded_models(
+        self,
+        namespace: Literal["llm", "embedding"] | None = None,
+        *,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> Call[list[DownloadedLlm | DownloadedEmbeddingModel]]:
+        """Downloaded models of every kind, or of one (``"llm"`` or ``"embedding"``).
+
+        Returns ``Call[list[DownloadedLlm | DownloadedEmbeddingModel]]``.
+        """
+        match _check_namespace(namespace):
+            case "llm":
+                return self.llm.list_downloaded(timeout=timeout)  # type: ignore[return-value]
+            case "embedding":
+                return self.embedding.list_downloaded(timeout=timeout)  # type: ignore[return-value]
+        return self.system.list_downloaded_models(timeout=timeout)
+
+    def list_loaded_models(
+        self,
+        namespace: Literal["llm", "embedding"] | None = None,
+        *,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> Call[list[LLM | EmbeddingModel]]:
+        """Handles to the loaded models of every kind (LLMs first), or of one kind.
+
+        Returns ``Call[list[LLM | EmbeddingModel]]``.
+        """
+        from ._engine.compose import gather
+
+        match _check_namespace(namespace):
+            case "llm":
+                return self.llm.list_loaded(timeout=timeout)  # type: ignore[return-value]
+            case "embedding":
+                return self.embedding.list_loaded(timeout=timeout)  # type: ignore[return-value]
+        calls: list[Call[Any]] = [
+            self.llm.list_loaded(timeout=timeout),
+            self.embedding.list_loaded(timeout=timeout),
+        ]
+        return gather(calls, _concatenate, "list_loaded_models")
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Cancel what is in flight and close the connections. Idempotent; blocks briefly."""
+        self._session.close()
+
+    async def aclose(self) -> None:
+        """``close()`` for async code (does not block the running loop)."""
+        await self._session.aclose()
+
+    def __enter__(self) -> Client:
+        self._check_reusable()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Client:
+        self._check_reusable()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def _check_reusable(self) -> None:
+        if self._session.state is ClientState.CLOSED:
+            raise LMStudioRuntimeError("cannot reopen a closed client; create a new Client")
+
+
+def _check_namespace(namespace: object) -> str | None:
+    if namespace is None or namespace in ("llm", "embedding"):
+        return namespace
+    raise LMStudioValueError(f"namespace must be 'llm', 'embedding' or None, not {namespace!r}")
+
+
+def _concatenate(lists: list[list[Any]]) -> list[Any]:
+    return [item for items in lists for item in items]
+
+
+publish(__name__, globals())

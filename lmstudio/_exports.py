@@ -1,0 +1,101 @@
+"""The public names of ``lmstudio``: one table, name -> the private module defining it.
+
+``lmstudio/__init__.py`` loads each name from here on first access, and every private
+module that defines public names calls :func:`publish` at its end, so those objects say
+``lmstudio.Call`` / ``lmstudio.LLM`` in reprs, ``help()``, pydoc and tracebacks however
+they were reached. Imports nothing (cheap, and importable by every layer).
+"""
+
+from __future__ import annotations
+
+__all__ = ["EXPORTS", "publish"]
+
+EXPORTS: dict[str, str] = {
+    # client and futures
+    "Client": "_client",
+    "ClientState": "_engine.session",
+    "USE_CLIENT_DEFAULT": "_types",
+    "Call": "_engine.call",
+    "Stream": "_engine.stream",
+    # the default client's convenience API
+    "configure_default_client": "_api",
+    "embedding_model": "_api",
+    "get_default_client": "_api",
+    "list_downloaded_models": "_api",
+    "list_loaded_models": "_api",
+    "llm": "_api",
+    "prepare_file": "_api",
+    "prepare_image": "_api",
+    # models
+    "LLM": "_resources.llm",
+    "EmbeddingModel": "_resources.embedding",
+    "DownloadedModel": "_resources.models",
+    "DownloadedLlm": "_resources.llm",
+    "DownloadedEmbeddingModel": "_resources.embedding",
+    "LlmInfo": "_resources.models",
+    "LlmInstanceInfo": "_resources.models",
+    "EmbeddingModelInfo": "_resources.models",
+    "EmbeddingModelInstanceInfo": "_resources.models",
+    "ModelLoadingCallback": "_types",
+    "AvailableModel": "_resources.repository",
+    "ModelDownloadOption": "_resources.repository",
+    "DownloadProgressUpdate": "_resources.repository",
+    "DownloadProgressCallback": "_resources.repository",
+    "DownloadFinalizedCallback": "_resources.repository",
+    # configs
+    "LlmPredictionConfig": "_data.config",
+    "LlmLoadModelConfig": "_data.config",
+    "EmbeddingLoadModelConfig": "_data.config",
+    "GpuSetting": "_data.config",
+    # chat history
+    "Chat": "_data.history",
+    "ChatHistoryData": "_data.history",
+    "FileHandle": "_data.history",
+    "TextData": "_data.history",
+    "ToolCallRequest": "_data.history",
+    "ToolCallRequestData": "_data.history",
+    "ToolCallResultData": "_data.history",
+    "SystemPrompt": "_data.history",
+    "UserMessage": "_data.history",
+    "AssistantResponse": "_data.history",
+    "ToolResultMessage": "_data.history",
+    # predictions
+    "PredictionStream": "_prediction.stream",
+    "PredictionResult": "_prediction.results",
+    "PredictionFragment": "_prediction.results",
+    "LlmPredictionStats": "_prediction.results",
+    "PredictionMessageCallback": "_prediction.callbacks",
+    "PredictionFirstTokenCallback": "_types",
+    "PredictionFragmentCallback": "_prediction.callbacks",
+    "PromptProcessingCallback": "_types",
+    # errors (also public as lmstudio.errors)
+    "LMStudioError": "errors",
+    "LMStudioServerError": "errors",
+    "LMStudioModelNotFoundError": "errors",
+    "LMStudioPresetNotFoundError": "errors",
+    "LMStudioPredictionError": "errors",
+    "LMStudioClientError": "errors",
+    "LMStudioWebsocketError": "errors",
+    "LMStudioProtocolError": "errors",
+    "LMStudioCancelledError": "errors",
+    "LMStudioTimeoutError": "errors",
+    "LMStudioRuntimeError": "errors",
+    "LMStudioValueError": "errors",
+}
+
+
+def publish(module: str, namespace: dict[str, object]) -> None:
+    """Set ``__module__ = "lmstudio"`` on the public classes and functions of ``module``.
+
+    ``module`` is the caller's ``__name__``, ``namespace`` its ``globals()``. Aliases
+    (``TypeAlias`` values) and constants are left as they are, and so are the generated
+    protocol structs: msgspec resolves a struct's annotations in its ``__module__``.
+    """
+    short = module.removeprefix("lmstudio.")
+    for name, where in EXPORTS.items():
+        if where == short:
+            value = namespace.get(name)
+            if isinstance(value, type) and hasattr(value, "__struct_fields__"):
+                continue
+            if isinstance(value, type) or (callable(value) and hasattr(value, "__code__")):
+                value.__module__ = "lmstudio"  # type: ignore[union-attr,unused-ignore]

@@ -1,0 +1,128 @@
+"""The events a prediction's packets cause (consumed where the stream is consumed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from .._data.history import ToolCallRequest
+from .._protocol.models import (
+    PromptProcessingDetails,
+    SerializedLMSExtendedError,
+)
+from .results import PredictionFragment, PredictionResult
+
+# --- Events ----------------------------------------------------------------------------
+
+
+__all__ = [
+    "FirstToken",
+    "FragmentReceived",
+    "PredictionCompleted",
+    "PredictionEvent",
+    "PromptProcessingProgress",
+    "ToolCallArgumentsFragment",
+    "ToolCallGenerated",
+    "ToolCallGenerationFailed",
+    "ToolCallGenerationStarted",
+    "ToolCallNameReceived",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PromptProcessingProgress:
+    """Prompt processing advanced to ``progress`` (0.0 to 1.0)."""
+
+    progress: float
+    details: PromptProcessingDetails | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FirstToken:
+    """The first fragment arrived (just before its :class:`FragmentReceived`)."""
+
+
+class FragmentReceived:
+    """A fragment of generated text: the stream's item (read-only).
+
+    A plain class rather than a frozen dataclass: one is made per fragment, and a
+    frozen dataclass is several times slower to create.
+    """
+
+    __slots__ = ("_fragment",)
+    __match_args__ = ("fragment",)
+
+    def __init__(self, fragment: PredictionFragment) -> None:
+        self._fragment = fragment
+
+    @property
+    def fragment(self) -> PredictionFragment:
+        """The fragment."""
+        return self._fragment
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FragmentReceived):
+            return NotImplemented
+        return self._fragment == other._fragment
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"FragmentReceived(fragment={self._fragment!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallGenerationStarted:
+    """The model started writing a tool call."""
+
+    tool_call_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallNameReceived:
+    """The name of the tool being called is known."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallArgumentsFragment:
+    """A piece of the tool call's arguments text."""
+
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallGenerated:
+    """A complete tool call request."""
+
+    request: ToolCallRequest
+    raw_content: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallGenerationFailed:
+    """The model wrote a tool call the server could not parse."""
+
+    error: SerializedLMSExtendedError
+    raw_content: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PredictionCompleted:
+    """The prediction ended (``success``); the stream's final value."""
+
+    result: PredictionResult
+
+
+PredictionEvent: TypeAlias = (
+    PromptProcessingProgress
+    | FirstToken
+    | FragmentReceived
+    | ToolCallGenerationStarted
+    | ToolCallNameReceived
+    | ToolCallArgumentsFragment
+    | ToolCallGenerated
+    | ToolCallGenerationFailed
+    | PredictionCompleted
+)

@@ -1,0 +1,85 @@
+"""Type aliases and sentinels shared by every layer above the protocol.
+
+Cheap to import: the config input aliases, which name protocol types, are built on
+first access (a module ``__getattr__``), so the engine can import ``Timeout`` without
+loading the protocol layer.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
+
+from ._exports import publish
+
+__all__ = [
+    "USE_CLIENT_DEFAULT",
+    "EmbeddingLoadConfigInput",
+    "LlmLoadConfigInput",
+    "ModelLoadingCallback",
+    "PredictionConfigInput",
+    "PredictionFirstTokenCallback",
+    "PromptProcessingCallback",
+    "Timeout",
+    "UseClientDefault",
+]
+
+
+class UseClientDefault(enum.Enum):
+    """Type of :data:`USE_CLIENT_DEFAULT`."""
+
+    USE_CLIENT_DEFAULT = enum.auto()
+
+    def __repr__(self) -> str:
+        return "USE_CLIENT_DEFAULT"
+
+
+USE_CLIENT_DEFAULT: Final = UseClientDefault.USE_CLIENT_DEFAULT
+"""Per-call option value meaning "whatever the client was configured with".
+
+Distinct from ``None``, which for ``timeout`` means "no timeout".
+"""
+
+Timeout: TypeAlias = float | UseClientDefault | None
+"""A per-call inactivity timeout: seconds, ``None`` for none, or the client's default."""
+
+ModelLoadingCallback: TypeAlias = Callable[[float], object]
+"""``on_load_progress(progress)``: loading advanced to ``progress`` (0.0 to 1.0)."""
+
+PromptProcessingCallback: TypeAlias = Callable[[float], object]
+"""``on_prompt_processing_progress(progress)``: prompt processing advanced (0.0 to 1.0)."""
+
+PredictionFirstTokenCallback: TypeAlias = Callable[[], object]
+"""``on_first_token()``: the prediction's first fragment arrived."""
+
+if TYPE_CHECKING:
+    from ._protocol.models import EmbeddingLoadModelConfig, LlmLoadModelConfig, LlmPredictionConfig
+
+    PredictionConfigInput: TypeAlias = LlmPredictionConfig | Mapping[str, Any]
+    """A prediction config: typed, or a dict with snake_case or camelCase keys."""
+
+    LlmLoadConfigInput: TypeAlias = LlmLoadModelConfig | Mapping[str, Any]
+    """An LLM load config: typed, or a dict with snake_case or camelCase keys."""
+
+    EmbeddingLoadConfigInput: TypeAlias = EmbeddingLoadModelConfig | Mapping[str, Any]
+    """An embedding model load config: typed, or a dict with snake_case or camelCase keys."""
+else:
+    _CONFIG_INPUTS = {
+        "PredictionConfigInput": "LlmPredictionConfig",
+        "LlmLoadConfigInput": "LlmLoadModelConfig",
+        "EmbeddingLoadConfigInput": "EmbeddingLoadModelConfig",
+    }
+
+    def __getattr__(name: str) -> Any:
+        config = _CONFIG_INPUTS.get(name)
+        if config is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from ._protocol import models
+
+        alias = getattr(models, config) | Mapping[str, Any]
+        globals()[name] = alias
+        return alias
+
+
+publish(__name__, globals())
