@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -31,7 +32,7 @@ from typing import Any
 from benchmarks._procs import ROOT, BenchError, Server, Worker
 from benchmarks.report import print_report
 
-SECTIONS = ("rpc", "stream", "concurrent", "many", "imports", "resources", "scaling")
+SECTIONS = ("rpc", "stream", "concurrent", "many", "imports", "oneshot", "resources", "scaling")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Counts:
     repeat: int = 5
     scaling_repeat: int = 3
     imports: int = 7
+    oneshot: int = 9
     clients: int = 20
     open_streams: int = 100
     scaling_fragments: tuple[int, ...] = (100, 1_000, 10_000, 100_000)
@@ -62,6 +64,7 @@ QUICK = Counts(
     repeat=2,
     scaling_repeat=1,
     imports=2,
+    oneshot=2,
     clients=2,
     open_streams=3,
     scaling_fragments=(10, 100),
@@ -287,6 +290,48 @@ class Bench:
             "ours_top_modules": top,
         }
 
+    def oneshot(self) -> None:
+        """A whole one-shot script per run: start Python, import, connect, one respond(), exit.
+
+        What command-line users pay on every run. Fresh processes, interleaved, the first
+        round (which may compile bytecode) dropped; wall time and the process's CPU time.
+        ``floor`` imports what any asyncio websockets client needs (interpreter, asyncio,
+        websockets, msgspec) and does nothing else.
+        """
+        c, host = self.counts, self.server.host
+        ours_python = [sys.executable, "-c"]
+        cases: list[tuple[str, list[str], str, Path]] = [
+            ("floor", ours_python, _FLOOR, ROOT),
+            ("ours", ours_python, _ONESHOT_OURS.format(host=host), ROOT),
+        ]
+        if self.official_python is not None:
+            official = [str(self.official_python), "-I", "-c"]
+            cases.append(("official", official, _ONESHOT_OFFICIAL.format(host=host), self.tmp))
+        wall: dict[str, list[float]] = {label: [] for label, *_ in cases}
+        cpu: dict[str, list[float]] = {label: [] for label, *_ in cases}
+        for round_ in range(c.oneshot + 1):
+            shift = round_ % len(cases)
+            for label, python, script, cwd in [*cases[shift:], *cases[:shift]]:
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                started = time.perf_counter()
+                done = subprocess.run(
+                    [*python, script], capture_output=True, text=True, cwd=cwd, timeout=120
+                )
+                elapsed = time.perf_counter() - started
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                if done.returncode != 0 or (label != "floor" and "You said" not in done.stdout):
+                    raise BenchError(f"one-shot script ({label}) failed: {done.stderr[-2000:]}")
+                if round_:
+                    wall[label].append(elapsed * 1e3)
+                    cpu[label].append(
+                        (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1e3
+                    )
+        self.results["oneshot"] = {
+            "runs": c.oneshot,
+            "wall_ms": {label: summary(values) for label, values in wall.items()},
+            "cpu_ms": {label: summary(values) for label, values in cpu.items()},
+        }
+
     def resources(self) -> None:
         """Threads and memory, each measured in a fresh worker process."""
         c, host = self.counts, self.server.host
@@ -368,6 +413,22 @@ class Bench:
 _CLIENT = "import lmstudio; lmstudio.Client"
 _PROTOCOL = f"{_CLIENT}; import lmstudio._protocol.models, lmstudio._protocol.endpoints"
 _IO = f"{_PROTOCOL}; import lmstudio._engine.pool"
+
+
+# The one-shot script, written as each SDK's documentation shows it.
+_FLOOR = "import asyncio, msgspec, websockets.asyncio.client"
+_ONESHOT_OURS = (
+    "import lmstudio as lms\n"
+    "with lms.Client({host!r}) as client:\n"
+    "    model = client.llm.model('fake/chat').result()\n"
+    "    print(model.respond('Hello!').result().content)\n"
+)
+_ONESHOT_OFFICIAL = (
+    "import lmstudio as lms\n"
+    "with lms.Client({host!r}) as client:\n"
+    "    model = client.llm.model('fake/chat')\n"
+    "    print(model.respond('Hello!').content)\n"
+)
 
 
 def _import_profile() -> list[list[Any]]:
@@ -455,6 +516,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "concurrent": bench.concurrent,
                 "many": bench.many,
                 "imports": bench.imports,
+                "oneshot": bench.oneshot,
                 "resources": bench.resources,
                 "scaling": bench.scaling,
             }

@@ -30,6 +30,7 @@ TARGETS = {
     "concurrent": 4.0,  # official seconds / our seconds, at least
     "import_ms": 50.0,  # import lmstudio, at most
     "threads": 1,  # background threads whatever the number of clients
+    "oneshot_ratio": 0.6,  # one-shot script wall time / the official SDK's, at most
 }
 
 
@@ -151,6 +152,23 @@ def print_report(results: dict[str, Any]) -> None:
             print(f"  {labels.get(label, label):<52}{s['median']:>7.1f}ms{s['max']:>7.1f}ms")
         top = ", ".join(f"{name} {ms:.1f}" for name, ms in r["ours_top_modules"][:5])
         print(f"  costliest modules up to the protocol layer (self ms): {top}")
+
+    if "oneshot" in results:
+        r = results["oneshot"]
+        _section(
+            f"one-shot script: start, import, connect, one respond(), exit ({r['runs']} runs)",
+            f"  {'':<52}{'wall':>9}{'cpu':>9}{'÷ official':>12}",
+        )
+        labels = {
+            "floor": "floor: python + asyncio + websockets + msgspec",
+            "ours": "lmstudio",
+            "official": "official",
+        }
+        official = r["wall_ms"].get("official")
+        for label, s in r["wall_ms"].items():
+            ratio = "" if official is None else f"{s['median'] / official['median']:>10.2f}x"
+            cpu = r["cpu_ms"][label]["median"]
+            print(f"  {labels.get(label, label):<52}{s['median']:>7.0f}ms{cpu:>7.0f}ms{ratio}")
 
     if "resources" in results:
         r = results["resources"]
@@ -302,6 +320,17 @@ def targets(results: dict[str, Any]) -> list[tuple[bool, str, str]]:
                 f"import lmstudio <= {TARGETS['import_ms']:.0f} ms",
                 f"{ms['ours']['median']:.1f} ms ({ms['ours_protocol']['median']:.1f} ms with "
                 "Client and the whole protocol layer)",
+            )
+        )
+    if "oneshot" in results and "official" in results["oneshot"]["wall_ms"]:
+        wall = results["oneshot"]["wall_ms"]
+        ratio = wall["ours"]["median"] / wall["official"]["median"]
+        found.append(
+            (
+                ratio <= TARGETS["oneshot_ratio"],
+                f"one-shot script <= {TARGETS['oneshot_ratio']:.1f}x the official SDK's wall time",
+                f"{ratio:.2f}x ({wall['ours']['median']:.0f} ms against "
+                f"{wall['official']['median']:.0f} ms; floor {wall['floor']['median']:.0f} ms)",
             )
         )
     if "resources" in results:

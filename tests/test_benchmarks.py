@@ -30,7 +30,14 @@ def test_quick_run_prints_the_table_and_writes_every_figure(tmp_path: Path) -> N
     out = tmp_path / "figures.json"
     done = run_bench("--quick", "--skip-official", "--json", str(out))
     assert done.returncode == 0, done.stderr
-    for title in ("round trip:", "streaming:", "concurrency:", "import time", "threads and"):
+    for title in (
+        "round trip:",
+        "streaming:",
+        "concurrency:",
+        "import time",
+        "one-shot script",
+        "threads and",
+    ):
         assert title in done.stdout, title
     assert "scaling: fragments per stream" in done.stdout
     assert "targets (issue 6)" in done.stdout
@@ -40,6 +47,8 @@ def test_quick_run_prints_the_table_and_writes_every_figure(tmp_path: Path) -> N
     assert set(figures["concurrent"]["seconds"]) == {"ours_gather", "ours_futures"}
     assert figures["many"]["streams"] == 20
     assert set(figures["imports"]["ms"]) == {"ours", "ours_client", "ours_protocol", "ours_io"}
+    assert set(figures["oneshot"]["wall_ms"]) == {"floor", "ours"}
+    assert figures["oneshot"]["cpu_ms"]["ours"]["median"] > 0
     threads = figures["resources"]["threads"]["ours"]
     assert {t["clients"] for t in threads.values()} == {1, 4}
     assert set(figures["scaling"]["upload_seconds"]["10000"]) == {"ours", "raw"}
