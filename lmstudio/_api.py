@@ -51,12 +51,16 @@ _exit_hook_registered = False
 def configure_default_client(api_host: str | None = None, api_token: str | None = None) -> None:
     """Set where the default client connects, before it is created.
 
-    ``api_host``: ``"host:port"`` (``None``: find LM Studio on this machine).
-    ``api_token``: an API token (``None``: from the environment, as for ``Client``).
-    Raises :class:`~lmstudio.LMStudioRuntimeError` if the default client already exists
-    with other settings.
-
     ``lms.configure_default_client("localhost:1234")``
+
+    Args:
+        api_host: ``"host:port"`` of LM Studio's API server. ``None`` (default): find LM
+            Studio on this machine.
+        api_token: an API token. ``None`` (default): from the environment, as for
+            :class:`~lmstudio.Client`.
+
+    Raises:
+        LMStudioRuntimeError: the default client is already in use with other settings.
     """
     global _settings
     with _lock:
@@ -72,10 +76,18 @@ def configure_default_client(api_host: str | None = None, api_token: str | None 
 def get_default_client(api_host: str | None = None) -> Client:
     """The default client, created on first use (closed at interpreter exit).
 
-    ``api_host``: as :func:`configure_default_client` (``None``: keep the configured
-    one). If the default client was closed, a new one is created.
-
     ``client = lms.get_default_client()``
+
+    Args:
+        api_host: as for :func:`configure_default_client`. ``None`` (default): keep the
+            configured one.
+
+    Returns:
+        The :class:`~lmstudio.Client` that the ``lms.*`` functions use; a new one if the
+        previous default client was closed.
+
+    Raises:
+        LMStudioRuntimeError: ``api_host`` differs from the host of a client in use.
     """
     global _client, _exit_hook_registered
     if api_host is not None:
@@ -118,11 +130,27 @@ def llm(
     on_load_progress: ModelLoadingCallback | None = None,
     timeout: Timeout = USE_CLIENT_DEFAULT,
 ) -> Call[LLM]:
-    """``get_default_client().llm.model(...)``: an LLM, loaded just in time if needed.
+    """An LLM from the default client, loaded just in time if needed.
 
-    ``model_key`` ``None`` (default): any loaded LLM. Returns ``Call[LLM]``.
+    ``model = lms.llm("qwen2.5-7b-instruct").result()`` (``await lms.llm()`` in async code)
 
-    ``model = lms.llm("qwen2.5-7b-instruct").result()``
+    Args:
+        model_key: the instance identifier or model key. ``None`` (default): any loaded
+            LLM, without loading anything.
+        ttl: seconds an instance loaded by this call may stay idle before LM Studio
+            unloads it. Default one hour; ``None``: never.
+        config: the load config (``LlmLoadModelConfig`` or a dict), used only if the
+            model is loaded now.
+        on_load_progress: called with the loading progress (0.0 to 1.0), where the call
+            is consumed.
+        timeout: the inactivity timeout in seconds (``None``: none; default: the
+            client's).
+
+    Returns:
+        ``Call[LLM]``.
+
+    The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no model
+    matches, :class:`~lmstudio.LMStudioClientError` if LM Studio cannot be found.
     """
     return get_default_client().llm.model(
         model_key, ttl=ttl, config=config, on_load_progress=on_load_progress, timeout=timeout
@@ -138,12 +166,27 @@ def embedding_model(
     on_load_progress: ModelLoadingCallback | None = None,
     timeout: Timeout = USE_CLIENT_DEFAULT,
 ) -> Call[EmbeddingModel]:
-    """``get_default_client().embedding.model(...)``: an embedding model.
-
-    ``model_key`` ``None`` (default): any loaded embedding model. Returns
-    ``Call[EmbeddingModel]``.
+    """An embedding model from the default client, loaded just in time if needed.
 
     ``vector = lms.embedding_model("nomic-embed-text-v1.5").result().embed("hi").result()``
+
+    Args:
+        model_key: the instance identifier or model key. ``None`` (default): any loaded
+            embedding model, without loading anything.
+        ttl: seconds an instance loaded by this call may stay idle before LM Studio
+            unloads it. Default one hour; ``None``: never.
+        config: the load config (``EmbeddingLoadModelConfig`` or a dict), used only if
+            the model is loaded now.
+        on_load_progress: called with the loading progress (0.0 to 1.0), where the call
+            is consumed.
+        timeout: the inactivity timeout in seconds (``None``: none; default: the
+            client's).
+
+    Returns:
+        ``Call[EmbeddingModel]``.
+
+    The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no model
+    matches, :class:`~lmstudio.LMStudioClientError` if LM Studio cannot be found.
     """
     return get_default_client().embedding.model(
         model_key, ttl=ttl, config=config, on_load_progress=on_load_progress, timeout=timeout
@@ -155,7 +198,22 @@ def list_loaded_models(
     *,
     timeout: Timeout = USE_CLIENT_DEFAULT,
 ) -> Call[list[LLM | EmbeddingModel]]:
-    """``get_default_client().list_loaded_models(namespace)``: handles to loaded models."""
+    """Handles to the loaded models of every kind (LLMs first), or of one kind.
+
+    The default client's :meth:`Client.list_loaded_models <lmstudio.Client.list_loaded_models>`:
+    ``lms.list_loaded_models().result()``.
+
+    Args:
+        namespace: ``"llm"``, ``"embedding"``, or ``None`` (default) for every kind.
+        timeout: the inactivity timeout in seconds (``None``: none; default: the
+            client's).
+
+    Returns:
+        ``Call[list[LLM | EmbeddingModel]]``.
+
+    Raises:
+        LMStudioValueError: an unknown ``namespace`` (raised here).
+    """
     return get_default_client().list_loaded_models(namespace, timeout=timeout)
 
 
@@ -164,21 +222,66 @@ def list_downloaded_models(
     *,
     timeout: Timeout = USE_CLIENT_DEFAULT,
 ) -> Call[list[DownloadedLlm | DownloadedEmbeddingModel]]:
-    """``get_default_client().list_downloaded_models(namespace)``: downloaded models."""
+    """The downloaded models of every kind, or of one.
+
+    The default client's :meth:`Client.list_downloaded_models <lmstudio.Client.list_downloaded_models>`:
+    ``lms.list_downloaded_models().result()``.
+
+    Args:
+        namespace: ``"llm"``, ``"embedding"``, or ``None`` (default) for every kind.
+        timeout: the inactivity timeout in seconds (``None``: none; default: the
+            client's).
+
+    Returns:
+        ``Call[list[DownloadedLlm | DownloadedEmbeddingModel]]``.
+
+    Raises:
+        LMStudioValueError: an unknown ``namespace`` (raised here).
+    """
     return get_default_client().list_downloaded_models(namespace, timeout=timeout)
 
 
 def prepare_image(
     src: LocalFileInput, name: str | None = None, *, timeout: Timeout = USE_CLIENT_DEFAULT
 ) -> Call[FileHandle]:
-    """``get_default_client().files.prepare_image(src, name)``: upload an image."""
+    """Upload an image for a chat message, with the default client.
+
+    ``handle = lms.prepare_image("photo.jpg").result()``
+
+    Args:
+        src: a path, the file's bytes, or a binary file object.
+        name: the name LM Studio shows (``None``: the file's name).
+        timeout: the inactivity timeout in seconds (``None``: none; default: the
+            client's).
+
+    Returns:
+        ``Call[FileHandle]``.
+
+    Raises:
+        OSError: the file cannot be read (raised here).
+    """
     return get_default_client().files.prepare_image(src, name, timeout=timeout)
 
 
 def prepare_file(
     src: LocalFileInput, name: str | None = None, *, timeout: Timeout = USE_CLIENT_DEFAULT
 ) -> Call[FileHandle]:
-    """``get_default_client().files.prepare_file(src, name)``: upload a file."""
+    """Upload a file for a chat message, with the default client.
+
+    ``handle = lms.prepare_file("photo.jpg").result()``
+
+    Args:
+        src: a path, the file's bytes, or a binary file object.
+        name: the name LM Studio shows (``None``: the file's name).
+        timeout: the inactivity timeout in seconds (``None``: none; default: the
+            client's).
+
+    Returns:
+        ``Call[FileHandle]``.
+
+    Raises:
+        OSError: the file cannot be read (raised here).
+    """
     return get_default_client().files.prepare_file(src, name, timeout=timeout)
 
 

@@ -128,13 +128,43 @@ class Client:
     def prepare_image(
         self, src: LocalFileInput, name: str | None = None, *, timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> Call[FileHandle]:
-        """``client.files.prepare_image(src, name)``: upload an image for a chat message."""
+        """Upload an image for a chat message (``client.files.prepare_image``).
+
+        ``image = client.prepare_image("photo.jpg").result()``
+
+        Args:
+            src: a path, the image's bytes, or a binary file object.
+            name: the name LM Studio shows (``None``: the file's name).
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[FileHandle]``.
+
+        Raises:
+            OSError: the file cannot be read (raised here).
+        """
         return self.files.prepare_image(src, name, timeout=timeout)
 
     def prepare_file(
         self, src: LocalFileInput, name: str | None = None, *, timeout: Timeout = USE_CLIENT_DEFAULT
     ) -> Call[FileHandle]:
-        """``client.files.prepare_file(src, name)``: upload a file for a chat message."""
+        """Upload a file for a chat message (``client.files.prepare_file``).
+
+        ``doc = client.prepare_file("notes.pdf").result()``
+
+        Args:
+            src: a path, the file's bytes, or a binary file object.
+            name: the name LM Studio shows (``None``: the file's name).
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[FileHandle]``.
+
+        Raises:
+            OSError: the file cannot be read (raised here).
+        """
         return self.files.prepare_file(src, name, timeout=timeout)
 
     def list_downloaded_models(
@@ -143,9 +173,20 @@ class Client:
         *,
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> Call[list[DownloadedLlm | DownloadedEmbeddingModel]]:
-        """Downloaded models of every kind, or of one (``"llm"`` or ``"embedding"``).
+        """Downloaded models of every kind, or of one.
 
-        Returns ``Call[list[DownloadedLlm | DownloadedEmbeddingModel]]``.
+        ``for m in client.list_downloaded_models().result(): print(m.model_key)``
+
+        Args:
+            namespace: ``"llm"``, ``"embedding"``, or ``None`` (default) for every kind.
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[list[DownloadedLlm | DownloadedEmbeddingModel]]``.
+
+        Raises:
+            LMStudioValueError: an unknown ``namespace`` (raised here).
         """
         match _check_namespace(namespace):
             case "llm":
@@ -162,7 +203,18 @@ class Client:
     ) -> Call[list[LLM | EmbeddingModel]]:
         """Handles to the loaded models of every kind (LLMs first), or of one kind.
 
-        Returns ``Call[list[LLM | EmbeddingModel]]``.
+        ``for model in client.list_loaded_models().result(): print(model.identifier)``
+
+        Args:
+            namespace: ``"llm"``, ``"embedding"``, or ``None`` (default) for every kind.
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[list[LLM | EmbeddingModel]]``.
+
+        Raises:
+            LMStudioValueError: an unknown ``namespace`` (raised here).
         """
         from ._engine.compose import gather
 

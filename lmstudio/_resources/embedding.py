@@ -36,8 +36,18 @@ __all__ = ["EmbeddingModel", "EmbeddingNamespace"]
 
 
 class EmbeddingModel(ModelHandle[EmbeddingModelInstanceInfo, EmbeddingLoadModelConfig]):
-    """A loaded embedding model (see :class:`~lmstudio._model_handle.ModelHandle` for the
-    common methods)."""
+    """A loaded embedding model: embeddings, tokens, its info and config.
+
+    Obtained from ``client.embedding.model(key)`` (or ``lms.embedding_model(key)``),
+    ``load_new_instance()`` or ``list_loaded()``::
+
+        model = client.embedding.model("nomic-embed-text-v1.5").result()
+        vector = model.embed("Hello, world!").result()
+
+    Methods: :meth:`embed`, and what every model handle has: ``identifier``,
+    ``model_info``, ``get_info()``, ``get_load_config()``, ``get_context_length()``,
+    ``tokenize()``, ``count_tokens()``, ``unload()``.
+    """
 
     __slots__ = ()
 
@@ -50,11 +60,22 @@ class EmbeddingModel(ModelHandle[EmbeddingModelInstanceInfo, EmbeddingLoadModelC
     ) -> Call[list[float]] | Call[list[list[float]]]:
         """The embedding vector of ``text``; a list of vectors, in order, for a list of texts.
 
-        Returns ``Call[list[float]]`` for a string, ``Call[list[list[float]]]`` for an
-        iterable of strings (one request per text, sent together; the first failure
-        fails the whole call).
-
         ``vector = model.embed("Hello, world!").result()``
+
+        Args:
+            text: a string, or an iterable of strings (one request per text, sent
+                together; the first failure fails the whole call).
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[list[float]]`` for a string, ``Call[list[list[float]]]`` for an iterable.
+
+        Raises:
+            LMStudioValueError: ``text`` is neither (raised here).
+
+        The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if the model is
+        no longer loaded.
         """
         if isinstance(text, str):
             return self._embed(text, timeout)

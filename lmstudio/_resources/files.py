@@ -57,15 +57,24 @@ class FilesNamespace:
     ) -> Call[FileHandle]:
         """Upload an image; its handle goes in ``add_user_message(..., images=[handle])``.
 
-        ``src``: a path, the image's bytes, or a binary file object. ``name``: the name
-        LM Studio shows (default: the file's name; for bytes, one derived from their
-        type, e.g. ``image.png``).
-
-        Returns ``Call[FileHandle]``. Raises ``OSError`` here if the file cannot be read;
-        the call fails with :class:`~lmstudio.LMStudioValueError` if LM Studio does not
-        recognise an image (the upload is then unused).
-
         ``image = client.files.prepare_image("photo.jpg").result()``
+
+        Args:
+            src: a path, the image's bytes, or a binary file object.
+            name: the name LM Studio shows. ``None`` (default): the file's name; for
+                bytes, one derived from their type (e.g. ``image.png``).
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[FileHandle]``: the handle of the uploaded file.
+
+        Raises:
+            OSError: the file cannot be read (raised here).
+            LMStudioValueError: an invalid ``name`` (raised here).
+
+        The call fails with :class:`~lmstudio.LMStudioValueError` if LM Studio does not
+        recognise an image (the upload is then unused).
         """
         return self._upload(src, name, timeout, image=True)
 
@@ -78,10 +87,22 @@ class FilesNamespace:
     ) -> Call[FileHandle]:
         """Upload any file (image, PDF, Word document, text...) for a user message.
 
-        Arguments as for :meth:`prepare_image`; ``handle.file_type`` tells what LM Studio
-        detected. Returns ``Call[FileHandle]``.
-
         ``doc = client.files.prepare_file("notes.txt").result()``
+
+        Args:
+            src: a path, the file's bytes, or a binary file object.
+            name: the name LM Studio shows. ``None`` (default): the file's name; for
+                bytes, one derived from their type.
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[FileHandle]``: the handle; ``handle.file_type`` tells what LM Studio
+            detected.
+
+        Raises:
+            OSError: the file cannot be read (raised here).
+            LMStudioValueError: an invalid ``name`` (raised here).
         """
         return self._upload(src, name, timeout, image=False)
 

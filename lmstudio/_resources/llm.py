@@ -63,7 +63,26 @@ __all__ = ["LLM", "LlmNamespace", "PredictionStream"]
 
 
 class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
-    """A loaded LLM (see :class:`~lmstudio._model_handle.ModelHandle` for the common methods)."""
+    """A loaded LLM: chat responses, completions, tokens, its info and config.
+
+    Obtained from ``client.llm.model(key)`` (or ``lms.llm(key)``), ``load_new_instance()``
+    or ``list_loaded()``; every method sends one request and returns a ``Call`` or a
+    ``Stream``::
+
+        model = client.llm.model("qwen2.5-7b-instruct").result()
+        print(model.respond("Hello!").result().content)
+        for fragment in model.respond_stream("Tell me a story"):
+            print(fragment.content, end="", flush=True)
+
+    Predictions: :meth:`respond`, :meth:`respond_stream`, :meth:`complete`,
+    :meth:`complete_stream`; also :meth:`apply_prompt_template`, and what every model
+    handle has: ``identifier``, ``model_info``, ``get_info()``, ``get_load_config()``,
+    ``get_context_length()``, ``tokenize()``, ``count_tokens()``, ``unload()``.
+
+    The handle addresses its instance by identifier, so it keeps working if the model is
+    unloaded and loaded again under the same identifier, and fails with
+    :class:`~lmstudio.LMStudioModelNotFoundError` while no instance has it.
+    """
 
     __slots__ = ()
 
@@ -80,28 +99,52 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         on_prompt_processing_progress: PromptProcessingCallback | None = None,
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> PredictionStream:
-        """The model's next message in a chat, streamed.
-
-        ``history``: a :class:`~lmstudio.Chat`, a string (one user message), or anything
-        ``Chat.from_history`` takes (wire- or OpenAI-shaped dicts). It is copied when the
-        request is sent: changing the chat afterwards does not change the request.
-
-        ``response_format``: structured output: a JSON schema dict, a msgspec
-        ``Struct``, a dataclass, a ``TypedDict`` or a pydantic model class;
-        ``result.parsed`` then holds the parsed value. ``config``: an
-        :class:`~lmstudio.LlmPredictionConfig` or a dict with snake_case or camelCase
-        keys (``temperature``, ``max_tokens``, ``stop_strings``, ``top_k_sampling``,
-        ``draft_model``...). ``preset``: the name of a preset configured in LM Studio,
-        applied under ``config``. Callbacks: see the module docstring. ``timeout``:
-        the inactivity timeout (no packet for that long fails the prediction).
-
-        Returns a :class:`PredictionStream` (``Stream[PredictionFragment,
-        PredictionResult]``). Raises :class:`~lmstudio.LMStudioValueError` here for an
-        invalid argument; the stream fails with :class:`~lmstudio.LMStudioPredictionError`
-        if the prediction fails, :class:`~lmstudio.LMStudioModelNotFoundError` if the
-        model is no longer loaded.
+        """The model's next message in a chat, streamed fragment by fragment.
 
         ``for fragment in model.respond_stream(chat): print(fragment.content, end="")``
+
+        Args:
+            history: the chat so far: a :class:`~lmstudio.Chat`, a string (one user
+                message), or what ``Chat.from_history`` takes (wire- or OpenAI-shaped
+                dicts). Copied when the request is sent: later changes do not affect it.
+            response_format: structured output: a JSON schema dict, a msgspec
+                ``Struct``, a dataclass, a ``TypedDict`` or a pydantic model class;
+                ``result.parsed`` then holds the parsed value. ``None`` (default): text.
+            config: the prediction config: an :class:`~lmstudio.LlmPredictionConfig` or a
+                dict with snake_case or camelCase keys (``temperature``, ``max_tokens``,
+                ``stop_strings``, ``top_k_sampling``, ``draft_model``...). ``None``
+                (default): the model's defaults.
+            preset: the name of a preset configured in LM Studio, applied under
+                ``config``. ``None`` (default): no preset.
+            on_message: called with the final assistant message (``AssistantResponse``).
+            on_first_token: called once, when the first fragment arrives.
+            on_prediction_fragment: called with each :class:`~lmstudio.PredictionFragment`.
+            on_prompt_processing_progress: called with the prompt processing progress
+                (0.0 to 1.0).
+            timeout: the inactivity timeout in seconds: the prediction fails when nothing
+                arrives for that long (so long generations never trip it). ``None``: no
+                timeout. Default: the client's (60 s unless configured).
+
+        Callbacks run where the prediction is consumed: in the thread that iterates it or
+        blocks in ``.result()``, or on the loop that awaits it; never on the SDK's own
+        event loop. A prediction nobody consumes yet keeps its callbacks, in order, until
+        it is. After ``cancel()`` no further callback runs. An exception raised by a
+        callback stops the prediction and is raised to the consumer.
+
+        Returns:
+            A :class:`~lmstudio.PredictionStream` (``Stream[PredictionFragment,
+            PredictionResult]``): iterate it (``for`` / ``async for``) for the fragments,
+            ``.result()`` or ``await`` it for the :class:`~lmstudio.PredictionResult`,
+            ``.cancel()`` it to stop generating (the result then has stop reason
+            ``"userStopped"``), or use it as ``with ... as stream:`` to cancel it on exit.
+
+        Raises:
+            LMStudioValueError: an invalid argument (raised here, before anything is sent).
+
+        The stream fails (raised by ``.result()``, ``await`` or the iterator) with
+        :class:`~lmstudio.LMStudioPredictionError` if the prediction fails,
+        :class:`~lmstudio.LMStudioModelNotFoundError` if the model is no longer loaded,
+        :class:`~lmstudio.LMStudioTimeoutError` on inactivity past ``timeout``.
         """
         request = prepare_respond(
             self.identifier,
@@ -128,11 +171,50 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         on_prompt_processing_progress: PromptProcessingCallback | None = None,
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> Call[PredictionResult]:
-        """The model's next message in a chat: :meth:`respond_stream`, typed for its result.
-
-        Returns ``Call[PredictionResult]`` (the same :class:`PredictionStream` at run time).
+        """The model's next message in a chat (the same request as :meth:`respond_stream`).
 
         ``print(model.respond("Hello!").result().content)``
+
+        Args:
+            history: the chat so far: a :class:`~lmstudio.Chat`, a string (one user
+                message), or what ``Chat.from_history`` takes (wire- or OpenAI-shaped
+                dicts). Copied when the request is sent: later changes do not affect it.
+            response_format: structured output: a JSON schema dict, a msgspec
+                ``Struct``, a dataclass, a ``TypedDict`` or a pydantic model class;
+                ``result.parsed`` then holds the parsed value. ``None`` (default): text.
+            config: the prediction config: an :class:`~lmstudio.LlmPredictionConfig` or a
+                dict with snake_case or camelCase keys (``temperature``, ``max_tokens``,
+                ``stop_strings``, ``top_k_sampling``, ``draft_model``...). ``None``
+                (default): the model's defaults.
+            preset: the name of a preset configured in LM Studio, applied under
+                ``config``. ``None`` (default): no preset.
+            on_message: called with the final assistant message (``AssistantResponse``).
+            on_first_token: called once, when the first fragment arrives.
+            on_prediction_fragment: called with each :class:`~lmstudio.PredictionFragment`.
+            on_prompt_processing_progress: called with the prompt processing progress
+                (0.0 to 1.0).
+            timeout: the inactivity timeout in seconds: the prediction fails when nothing
+                arrives for that long (so long generations never trip it). ``None``: no
+                timeout. Default: the client's (60 s unless configured).
+
+        Callbacks run where the prediction is consumed: in the thread that iterates it or
+        blocks in ``.result()``, or on the loop that awaits it; never on the SDK's own
+        event loop. A prediction nobody consumes yet keeps its callbacks, in order, until
+        it is. After ``cancel()`` no further callback runs. An exception raised by a
+        callback stops the prediction and is raised to the consumer.
+
+        Returns:
+            ``Call[PredictionResult]``: ``.result()`` or ``await`` it for the
+            :class:`~lmstudio.PredictionResult` (``content``, ``parsed``, ``stats``...).
+            At run time it is the same :class:`~lmstudio.PredictionStream`.
+
+        Raises:
+            LMStudioValueError: an invalid argument (raised here, before anything is sent).
+
+        The stream fails (raised by ``.result()``, ``await`` or the iterator) with
+        :class:`~lmstudio.LMStudioPredictionError` if the prediction fails,
+        :class:`~lmstudio.LMStudioModelNotFoundError` if the model is no longer loaded,
+        :class:`~lmstudio.LMStudioTimeoutError` on inactivity past ``timeout``.
         """
         return self.respond_stream(
             history,
@@ -161,12 +243,46 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
     ) -> PredictionStream:
         """A continuation of ``prompt`` as raw text (no chat template), streamed.
 
-        The prompt reaches the model as it is; stop strings default to none (a preset's
-        do not apply unless ``config`` sets them). Arguments as for :meth:`respond_stream`.
-
-        Returns a :class:`PredictionStream`.
-
         ``for fragment in model.complete_stream("Once upon a time,"): ...``
+
+        Stop strings default to none (a preset's do not apply unless ``config`` sets them).
+
+        Args:
+            prompt: the text to continue, sent as it is (no chat template).
+            response_format: structured output: a JSON schema dict, a msgspec
+                ``Struct``, a dataclass, a ``TypedDict`` or a pydantic model class;
+                ``result.parsed`` then holds the parsed value. ``None`` (default): text.
+            config: the prediction config: an :class:`~lmstudio.LlmPredictionConfig` or a
+                dict with snake_case or camelCase keys (``temperature``, ``max_tokens``,
+                ``stop_strings``, ``top_k_sampling``, ``draft_model``...). ``None``
+                (default): the model's defaults.
+            preset: the name of a preset configured in LM Studio, applied under
+                ``config``. ``None`` (default): no preset.
+            on_message: called with the final assistant message (``AssistantResponse``).
+            on_first_token: called once, when the first fragment arrives.
+            on_prediction_fragment: called with each :class:`~lmstudio.PredictionFragment`.
+            on_prompt_processing_progress: called with the prompt processing progress
+                (0.0 to 1.0).
+            timeout: the inactivity timeout in seconds: the prediction fails when nothing
+                arrives for that long (so long generations never trip it). ``None``: no
+                timeout. Default: the client's (60 s unless configured).
+
+        Callbacks run where the prediction is consumed: in the thread that iterates it or
+        blocks in ``.result()``, or on the loop that awaits it; never on the SDK's own
+        event loop. A prediction nobody consumes yet keeps its callbacks, in order, until
+        it is. After ``cancel()`` no further callback runs. An exception raised by a
+        callback stops the prediction and is raised to the consumer.
+
+        Returns:
+            A :class:`~lmstudio.PredictionStream`, as :meth:`respond_stream` returns.
+
+        Raises:
+            LMStudioValueError: an invalid argument (raised here, before anything is sent).
+
+        The stream fails (raised by ``.result()``, ``await`` or the iterator) with
+        :class:`~lmstudio.LMStudioPredictionError` if the prediction fails,
+        :class:`~lmstudio.LMStudioModelNotFoundError` if the model is no longer loaded,
+        :class:`~lmstudio.LMStudioTimeoutError` on inactivity past ``timeout``.
         """
         request = prepare_complete(
             self.identifier,
@@ -193,9 +309,46 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         on_prompt_processing_progress: PromptProcessingCallback | None = None,
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> Call[PredictionResult]:
-        """A continuation of ``prompt``: :meth:`complete_stream`, typed for its result.
+        """A continuation of ``prompt`` as raw text (the request of :meth:`complete_stream`).
 
-        Returns ``Call[PredictionResult]``. ``model.complete("Once upon a time,").result()``
+        ``print(model.complete("Once upon a time,").result().content)``
+
+        Args:
+            prompt: the text to continue, sent as it is (no chat template).
+            response_format: structured output: a JSON schema dict, a msgspec
+                ``Struct``, a dataclass, a ``TypedDict`` or a pydantic model class;
+                ``result.parsed`` then holds the parsed value. ``None`` (default): text.
+            config: the prediction config: an :class:`~lmstudio.LlmPredictionConfig` or a
+                dict with snake_case or camelCase keys (``temperature``, ``max_tokens``,
+                ``stop_strings``, ``top_k_sampling``, ``draft_model``...). ``None``
+                (default): the model's defaults.
+            preset: the name of a preset configured in LM Studio, applied under
+                ``config``. ``None`` (default): no preset.
+            on_message: called with the final assistant message (``AssistantResponse``).
+            on_first_token: called once, when the first fragment arrives.
+            on_prediction_fragment: called with each :class:`~lmstudio.PredictionFragment`.
+            on_prompt_processing_progress: called with the prompt processing progress
+                (0.0 to 1.0).
+            timeout: the inactivity timeout in seconds: the prediction fails when nothing
+                arrives for that long (so long generations never trip it). ``None``: no
+                timeout. Default: the client's (60 s unless configured).
+
+        Callbacks run where the prediction is consumed: in the thread that iterates it or
+        blocks in ``.result()``, or on the loop that awaits it; never on the SDK's own
+        event loop. A prediction nobody consumes yet keeps its callbacks, in order, until
+        it is. After ``cancel()`` no further callback runs. An exception raised by a
+        callback stops the prediction and is raised to the consumer.
+
+        Returns:
+            ``Call[PredictionResult]`` (at run time the same :class:`~lmstudio.PredictionStream`).
+
+        Raises:
+            LMStudioValueError: an invalid argument (raised here, before anything is sent).
+
+        The stream fails (raised by ``.result()``, ``await`` or the iterator) with
+        :class:`~lmstudio.LMStudioPredictionError` if the prediction fails,
+        :class:`~lmstudio.LMStudioModelNotFoundError` if the model is no longer loaded,
+        :class:`~lmstudio.LMStudioTimeoutError` on inactivity past ``timeout``.
         """
         return self.complete_stream(
             prompt,
@@ -216,12 +369,27 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         opts: LlmApplyPromptTemplateOpts | Mapping[str, Any] | None = None,
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> Call[str]:
-        """``history`` formatted with this model's prompt template, as the model would see it.
+        """``history`` formatted with this model's prompt template, as the model sees it.
 
-        ``opts``: ``omit_bos_token``, ``omit_eos_token``, ``tool_definitions`` (an
-        :class:`LlmApplyPromptTemplateOpts` or a dict, snake_case or camelCase keys).
+        ``print(model.apply_prompt_template(chat).result())``
 
-        Returns ``Call[str]``. ``print(model.apply_prompt_template(chat).result())``
+        Args:
+            history: a :class:`~lmstudio.Chat`, a string, or what ``Chat.from_history``
+                takes.
+            opts: ``omit_bos_token``, ``omit_eos_token``, ``tool_definitions`` (an
+                ``LlmApplyPromptTemplateOpts`` or a dict, snake_case or camelCase keys).
+                ``None`` (default): none.
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[str]``: the formatted prompt.
+
+        Raises:
+            LMStudioValueError: an invalid history or option (raised here).
+
+        The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if the model is
+        no longer loaded.
         """
         chat = history if isinstance(history, Chat) else Chat.from_history(history)
         parameter = LlmRpcApplyPromptTemplateParameter(

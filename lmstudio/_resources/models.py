@@ -108,23 +108,38 @@ class ModelHandle(Generic[InfoT, LoadConfigT]):
         return self._namespace._session
 
     def get_info(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[InfoT]:
-        """This instance's current info.
-
-        Returns ``Call[LlmInstanceInfo]`` (``Call[EmbeddingModelInstanceInfo]`` for an
-        embedding model). Raises :class:`~lmstudio.LMStudioModelNotFoundError` if no
-        loaded instance has this identifier.
+        """This instance's current info (asks LM Studio; ``model_info`` is the cached one).
 
         ``print(model.get_info().result().context_length)``
+
+        Args:
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[LlmInstanceInfo]`` (``Call[EmbeddingModelInstanceInfo]`` for an
+            embedding model).
+
+        The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no loaded
+        instance has this identifier.
         """
         return self._namespace.get_model_info(self.identifier, timeout=timeout)
 
     def get_load_config(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[LoadConfigT]:
         """The config this instance was loaded with, as a typed load config.
 
-        Returns ``Call[LlmLoadModelConfig]`` (``Call[EmbeddingLoadModelConfig]`` for an
-        embedding model); settings this SDK does not know are left out.
-
         ``print(model.get_load_config().result().context_length)``
+
+        Args:
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[LlmLoadModelConfig]`` (``Call[EmbeddingLoadModelConfig]`` for an
+            embedding model); settings this SDK does not know are left out.
+
+        The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no loaded
+        instance has this identifier.
         """
         namespace = self._namespace
         parameter = EmbeddingRpcGetLoadConfigParameter(specifier=model_specifier(self.identifier))
@@ -139,7 +154,17 @@ class ModelHandle(Generic[InfoT, LoadConfigT]):
     def get_context_length(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[int]:
         """The context length this instance was loaded with, in tokens.
 
-        Returns ``Call[int]``. ``model.get_context_length().result()``
+        ``model.get_context_length().result()``
+
+        Args:
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[int]``.
+
+        The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no loaded
+        instance has this identifier.
         """
         return self._namespace._model_info_call(
             self.identifier, _context_length, timeout, "get_context_length"
@@ -154,10 +179,19 @@ class ModelHandle(Generic[InfoT, LoadConfigT]):
     ) -> Call[list[int]] | Call[list[list[int]]]:
         """The token ids of ``text`` with this model's tokenizer; a list for a list of texts.
 
-        Returns ``Call[list[int]]`` for a string, ``Call[list[list[int]]]`` for an
-        iterable of strings (one request per text, sent together).
-
         ``ids = model.tokenize("Hello, world!").result()``
+
+        Args:
+            text: a string, or an iterable of strings (one request per text, sent
+                together).
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[list[int]]`` for a string, ``Call[list[list[int]]]`` for an iterable.
+
+        Raises:
+            LMStudioValueError: ``text`` is neither (raised here).
         """
         if isinstance(text, str):
             return self._tokenize(text, timeout)
@@ -177,7 +211,18 @@ class ModelHandle(Generic[InfoT, LoadConfigT]):
     def count_tokens(self, text: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[int]:
         """How many tokens ``text`` takes with this model's tokenizer.
 
-        Returns ``Call[int]``. ``model.count_tokens("Hello, world!").result()``
+        ``model.count_tokens("Hello, world!").result()``
+
+        Args:
+            text: the text.
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[int]``.
+
+        Raises:
+            LMStudioValueError: ``text`` is not a string (raised here).
         """
         if not isinstance(text, str):
             raise LMStudioValueError(f"count_tokens takes a string, not {type(text).__name__}")
@@ -195,8 +240,17 @@ class ModelHandle(Generic[InfoT, LoadConfigT]):
     def unload(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[None]:
         """Unload this instance from LM Studio (the handle then fails until it is reloaded).
 
-        Returns ``Call[None]``. Raises :class:`~lmstudio.LMStudioModelNotFoundError` if no
-        instance has this identifier. ``model.unload().result()``
+        ``model.unload().result()``
+
+        Args:
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[None]``.
+
+        The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no loaded
+        instance has this identifier.
         """
         return self._namespace.unload(self.identifier, timeout=timeout)
 
@@ -244,23 +298,36 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
     ) -> Call[HandleT]:
         """A handle to a loaded model, loading it just in time if needed.
 
-        ``model_key`` is matched against loaded instances' identifiers, then model keys
-        and paths; if none matches, the downloaded model with that key or path is loaded
-        (LM Studio first unloads the other just-in-time-loaded model of the same kind if
-        "JIT auto-evict" is on). ``None`` (default): any loaded model (the first LM Studio
-        lists), without loading anything.
-
-        ``ttl``: seconds an instance loaded by this call may stay idle before LM Studio
-        unloads it (default one hour; ``None``: never). ``config``: the load config
-        (typed, or a dict with snake_case or camelCase keys) used only if the model is
-        loaded now: an instance already loaded is returned as it is. ``on_load_progress``
-        gets the loading progress (0.0 to 1.0) where the call is consumed.
-
-        Returns ``Call[LLM]`` (``Call[EmbeddingModel]``). Raises
-        :class:`~lmstudio.LMStudioModelNotFoundError` if no model matches (or, without a
-        key, none is loaded).
-
         ``model = client.llm.model("qwen2.5-7b-instruct").result()``
+
+        ``model_key`` is matched against loaded instances' identifiers, then model keys and
+        paths; if none matches, the downloaded model with that key or path is loaded (LM
+        Studio first unloads the other just-in-time-loaded model if "JIT auto-evict" is on).
+
+        Args:
+            model_key: the instance identifier or model key (or path). ``None``
+                (default): any loaded model of this kind (the first LM Studio lists),
+                without loading anything.
+            ttl: seconds an instance loaded by this call may stay idle before LM Studio
+                unloads it. Default one hour; ``None``: never.
+            config: the load config (``LlmLoadModelConfig`` / ``EmbeddingLoadModelConfig``
+                or a dict with snake_case or camelCase keys), used only if the model is
+                loaded now: an instance already loaded is returned as it is.
+            on_load_progress: called with the loading progress (0.0 to 1.0), where the
+                call is consumed (the thread blocking in ``.result()`` or the awaiting
+                loop), never on the SDK's own loop.
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[LLM]`` (``Call[EmbeddingModel]`` on ``client.embedding``).
+
+        Raises:
+            LMStudioValueError: an invalid argument, or a ``config`` without a
+                ``model_key`` (raised here).
+
+        The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no model
+        matches (or, without a key, none is loaded).
         """
         if model_key is None:
             if config is not None:
@@ -292,16 +359,29 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
     ) -> Call[HandleT]:
         """Load a new instance of a downloaded model, even if one is loaded already.
 
-        ``model_key``: the model's key (or path) as listed by ``list_downloaded()``.
-        ``instance_identifier``: the new instance's identifier; ``None`` (default): LM
-        Studio names it after the model key (``key``, then ``key:2``...). ``ttl``, ``config``
-        and ``on_load_progress`` are as for :meth:`model` (default ttl one hour).
+        ``model = client.llm.load_new_instance("qwen2.5-7b-instruct", "second").result()``
 
-        Returns ``Call[LLM]`` (``Call[EmbeddingModel]``). Raises
-        :class:`~lmstudio.LMStudioModelNotFoundError` if no downloaded model matches,
-        :class:`~lmstudio.LMStudioServerError` if the identifier is taken or loading fails.
+        Args:
+            model_key: the model's key (or path) as ``list_downloaded()`` lists it.
+            instance_identifier: the new instance's identifier. ``None`` (default): LM
+                Studio names it after the model key (``key``, then ``key:2``...).
+            ttl: seconds the instance may stay idle before LM Studio unloads it. Default
+                one hour; ``None``: never.
+            config: the load config (typed, or a dict with snake_case or camelCase keys).
+            on_load_progress: called with the loading progress (0.0 to 1.0), where the
+                call is consumed.
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
 
-        ``model = client.llm.load_new_instance("fake/chat", "second").result()``
+        Returns:
+            ``Call[LLM]`` (``Call[EmbeddingModel]`` on ``client.embedding``).
+
+        Raises:
+            LMStudioValueError: an invalid argument (raised here).
+
+        The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no
+        downloaded model matches, :class:`~lmstudio.LMStudioServerError` if the
+        identifier is taken or loading fails.
         """
         _check_key(model_key, "model key")
         creation = EmbeddingChannelLoadModelCreationParameter(
@@ -317,8 +397,21 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
     def unload(self, identifier: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[None]:
         """Unload the instance with this identifier.
 
-        Returns ``Call[None]``. Raises :class:`~lmstudio.LMStudioModelNotFoundError` if no
-        loaded instance has it. ``client.llm.unload("fake/chat").result()``
+        ``client.llm.unload("qwen2.5-7b-instruct").result()``
+
+        Args:
+            identifier: the instance's identifier.
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[None]``.
+
+        Raises:
+            LMStudioValueError: ``identifier`` is not a non-empty string (raised here).
+
+        The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no loaded
+        instance has it.
         """
         _check_key(identifier, "identifier")
         parameter = EmbeddingRpcUnloadModelParameter(identifier=identifier)
@@ -327,18 +420,29 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
     def list_loaded(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[list[HandleT]]:
         """Handles to every loaded instance of this kind, in LM Studio's order.
 
-        Returns ``Call[list[LLM]]`` (``Call[list[EmbeddingModel]]``).
-
         ``for model in client.llm.list_loaded().result(): print(model.identifier)``
+
+        Args:
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[list[LLM]]`` (``Call[list[EmbeddingModel]]`` on ``client.embedding``).
         """
         return self._session.rpc(self._name, "listLoaded", transform=self._handles, timeout=timeout)
 
     def list_downloaded(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[list[DownloadedT]]:
         """The downloaded models of this kind, each able to ``.model()`` / ``.load_new_instance()``.
 
-        Returns ``Call[list[DownloadedLlm]]`` (``Call[list[DownloadedEmbeddingModel]]``).
-
         ``keys = [m.model_key for m in client.llm.list_downloaded().result()]``
+
+        Args:
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[list[DownloadedLlm]]`` (``Call[list[DownloadedEmbeddingModel]]`` on
+            ``client.embedding``).
         """
         return self._session.rpc(
             "system", "listDownloadedModels", transform=self._downloaded_list, timeout=timeout
@@ -349,11 +453,18 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
     ) -> Call[InfoT]:
         """The info of the loaded instance that ``identifier`` matches.
 
-        ``identifier`` is matched like ``model()``'s key: identifier, then model key,
-        then path. Returns ``Call[LlmInstanceInfo]`` (``Call[EmbeddingModelInstanceInfo]``).
-        Raises :class:`~lmstudio.LMStudioModelNotFoundError` if none matches.
+        ``info = client.llm.get_model_info("qwen2.5-7b-instruct").result()``
 
-        ``info = client.llm.get_model_info("fake/chat").result()``
+        Args:
+            identifier: matched like ``model()``'s key: identifier, then model key, then
+                path.
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[LlmInstanceInfo]`` (``Call[EmbeddingModelInstanceInfo]``).
+
+        The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if none matches.
         """
         return self._model_info_call(identifier, _same, timeout, "get_model_info")
 
