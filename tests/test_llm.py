@@ -352,11 +352,16 @@ def test_reasoning_kept_apart(style: Style, client: Client) -> None:
         return await style.items(stream), await style.get(stream)
 
     fragments, result = style.run(body)
-    assert result.content == expected_reply("Why?")
+    assert result.content == "".join(f.content for f in fragments)  # everything, as official
+    assert result.non_reasoning_content == expected_reply("Why?")
     assert result.reasoning_content == expected_reasoning("Why?")
+    assert result.content.startswith("<think>") and result.content.endswith(expected_reply("Why?"))
     kinds = {f.reasoning_type for f in fragments}
     assert kinds == {"reasoningStartTag", "reasoning", "reasoningEndTag", "none"}
-    assert "".join(f.content for f in fragments if f.reasoning_type == "none") == result.content
+    answer = "".join(
+        f.content for f in fragments if f.reasoning_type == "none" and not f.is_structural
+    )
+    assert answer == result.non_reasoning_content
 
 
 @pytest.mark.parametrize(

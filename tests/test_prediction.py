@@ -446,11 +446,14 @@ def test_reasoning_is_kept_apart_from_the_answer() -> None:
         fragment("4", "none"),
     )
     assert state.reasoning_content == "two plus two"
-    assert state.content == "4"
+    assert state.non_reasoning_content == "4"
+    assert state.content == "<think>two plus two</think>\n\n4"  # everything, as official SDKs
     assert state.fragments_count == 6
     result = feed_all(state, success())[0]
     assert isinstance(result, PredictionCompleted)
-    assert (result.result.content, result.result.reasoning_content) == ("4", "two plus two")
+    final = result.result
+    assert (final.non_reasoning_content, final.reasoning_content) == ("4", "two plus two")
+    assert final.content == state.content and final.parsed == "4"
 
 
 def test_a_2025_server_is_understood() -> None:
@@ -466,7 +469,9 @@ def test_a_2025_server_is_understood() -> None:
         success(model_info=MODEL_INFO_2025),
     )
     assert isinstance(events[-1], PredictionCompleted)
-    assert events[-1].result.content == "ok" and events[-1].result.reasoning_content == "hm"
+    final = events[-1].result
+    assert final.non_reasoning_content == "ok" and final.reasoning_content == "hm"
+    assert final.content == "<think>hm</think>ok"
 
 
 def test_structured_results_are_parsed() -> None:
@@ -642,3 +647,19 @@ def test_result_to_message_feeds_a_chat() -> None:
     assert [m["content"] for m in chat.to_dict()["messages"][1:]] == [
         [{"type": "text", "text": "4"}]
     ] * 2
+
+
+def test_a_reasoning_model_s_structured_answer_is_parsed_from_the_answer() -> None:
+    state = prepare_respond("qwen", "hi", response_format=Book).new_state()
+    feed_all(
+        state,
+        fragment("<think>", "reasoningStartTag", structural=True),
+        fragment("a classic", "reasoning"),
+        fragment("</think>", "reasoningEndTag", structural=True),
+        fragment('{"title": "Dune", "year": 1965}'),
+    )
+    result = feed_all(state, success())[0]
+    assert isinstance(result, PredictionCompleted)
+    assert result.result.content.startswith("<think>a classic</think>")
+    assert result.result.parsed == Book(title="Dune", year=1965)
+    assert result.result.structured

@@ -89,18 +89,28 @@ class PredictionFragment:
 _UNPARSED: Any = object()
 
 
+_SAME_AS_CONTENT: Any = object()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PredictionResult:
     """The final result of a prediction.
 
-    ``content`` is the answer, ``reasoning_content`` the model's reasoning, kept apart
-    (reasoning tags belong to neither). ``parsed`` is the structured value when a response
-    format was requested and the answer parses (``structured`` is then true); otherwise
-    the answer text, as for a cancelled or cut-off prediction.
+    ``content`` is the whole generated text, reasoning and its tags included, as in both
+    official SDKs; ``reasoning_content`` is the model's reasoning and
+    ``non_reasoning_content`` the answer (structural tokens such as reasoning tags belong
+    to neither). ``parsed`` is the structured value when a response format was requested
+    and the answer parses (``structured`` is then true); otherwise the answer text, as for
+    a cancelled or cut-off prediction.
     """
 
     content: str
-    reasoning_content: str
+    """The whole generated text."""
+    reasoning_content: str = ""
+    """The reasoning (fragments of reasoning type ``"reasoning"``, tags excluded)."""
+    non_reasoning_content: str = _SAME_AS_CONTENT
+    """The answer (fragments of reasoning type ``"none"``, structural tokens excluded);
+    defaults to ``content`` when a result is built by hand."""
     stats: LlmPredictionStats
     model_info: LlmInstanceInfo
     load_config: LlmLoadModelConfig
@@ -110,6 +120,10 @@ class PredictionResult:
     response_format: ResponseFormat | None = field(default=None, repr=False, compare=False)
     """The format ``parsed`` comes from; ``None`` for plain text."""
     _parsed: tuple[Any, bool] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.non_reasoning_content is _SAME_AS_CONTENT:
+            object.__setattr__(self, "non_reasoning_content", self.content)
 
     @property
     def parsed(self) -> Any:
@@ -140,10 +154,10 @@ class PredictionResult:
     def _parse(self) -> tuple[Any, bool]:
         cached = self._parsed
         if cached is None:
-            cached = (self.content, False)
+            cached = (self.non_reasoning_content, False)
             if self.response_format is not None:
                 try:
-                    cached = (self.response_format.parse(self.content), True)
+                    cached = (self.response_format.parse(self.non_reasoning_content), True)
                 except Exception as exc:
                     # As the official SDK: an answer that does not parse (cut off, or a
                     # grammar that is not JSON) is reported as text, ``structured`` false.

@@ -30,9 +30,11 @@ Rules (all state changes live in :class:`PredictionState`):
 - One thread feeds a state at a time; :meth:`PredictionState.cancel` may be
   called from any thread.
 
-Content: ``PredictionResult.content`` is the answer (fragments with reasoning type
-``none`` that are not structural), ``reasoning_content`` the reasoning (type
-``reasoning``); reasoning tags and other structural tokens belong to neither.
+Content: ``PredictionResult.content`` is every fragment's text (as both official SDKs
+give it), ``non_reasoning_content`` the answer (fragments with reasoning type ``none``
+that are not structural), ``reasoning_content`` the reasoning (type ``reasoning``);
+reasoning tags and other structural tokens belong to neither. Structured output is
+parsed from the answer.
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ class PredictionState(ChannelHandler[PredictionEvent, PredictionResult]):
 
     def __init__(self, response_format: ResponseFormat | None = None) -> None:
         self._response_format = response_format
+        self._text: list[str] = []  # every fragment
         self._answer: list[str] = []
         self._reasoning: list[str] = []
         self._progress = -1.0
@@ -107,7 +110,12 @@ class PredictionState(ChannelHandler[PredictionEvent, PredictionResult]):
 
     @property
     def content(self) -> str:
-        """The answer text received so far."""
+        """The whole text received so far (reasoning and tags included)."""
+        return "".join(self._text)
+
+    @property
+    def non_reasoning_content(self) -> str:
+        """The answer text received so far (no reasoning, no structural tokens)."""
         return "".join(self._answer)
 
     @property
@@ -255,6 +263,7 @@ class PredictionState(ChannelHandler[PredictionEvent, PredictionResult]):
     ) -> FragmentReceived | list[PredictionEvent] | None:
         if self._cancelled:
             return None
+        self._text.append(wire.content)
         if wire.is_structural is not True:
             if wire.reasoning_type == "none":
                 self._answer.append(wire.content)
@@ -277,6 +286,7 @@ class PredictionState(ChannelHandler[PredictionEvent, PredictionResult]):
         self._result = PredictionResult(
             content=self.content,
             reasoning_content=self.reasoning_content,
+            non_reasoning_content=self.non_reasoning_content,
             stats=packet.stats,
             model_info=packet.model_info,
             load_config=llm_load_config_from_kv(packet.load_model_config),
