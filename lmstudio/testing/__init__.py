@@ -34,9 +34,18 @@ from lmstudio.testing._replies import (
 from lmstudio.testing._server import Completion, FakeLMStudio, Override
 from lmstudio.testing._session import Channel
 from lmstudio.testing._structured import value_for_schema
-from lmstudio.testing._tokenizer import count_tokens, split_tokens, token_id, tokenize
+from lmstudio.testing._tokenizer import (
+    EMBEDDING_END_TOKEN,
+    EMBEDDING_START_TOKEN,
+    count_tokens,
+    split_tokens,
+    token_id,
+    tokenize,
+)
 
 __all__ = [
+    "EMBEDDING_END_TOKEN",
+    "EMBEDDING_START_TOKEN",
     "CatalogModel",
     "Channel",
     "Completion",

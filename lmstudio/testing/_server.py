@@ -119,8 +119,8 @@ class FakeLMStudio:
         answer_invalid: also answer malformed calls and unknown endpoints with an error
             (LM Studio, and the fake by default, only send a ``communicationWarning``).
         auth_timeout: seconds to wait for a valid authentication packet (default 10).
-        jit_auto_evict: a just-in-time load unloads the other JIT-loaded model of the
-            same domain, as LM Studio does by default (default ``True``).
+        jit_auto_evict: a just-in-time load unloads the other JIT-loaded model, whatever
+            its namespace, as LM Studio does by default (default ``True``).
         presets: preset identifier -> prediction config fields (``{"llm.prediction.temperature": 0.1}``)
             for ``fuzzyPresetIdentifier``; unknown presets fail as in LM Studio.
     """

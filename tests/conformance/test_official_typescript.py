@@ -147,7 +147,9 @@ def check_embed(result: Any) -> None:
 def check_tokenize(result: Any) -> None:
     assert result["tokens"] == tokenize(result["text"])
     assert result["count"] == count_tokens(result["text"])
-    assert result["embeddingTokens"] == tokenize("hello embedding")
+    # An embedding model adds its start and end markers: two tokens more than countTokens.
+    assert result["embeddingTokens"] == tokenize("hello embedding", embedding=True)
+    assert len(result["embeddingTokens"]) == result["embeddingCount"] + 2
 
 
 def check_context_length(result: Any) -> None:
@@ -279,6 +281,23 @@ def check_system(result: Any) -> None:
         assert "temperature" in result["basePredictionConfigKeys"]
 
 
+def check_query_jit(result: Any) -> None:
+    # A publisher/name query (a path prefix) loads the model under its key.
+    assert result["toolsIdentifier"] == "fake/tools"
+    assert result["toolsModelKey"] == "fake/tools"
+    assert result["embedIdentifier"] == EMBED_MODEL
+    # An embedding model's tokenize adds start and end markers.
+    assert result["tokens"] == tokenize(result["text"], embedding=True)
+    assert len(result["tokens"]) == result["count"] + 2
+    # The JIT LLM evicted the JIT embedding model: queries to it find no model.
+    assert result["embeddingsWhileJit"] == [EMBED_MODEL]
+    assert result["embeddingsAfter"] == []
+    assert result["llmsAfter"] == sorted([CHAT_MODEL, "fake/reasoning"])
+    evicted = result["evicted"]
+    assert evicted["rejected"] and EMBED_MODEL in evicted["message"], evicted
+    assert result["restored"] == LOADED_EMBEDDINGS
+
+
 CHECKS: dict[str, Callable[[Any], None]] = {
     "version": check_version,
     "list_loaded": check_list_loaded,
@@ -307,6 +326,7 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "draft": check_draft,
     "system": check_system,
     "concurrent": check_concurrent,
+    "query_jit": check_query_jit,
 }
 
 

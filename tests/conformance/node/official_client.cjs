@@ -82,6 +82,9 @@ const VISION_MODEL = "fake/vision";
 const EMBED_MODEL = "fake/embed";
 const REASONING_MODEL = "fake/reasoning";
 const EXTRA_IDENTIFIER = "conformance-extra-ts";
+const TOOLS_QUERY = "FAKE/Tools-7B"; // fake/tools' path starts with it
+const EMBED_QUERY = "fake/embed-gguf"; // fake/embed's path starts with it
+const JIT_TEXT = "tokens of a just-in-time embedding model";
 
 const PROMPTS = {
   respond: "Say hello to the conformance suite",
@@ -216,6 +219,7 @@ const steps = {
       tokens: await model.tokenize(text),
       count: await model.countTokens(text),
       embeddingTokens: await (await client.embedding.model(EMBED_MODEL)).tokenize("hello embedding"),
+      embeddingCount: await (await client.embedding.model(EMBED_MODEL)).countTokens("hello embedding"),
     };
   },
   async context_length(client) {
@@ -372,9 +376,12 @@ const steps = {
     await client.system.unstable_setExperimentFlag("conformance-flag", true);
     const flags = await client.system.unstable_getExperimentFlags();
     const model = await client.llm.model(CHAT_MODEL);
-    await model.respond("Log this prediction");
-    // The log event travels on the diagnostics socket: give it time to arrive.
-    for (let i = 0; i < 100 && logs.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    // The subscription opens the diagnostics socket, which may still be connecting when the
+    // first prediction runs (no log then, as in LM Studio): predict until a log arrives.
+    for (let attempt = 0; attempt < 10 && logs.length === 0; attempt++) {
+      await model.respond("Log this prediction");
+      for (let i = 0; i < 10 && logs.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    }
     unsubscribe();
     const result = { flags, logTypes: logs.map((e) => e.data?.type) };
     if (sdkVersion.startsWith("2.")) {
@@ -404,6 +411,44 @@ const steps = {
     const prompts = [0, 1, 2, 3].map((n) => `Concurrent request number ${n} says hi`);
     const contents = await Promise.all(prompts.map(async (p) => (await model.respond(p)).content));
     return { prompts, contents };
+  },
+  // Runs last: it unloads and reloads the embedding model the other steps use.
+  async query_jit(client) {
+    // A publisher/name query (a prefix of fake/tools' path, in another case) loads just in
+    // time, under the model key.
+    const tools = await client.llm.model(TOOLS_QUERY);
+    const toolsInfo = await tools.getModelInfo();
+    // A JIT embedding model, by a path prefix, then a JIT LLM that evicts it.
+    await client.embedding.unload(EMBED_MODEL);
+    const embed = await client.embedding.model(EMBED_QUERY);
+    const tokens = await embed.tokenize(JIT_TEXT);
+    const count = await embed.countTokens(JIT_TEXT);
+    const embeddingsWhileJit = ids(await client.embedding.listLoaded());
+    await client.llm.model(REASONING_MODEL);
+    const embeddingsAfter = ids(await client.embedding.listLoaded());
+    const llmsAfter = ids(await client.llm.listLoaded());
+    let evicted = { rejected: false };
+    try {
+      await withTimeout(client.embedding.createDynamicHandle(EMBED_MODEL).embed("x"), args.stepTimeout / 4);
+    } catch (error) {
+      evicted = { rejected: true, message: String(error?.message ?? error).slice(0, 2000) };
+    }
+    await client.embedding.load(EMBED_MODEL, { identifier: EMBED_MODEL });
+    await client.llm.unload(REASONING_MODEL);
+    return {
+      query: TOOLS_QUERY,
+      toolsIdentifier: tools.identifier,
+      toolsModelKey: toolsInfo.modelKey,
+      embedIdentifier: embed.identifier,
+      text: JIT_TEXT,
+      tokens,
+      count,
+      embeddingsWhileJit,
+      embeddingsAfter,
+      llmsAfter,
+      evicted,
+      restored: ids(await client.embedding.listLoaded()),
+    };
   },
 };
 
