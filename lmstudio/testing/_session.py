@@ -37,6 +37,7 @@ from websockets.protocol import State
 from lmstudio._engine import wire
 from lmstudio.testing._errors import FakeServerError
 from lmstudio.testing._faults import FaultPlan
+from lmstudio.testing._superjson import superjson_payload, superjson_result
 
 if TYPE_CHECKING:
     from websockets.asyncio.server import ServerConnection
@@ -319,14 +320,25 @@ class Session:
         if self.core.answer_invalid:
             await self.send(answer(FakeServerError(text).to_wire()))
 
-    def _decode_payload(self, target: Any, payload: Any, what: str) -> tuple[Any, Any, str | None]:
-        """(decoded value, JSON value, problem) of an optional payload of a strict type."""
+    def _decode_payload(
+        self, target: Any, payload: Any, what: str, *, optional: bool = False
+    ) -> tuple[Any, Any, str | None]:
+        """(decoded value, JSON value, problem) of a payload of a strict type.
+
+        As zod judges LM Studio's endpoint parts: a void part (``target`` ``None``:
+        ``z.void()``, ``z.undefined()``) must be absent; an ``optional`` part (zod's
+        ``.optional()``) may be absent but not ``null``; any other part is required.
+        """
         if target is None:
             if payload is not msgspec.UNSET:
                 return None, None, f"{what} must be absent for this endpoint"
             return None, None, None
         if payload is msgspec.UNSET:
+            if optional:
+                return None, None, None
             return None, None, f"{what} is missing"
+        if optional and bytes(payload).strip() == b"null":
+            return None, None, f"{what} is invalid: Expected a value or nothing, got null"
         try:
             value = _decoder(target).decode(payload)
         except msgspec.ValidationError as exc:
@@ -349,9 +361,14 @@ class Session:
                 answer,
             )
             return
-        parameter, raw, problem = self._decode_payload(
-            endpoint.parameter, call.parameter, "parameter"
-        )
+        payload, problem = superjson_payload(self.namespace, call.endpoint, call.parameter)
+        if problem is None:
+            parameter, raw, problem = self._decode_payload(
+                endpoint.parameter,
+                payload,
+                "parameter",
+                optional="parameter" in endpoint.optional,
+            )
         if problem is not None:
             await self._invalid_call(
                 "rpcParameterTypeError",
@@ -387,9 +404,8 @@ class Session:
         elif result is None:
             frame = _encode(wire.RpcResult(call_id=call.call_id))
         else:
-            frame = _encode(
-                wire.RpcResult(call_id=call.call_id, result=msgspec.Raw(_encode(result)))
-            )
+            encoded = superjson_result(self.namespace, call.endpoint, _encode(result))
+            frame = _encode(wire.RpcResult(call_id=call.call_id, result=msgspec.Raw(encoded)))
         try:
             await self.send(frame)
         except (ConnectionClosed, ConnectionDropped):
@@ -418,7 +434,10 @@ class Session:
             )
             return
         creation, raw, problem = self._decode_payload(
-            endpoint.creation_parameter, create.creation_parameter, "creationParameter"
+            endpoint.creation_parameter,
+            create.creation_parameter,
+            "creationParameter",
+            optional="creationParameter" in endpoint.optional,
         )
         if problem is not None:
             await self._invalid_call(

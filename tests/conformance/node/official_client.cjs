@@ -412,6 +412,87 @@ const steps = {
     const contents = await Promise.all(prompts.map(async (p) => (await model.respond(p)).content));
     return { prompts, contents };
   },
+  // Every endpoint outside plugins that the 2.0.0 client can call (the other steps cover the
+  // rest): each call must be answered (a result or an error), never judged invalid.
+  async surface(client) {
+    if (!sdkVersion.startsWith("2.")) return { supported: false };
+    const seconds = Math.max(1, args.stepTimeout / 8);
+    async function probe(fn) {
+      try {
+        const value = await withTimeout(Promise.resolve().then(fn), seconds);
+        return { answered: true, ok: true, type: Array.isArray(value) ? "array" : typeof value };
+      } catch (error) {
+        const message = String(error?.message ?? error).slice(0, 300);
+        return { answered: !message.startsWith("timed out after"), ok: false, message };
+      }
+    }
+    const engine = { name: "llama.cpp-fake", version: "1.0.0" };
+    const llm = client.llm.createDynamicHandle(CHAT_MODEL);
+    const embedding = client.embedding.createDynamicHandle(EMBED_MODEL);
+    const file = await client.files.prepareFileBase64("notes.txt", Buffer.from("Some notes.").toString("base64"));
+    const calls = {
+      "system/info": () => client.system.getInfo(),
+      // The alive channel stays open while connected: opened and not failed is the answer.
+      "system/alive": () =>
+        Promise.race([client.system.whenDisconnected(), new Promise((r) => setTimeout(() => r("open"), 200))]),
+      "system/startHttpServer": () => client.system.startHttpServer({ port: 41999, cors: false }),
+      "system/stopHttpServer": () => client.system.stopHttpServer(),
+      "system/requestShutdown": () => client.system.requestShutdown(),
+      "llm/estimateModelUsage": () => client.llm.estimateResourcesUsage(TOOLS_MODEL, {}),
+      "embedding/estimateModelUsage": () => client.embedding.estimateResourcesUsage(EMBED_MODEL, {}),
+      "llm/preloadDraftModel": () => llm.unstable_preloadDraftModel(REASONING_MODEL),
+      "llm/getInstanceProcessingState": () => llm.getInstanceProcessingState(),
+      "embedding/getInstanceProcessingState": () => embedding.getInstanceProcessingState(),
+      "embedding/getBasePredictionConfig": () => embedding.getEvalBatchSize(),
+      "embedding/getLoadConfig": () => embedding.getLoadConfig(),
+      "files/getLocalFileAbsolutePath": () => file.getFilePath(),
+      "files/getDocumentParsingLibrary": () => client.files.getDocumentParsingLibrary(file),
+      "files/parseDocument": () => client.files.parseDocument(file),
+      "files/retrieve": async () =>
+        client.files.retrieve("notes", [file], { embeddingModel: await client.embedding.model(EMBED_MODEL) }),
+      "repository/lmLinkStatus": () => client.repository.lmLink.status(),
+      "repository/lmLinkSetDisabled": () => client.repository.lmLink.setDisabled(false),
+      "repository/lmLinkUpdateDeviceName": () => client.repository.lmLink.updateDeviceName("conformance"),
+      "repository/lmLinkSetPreferredDevice": () => client.repository.lmLink.setPreferredDevice("device-1"),
+      "repository/installPluginDependencies": () => client.repository.installPluginDependencies("/tmp/no-plugin"),
+      "repository/getLocalArtifactFiles": () => client.repository.getLocalArtifactFileList("/tmp/no-artifact"),
+      "repository/getAuthenticationStatus": () => client.repository.getAuthenticationStatus(),
+      "repository/isAuthenticated": () => client.repository.isAuthenticated(),
+      "repository/deauthenticate": () => client.repository.deauthenticate(),
+      "repository/loginAsComputeDevice": () => client.repository.loginAsComputeDevice("token"),
+      "repository/loginWithPreAuthenticatedKeys": () =>
+        client.repository.loginWithPreAuthenticatedKeys({ keyId: "k", publicKey: "p", privateKey: "s" }),
+      "repository/ensureAuthenticated": () => client.repository.ensureAuthenticated({ onAuthenticationCode: () => {} }),
+      "repository/installLocalPlugin": () => client.repository.installLocalPlugin({ path: "/tmp/no-plugin" }),
+      // Not repository/downloadArtifact: the 2.0.0 SDK lets the channel's error escape as an
+      // unhandled rejection (whatever the server), which would blur this step's judgement.
+      "repository/pushArtifact": () => client.repository.pushArtifact({ path: "/tmp/no-artifact" }),
+      "repository/createDownloadPlan": async () => {
+        const planner = client.repository.createModelDownloadPlanner({
+          source: { type: "huggingface", user: "fake", repo: "hub-chat-3b" },
+        });
+        try {
+          await planner.untilReady();
+        } finally {
+          planner[Symbol.dispose]();
+        }
+      },
+      "repository/getModelCatalog": () => client.repository.unstable.getModelCatalog(),
+      "repository/getWritableArtifactOwners": () => client.repository.unstable.getWritableArtifactOwners(),
+      "repository/fuzzyFindStaffPicks": () => client.repository.unstable.fuzzyFindStaffPicks({}),
+      "runtime/listEngines": () => client.runtime.engine.list(),
+      "runtime/getEngineSelections": () => client.runtime.engine.getSelections(),
+      "runtime/selectEngine": () => client.runtime.engine.select(engine, "GGUF"),
+      "runtime/removeEngine": () => client.runtime.engine.remove(engine),
+      "runtime/surveyHardware": () => client.runtime.surveyHardware(),
+      "runtime/surveyHardware(all)": () => client.runtime.surveyHardware({ type: "all" }),
+      "runtime/searchRuntimeExtensions": () => client.runtime.extensions.search("llama.cpp"),
+      "runtime/downloadRuntimeExtension": () => client.runtime.extensions.download(engine, {}),
+    };
+    const outcomes = {};
+    for (const [name, fn] of Object.entries(calls)) outcomes[name] = await probe(fn);
+    return { supported: true, outcomes };
+  },
   // Runs last: it unloads and reloads the embedding model the other steps use.
   async query_jit(client) {
     // A publisher/name query (a prefix of fake/tools' path, in another case) loads just in
