@@ -31,7 +31,7 @@ from lmstudio.testing._replies import (
     expected_reply,
     expected_tool_result_reply,
 )
-from lmstudio.testing._server import Completion, FakeLMStudio, Override
+from lmstudio.testing._server import DEFAULT_TOKENS_PER_SECOND, Completion, FakeLMStudio, Override
 from lmstudio.testing._session import Channel
 from lmstudio.testing._structured import value_for_schema
 from lmstudio.testing._tokenizer import (
@@ -44,6 +44,7 @@ from lmstudio.testing._tokenizer import (
 )
 
 __all__ = [
+    "DEFAULT_TOKENS_PER_SECOND",
     "EMBEDDING_END_TOKEN",
     "EMBEDDING_START_TOKEN",
     "CatalogModel",

@@ -16,7 +16,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from lmstudio.testing._server import FakeLMStudio
+from lmstudio.testing._server import DEFAULT_TOKENS_PER_SECOND, FakeLMStudio
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,17 +38,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     speed = parser.add_mutually_exclusive_group()
     speed.add_argument(
-        "--fragment-delay",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="pause between prediction fragments (default 0: as fast as possible)",
-    )
-    speed.add_argument(
+        "--tokens-per-second",
         "--fragments-per-second",
         type=float,
         metavar="N",
-        help="stream predictions at N fragments per second",
+        help=f"generation pace (default {DEFAULT_TOKENS_PER_SECOND:g}; 0: unlimited)",
+    )
+    speed.add_argument(
+        "--fragment-delay",
+        type=float,
+        metavar="SECONDS",
+        help="the pace as a pause between prediction fragments (0: unlimited)",
+    )
+    speed.add_argument(
+        "--unlimited", action="store_true", help="stream as fast as possible (benchmarks)"
     )
     parser.add_argument(
         "--load-time",
@@ -83,11 +86,17 @@ async def _serve(server: FakeLMStudio) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    delay = args.fragment_delay
-    if args.fragments_per_second is not None:
-        if args.fragments_per_second <= 0:
-            parser.error("--fragments-per-second must be > 0")
-        delay = 1 / args.fragments_per_second
+    rate: float | None = DEFAULT_TOKENS_PER_SECOND
+    if args.unlimited:
+        rate = None
+    elif args.tokens_per_second is not None:
+        if args.tokens_per_second < 0:
+            parser.error("--tokens-per-second must be >= 0")
+        rate = args.tokens_per_second or None
+    elif args.fragment_delay is not None:
+        if args.fragment_delay < 0:
+            parser.error("--fragment-delay must be >= 0")
+        rate = 1 / args.fragment_delay if args.fragment_delay else None
     level = (
         logging.WARNING
         if args.verbose == 0
@@ -102,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=args.port,
             catalog=args.catalog,
             api_tokens=args.api_tokens,
-            fragment_delay=delay,
+            tokens_per_second=rate,
             load_time=args.load_time,
             answer_invalid=args.answer_invalid,
         )

@@ -59,7 +59,7 @@ class ServerCore:
         catalog: Sequence[CatalogModel],
         api_tokens: Sequence[str] | None,
         answer_invalid: bool,
-        fragment_delay: float,
+        tokens_per_second: float | None,
         auth_timeout: float,
         jit_auto_evict: bool,
         presets: Mapping[str, Mapping[str, Any]],
@@ -70,7 +70,7 @@ class ServerCore:
         if api_tokens is not None:
             self.tokens = dict(parse_api_token(t) for t in api_tokens)
         self.answer_invalid = answer_invalid
-        self.fragment_delay = fragment_delay
+        self.tokens_per_second = tokens_per_second  # None: unlimited
         self.auth_timeout = auth_timeout
         self.jit_auto_evict = jit_auto_evict
         self.presets = {name: dict(fields) for name, fields in presets.items()}

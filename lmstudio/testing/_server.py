@@ -27,7 +27,7 @@ from lmstudio.testing._core import ReceivedMessage, ServerCore
 from lmstudio.testing._faults import Faults
 from lmstudio.testing._session import Channel, Session
 
-__all__ = ["Completion", "FakeLMStudio", "Override"]
+__all__ = ["DEFAULT_TOKENS_PER_SECOND", "Completion", "FakeLMStudio", "Override"]
 
 _log = logging.getLogger("lmstudio.testing")
 _ws_log = logging.getLogger("lmstudio.testing.websockets")
@@ -54,8 +54,21 @@ def _redacted(frame: Frame) -> object:
 
 _ws_log.addFilter(_RedactPasskeys())
 _T = TypeVar("_T")
+DEFAULT_TOKENS_PER_SECOND = 1000.0
+"""The default generation pace: a fast local model (a 1B model on a good GPU)."""
 _GREETING = b'{"lmstudio":true}'
 _CONTROL_TIMEOUT = 30.0
+
+
+def _rate_of_delay(seconds: float) -> float | None:
+    if seconds < 0:
+        raise ValueError("the fragment delay must be >= 0")
+    return None if seconds == 0 else 1 / seconds
+
+
+def _check_rate(tokens_per_second: float | None) -> None:
+    if tokens_per_second is not None and not tokens_per_second > 0:
+        raise ValueError("tokens_per_second must be > 0 (None: unlimited)")
 
 
 class Completion:
@@ -112,8 +125,12 @@ class FakeLMStudio:
             (see ``lmstudio.testing`` docs), or ``None`` for the default catalog.
         api_tokens: when given, the server requires one of these API tokens
             (``sk-lm-XXXXXXXX:YYYYYYYYYYYYYYYYYYYY``) and rejects other clients.
-        fragment_delay: seconds between prediction fragments; ``0`` streams as fast as
-            possible (the default). Changeable later with :meth:`set_fragment_delay`.
+        tokens_per_second: the generation pace: tokens (one per fragment) per second,
+            ``DEFAULT_TOKENS_PER_SECOND`` (1000, a fast local model) by default, so that a
+            client's cancel lands mid-stream as with LM Studio; ``None``: unlimited (as fast
+            as the socket goes, for benchmarks). Changeable later with :meth:`set_pace`.
+        fragment_delay: the pace as seconds between fragments instead (``0``: unlimited);
+            when given it overrides ``tokens_per_second``.
         load_time: seconds a model load or a download takes (its progress packets are
             spread over it); default ``0``.
         answer_invalid: also answer malformed calls and unknown endpoints with an error
@@ -132,22 +149,26 @@ class FakeLMStudio:
         port: int = 0,
         catalog: str | Path | Iterable[Mapping[str, Any]] | None = None,
         api_tokens: Sequence[str] | None = None,
-        fragment_delay: float = 0.0,
+        tokens_per_second: float | None = DEFAULT_TOKENS_PER_SECOND,
+        fragment_delay: float | None = None,
         load_time: float = 0.0,
         answer_invalid: bool = False,
         auth_timeout: float = 10.0,
         jit_auto_evict: bool = True,
         presets: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
-        if fragment_delay < 0 or load_time < 0:
+        if load_time < 0:
             raise ValueError("delays must be >= 0")
+        if fragment_delay is not None:
+            tokens_per_second = _rate_of_delay(fragment_delay)
+        _check_rate(tokens_per_second)
         self.host = host
         self._port = port
         self._core = ServerCore(
             catalog=load_catalog(catalog),
             api_tokens=api_tokens,
             answer_invalid=answer_invalid,
-            fragment_delay=fragment_delay,
+            tokens_per_second=tokens_per_second,
             auth_timeout=auth_timeout,
             jit_auto_evict=jit_auto_evict,
             presets=presets or {},
@@ -221,11 +242,20 @@ class FakeLMStudio:
 
     # -- controls ------------------------------------------------------------------------
 
+    def set_pace(self, tokens_per_second: float | None) -> None:
+        """Tokens (fragments) per second of every prediction (``None``: unlimited); applies
+        at once, to the predictions streaming too."""
+        _check_rate(tokens_per_second)
+        self._core.tokens_per_second = tokens_per_second
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """The generation pace (``None``: unlimited)."""
+        return self._core.tokens_per_second
+
     def set_fragment_delay(self, seconds: float) -> None:
-        """Seconds between prediction fragments (``0``: as fast as possible); applies at once."""
-        if seconds < 0:
-            raise ValueError("the fragment delay must be >= 0")
-        self._core.fragment_delay = seconds
+        """The pace as seconds between fragments (``0``: unlimited); applies at once."""
+        self.set_pace(_rate_of_delay(seconds))
 
     def handle_rpc(self, endpoint: str, handler: Callable[[Any], Any]) -> Override:
         """Answer an rpc with ``handler(parameter)`` (JSON in, JSON-able or a generated
