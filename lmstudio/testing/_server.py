@@ -328,7 +328,7 @@ class FakeLMStudio:
 
         def add() -> None:
             model = catalog_model(entry, len(self._core.catalog))
-            if self._core.state.find_downloaded(model.key) is not None:
+            if any(m.key.lower() == model.key.lower() for m in self._core.state.downloaded):
                 raise ValueError(f"the catalog already has {model.key!r}")
             self._core.catalog.append(model)
             self._core.state.downloaded.append(model)
