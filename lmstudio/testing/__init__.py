@@ -26,6 +26,7 @@ from lmstudio.testing._errors import FakeServerError
 from lmstudio.testing._faults import Fault, Faults
 from lmstudio.testing._gbnf import shortest_text
 from lmstudio.testing._prompt import render_prompt
+from lmstudio.testing._record import RecordingProxy
 from lmstudio.testing._replies import (
     expected_reasoning,
     expected_reply,
@@ -56,6 +57,7 @@ __all__ = [
     "Faults",
     "Override",
     "ReceivedMessage",
+    "RecordingProxy",
     "count_tokens",
     "default_catalog",
     "embed_text",

@@ -1,6 +1,8 @@
 """``python -m lmstudio.testing``: run the fake LM Studio server until Ctrl-C.
 
     python -m lmstudio.testing --port 1234 --catalog models.json
+    python -m lmstudio.testing --record session.jsonl --upstream localhost:1234
+    python -m lmstudio.testing --replay session.jsonl
 
 The first line printed on stdout is ``Fake LM Studio listening on HOST:PORT``; Ctrl-C
 (or SIGTERM) stops the server cleanly with exit status 0.
@@ -16,6 +18,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from lmstudio.testing._record import RecordingProxy
 from lmstudio.testing._server import DEFAULT_TOKENS_PER_SECOND, FakeLMStudio
 
 
@@ -66,12 +69,21 @@ def _parser() -> argparse.ArgumentParser:
         help="answer malformed calls with an error instead of only a communicationWarning",
     )
     parser.add_argument(
+        "--record",
+        metavar="FILE",
+        help="proxy every namespace to --upstream (a real LM Studio), recording a cassette",
+    )
+    parser.add_argument("--upstream", metavar="HOST:PORT", help="the LM Studio to record")
+    parser.add_argument(
+        "--replay", metavar="FILE", help="answer from a recorded cassette instead of fake models"
+    )
+    parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="log more (-v info, -vv debug)"
     )
     return parser
 
 
-async def _serve(server: FakeLMStudio) -> None:
+async def _serve(server: FakeLMStudio | RecordingProxy, what: str = "") -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -79,7 +91,7 @@ async def _serve(server: FakeLMStudio) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
     async with server:
-        print(f"Fake LM Studio listening on {server.api_host}", flush=True)
+        print(f"Fake LM Studio{what} listening on {server.api_host}", flush=True)
         await stop.wait()
 
 
@@ -105,7 +117,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         else logging.DEBUG
     )
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if (args.record is None) != (args.upstream is None):
+        parser.error("--record FILE and --upstream HOST:PORT go together")
+    if args.record is not None and args.replay is not None:
+        parser.error("--record and --replay exclude each other")
     try:
+        if args.record is not None:
+            proxy = RecordingProxy(
+                args.record, upstream=args.upstream, host=args.host, port=args.port
+            )
+            asyncio.run(_serve(proxy, f" (recording {args.upstream} to {args.record})"))
+            print("Fake LM Studio stopped", file=sys.stderr)
+            return 0
         server = FakeLMStudio(
             host=args.host,
             port=args.port,
@@ -114,8 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             tokens_per_second=rate,
             load_time=args.load_time,
             answer_invalid=args.answer_invalid,
+            replay=args.replay,
         )
-        asyncio.run(_serve(server))
+        what = f" (replaying {args.replay})" if args.replay else ""
+        asyncio.run(_serve(server, what))
     except KeyboardInterrupt:
         pass
     except (OSError, ValueError) as exc:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from lmstudio.testing._cassette import Cassette
 from lmstudio.testing._catalog import CatalogModel
 from lmstudio.testing._errors import FakeServerError
 from lmstudio.testing._faults import Faults
@@ -64,6 +65,7 @@ class ServerCore:
         jit_auto_evict: bool,
         presets: Mapping[str, Mapping[str, Any]],
         load_time: float,
+        cassette: Cassette | None = None,
     ) -> None:
         self.catalog = list(catalog)
         self.tokens: dict[str, str] | None = None
@@ -75,6 +77,7 @@ class ServerCore:
         self.jit_auto_evict = jit_auto_evict
         self.presets = {name: dict(fields) for name, fields in presets.items()}
         self.load_time = load_time
+        self.cassette = cassette  # replay: answers come from it, not from the fake models
         self.received: list[ReceivedMessage] = []
         self.warnings: list[str] = []
         self.client_warnings: list[str] = []
@@ -183,6 +186,8 @@ class ServerCore:
             if inspect.isawaitable(result):
                 result = await result
             return result
+        if self.cassette is not None:
+            return await self.cassette.answer_rpc(ctx, raw)
         handler = RPC_HANDLERS.get((ctx.namespace, ctx.name))
         if handler is None:
             raise _not_implemented(ctx.namespace, ctx.name)
@@ -196,6 +201,9 @@ class ServerCore:
             result = override(channel, raw)
             if inspect.isawaitable(result):
                 await result
+            return
+        if self.cassette is not None:
+            await self.cassette.run_channel(channel, raw)
             return
         handler = CHANNEL_HANDLERS.get((channel.namespace, channel.name))
         if handler is None:

@@ -22,6 +22,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.frames import Frame
 from websockets.http11 import Request, Response
 
+from lmstudio.testing._cassette import Cassette
 from lmstudio.testing._catalog import CatalogModel, catalog_model, load_catalog
 from lmstudio.testing._core import ReceivedMessage, ServerCore
 from lmstudio.testing._faults import Faults
@@ -140,6 +141,10 @@ class FakeLMStudio:
             its namespace, as LM Studio does by default (default ``True``).
         presets: preset identifier -> prediction config fields (``{"llm.prediction.temperature": 0.1}``)
             for ``fuzzyPresetIdentifier``; unknown presets fail as in LM Studio.
+        replay: a cassette file (``python -m lmstudio.testing --record``): every request is
+            answered with its recorded answer (matching on endpoint and parameters), and one
+            the cassette does not hold with an error naming it; the fake models answer
+            nothing. Raises ``ValueError`` for a file that is no cassette.
     """
 
     def __init__(
@@ -156,6 +161,7 @@ class FakeLMStudio:
         auth_timeout: float = 10.0,
         jit_auto_evict: bool = True,
         presets: Mapping[str, Mapping[str, Any]] | None = None,
+        replay: str | Path | None = None,
     ) -> None:
         if load_time < 0:
             raise ValueError("delays must be >= 0")
@@ -173,6 +179,7 @@ class FakeLMStudio:
             jit_auto_evict=jit_auto_evict,
             presets=presets or {},
             load_time=load_time,
+            cassette=None if replay is None else Cassette(replay),
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -222,6 +229,11 @@ class FakeLMStudio:
     def notifications(self) -> list[dict[str, Any]]:
         """The ``system/notify`` parameters received."""
         return self._core.notifications
+
+    @property
+    def replay_misses(self) -> list[str]:
+        """The endpoints (``"namespace/name"``) of requests the replayed cassette lacked."""
+        return self._core.cassette.misses if self._core.cassette is not None else []
 
     @property
     def faults(self) -> Faults:
