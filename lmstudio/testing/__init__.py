@@ -13,6 +13,9 @@ sends is checked against the protocol's generated strict types and recorded.
         assert not server.warnings             # the client broke no protocol rule
 
 From the command line: ``python -m lmstudio.testing --port 1234 [--catalog FILE]``.
+Predictions stream at a fast local model's pace (1000 tokens/s; ``tokens_per_second=None``
+for unlimited). ``--record FILE --upstream HOST:PORT`` (``RecordingProxy``) records a real
+LM Studio to a cassette, ``FakeLMStudio(replay=FILE)`` / ``--replay FILE`` serves it back.
 With pytest: ``pytest_plugins = ["lmstudio.testing.pytest_plugin"]`` and the
 ``fake_lmstudio`` fixture. The fake models' behaviour (replies, tokenizer, embeddings,
 structured output) is public and stable: see ``lmstudio/testing/README.md`` and the

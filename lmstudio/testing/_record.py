@@ -56,7 +56,7 @@ class RecordingProxy:
         self, cassette: str | Path, *, upstream: str, host: str = "127.0.0.1", port: int = 0
     ) -> None:
         self.cassette = Path(cassette)
-        self.upstream = upstream.removeprefix("ws://").rstrip("/")
+        self.upstream = upstream.removeprefix("ws://").removeprefix("http://").rstrip("/")
         self.host = host
         self._port = port
         self._server: Server | None = None
