@@ -52,8 +52,9 @@ class Server:
 
     def __init__(self, *, fragment_delay: float = 0.0, start_timeout: float = 60.0) -> None:
         command = [sys.executable, "-m", "lmstudio.testing", "--port", "0"]
-        if fragment_delay:
-            command += ["--fragment-delay", str(fragment_delay)]
+        # Unlimited unless asked: the fake's default pace (a fast local model) would measure
+        # the pace, not the clients.
+        command += ["--fragment-delay", str(fragment_delay)] if fragment_delay else ["--unlimited"]
         self.proc = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,

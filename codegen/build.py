@@ -451,21 +451,43 @@ class Builder:
             entry = EndpointDef(
                 namespace, kind, name, in_2025=(namespace, kind, name) in old_endpoints
             )
+            required = set(pseudo.get("required", []))
+            optional = []
             for part, ref in pseudo.get("properties", {}).items():
                 def_name, rest = self.schema.split_ref(ref["$ref"])
                 assert not rest
+                if part in ("parameter", "creationParameter") and _may_be_absent(
+                    part in required, self.schema.definitions[def_name]
+                ):
+                    optional.append(part)
                 found = self.definition(def_name)
                 type_name = None if found is None else self._type_name(def_name, found)
                 attr = snake(part)
                 if not hasattr(entry, attr):
                     raise ValueError(f"unknown endpoint part {part!r} in {namespace}/{name}")
                 setattr(entry, attr, type_name)
+            # A void part (z.void(), z.undefined()) has no type: the client sends nothing.
+            entry.optional = tuple(p for p in optional if getattr(entry, snake(p)) is not None)
             self.module.endpoints.append(entry)
 
     def _type_name(self, def_name: str, found: TypeExpr) -> str:
         if isinstance(found, Named):
             return found.name
         raise ValueError(f"definition {def_name} has no name")
+
+
+def _may_be_absent(required: bool, node: Node) -> bool:
+    """Whether a client may omit an endpoint part (zod's ``.optional()``, ``z.void()``).
+
+    zod-to-json-schema leaves a ``z.void()`` part out of the endpoint's pseudo definition,
+    renders ``z.undefined()`` as ``{"not": {}}`` and ``X.optional()`` as
+    ``anyOf [{"not": {}}, X]`` without listing the part as required. None of them accepts
+    ``null``, and no endpoint part of either schema generation is nullable.
+    """
+    if node == {"not": {}}:
+        return True
+    branches = node.get("anyOf", [])
+    return not required or {"not": {}} in branches
 
 
 def _scalar_base(value: object) -> str:

@@ -172,6 +172,8 @@ class EndpointDef:
     to_server_packet: str | None = None
     to_client_packet: str | None = None
     in_2025: bool = True
+    optional: tuple[str, ...] = ()
+    """Wire names of the parts (``parameter``, ``creationParameter``) a client may omit."""
 
 
 @dataclass

@@ -129,7 +129,8 @@ def render_endpoints(module: Module, source: str) -> str:
             e.to_client_packet,
         ]
         rendered = ", ".join("None" if v is None else f'"{v}"' for v in values)
-        rows.append(f"    ({rendered}, {e.in_2025}),")
+        optional = "".join(f'"{part}", ' for part in e.optional)
+        rows.append(f"    ({rendered}, {e.in_2025}, ({optional})),")
     namespaces = list(dict.fromkeys(e.namespace for e in module.endpoints))
     return HEADER.format(source=source) + ENDPOINTS_TEMPLATE.replace(
         "@NAMESPACES@", repr(tuple(namespaces)).replace("'", '"')
@@ -175,11 +176,15 @@ class Endpoint:
     to_client_packet: Any
     in_2025: bool
     """Also present in the 2025-08 protocol that older LM Studio installations speak."""
+    optional: frozenset[str] = frozenset()
+    """The parts (``"parameter"``, ``"creationParameter"``) a client may leave absent
+    (zod's ``.optional()``): a typed part not listed here is required, a part typed
+    ``None`` (void) must be absent, and none of them may be ``null``."""
 
 
 # namespace, name, kind, parameter, returns, creationParameter, toServerPacket,
-# toClientPacket (type names in the protocol modules), present in 2025-08
-_TABLE: tuple[tuple[str, str, str, str | None, str | None, str | None, str | None, str | None, bool], ...] = (
+# toClientPacket (type names in the protocol modules), present in 2025-08, optional parts
+_TABLE: tuple[tuple[str, str, str, str | None, str | None, str | None, str | None, str | None, bool, tuple[str, ...]], ...] = (
 @ROWS@
 )
 
@@ -198,10 +203,10 @@ def endpoints(*, strict: bool = False) -> Mapping[str, Mapping[str, Endpoint]]:
             return None if name is None else getattr(types, name)
 
         table: dict[str, dict[str, Endpoint]] = {ns: {} for ns in NAMESPACES}
-        for ns, name, kind, *type_names, in_2025 in _TABLE:
+        for ns, name, kind, *type_names, in_2025, optional in _TABLE:
             param, returns, creation, to_server, to_client = map(resolve, type_names)
             table[ns][name] = Endpoint(
-                ns, name, kind, param, returns, creation, to_server, to_client, bool(in_2025)  # type: ignore[arg-type]
+                ns, name, kind, param, returns, creation, to_server, to_client, bool(in_2025), frozenset(optional)  # type: ignore[arg-type]
             )
         found = MappingProxyType({ns: MappingProxyType(eps) for ns, eps in table.items()})
         _cache[strict] = found

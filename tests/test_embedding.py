@@ -44,8 +44,14 @@ def test_embed(style: Style, client: Client) -> None:
 def test_tokens(style: Style, client: Client) -> None:
     async def body() -> None:
         model = await style.get(client.embedding.model("fake/embed"))
-        assert await style.get(model.tokenize("an embedding")) == tokenize("an embedding")
-        assert await style.get(model.tokenize(["a", "b c"])) == [tokenize("a"), tokenize("b c")]
+        # The fake's embedding models add start and end markers (lmstudio/testing/README.md).
+        assert await style.get(model.tokenize("an embedding")) == tokenize(
+            "an embedding", embedding=True
+        )
+        assert await style.get(model.tokenize(["a", "b c"])) == [
+            tokenize("a", embedding=True),
+            tokenize("b c", embedding=True),
+        ]
         assert await style.get(model.count_tokens("an embedding")) == count_tokens("an embedding")
         assert await style.get(model.get_context_length()) == model.model_info.context_length
 

@@ -13,6 +13,9 @@ sends is checked against the protocol's generated strict types and recorded.
         assert not server.warnings             # the client broke no protocol rule
 
 From the command line: ``python -m lmstudio.testing --port 1234 [--catalog FILE]``.
+Predictions stream at a fast local model's pace (1000 tokens/s; ``tokens_per_second=None``
+for unlimited). ``--record FILE --upstream HOST:PORT`` (``RecordingProxy``) records a real
+LM Studio to a cassette, ``FakeLMStudio(replay=FILE)`` / ``--replay FILE`` serves it back.
 With pytest: ``pytest_plugins = ["lmstudio.testing.pytest_plugin"]`` and the
 ``fake_lmstudio`` fixture. The fake models' behaviour (replies, tokenizer, embeddings,
 structured output) is public and stable: see ``lmstudio/testing/README.md`` and the
@@ -26,17 +29,28 @@ from lmstudio.testing._errors import FakeServerError
 from lmstudio.testing._faults import Fault, Faults
 from lmstudio.testing._gbnf import shortest_text
 from lmstudio.testing._prompt import render_prompt
+from lmstudio.testing._record import RecordingProxy
 from lmstudio.testing._replies import (
     expected_reasoning,
     expected_reply,
     expected_tool_result_reply,
 )
-from lmstudio.testing._server import Completion, FakeLMStudio, Override
+from lmstudio.testing._server import DEFAULT_TOKENS_PER_SECOND, Completion, FakeLMStudio, Override
 from lmstudio.testing._session import Channel
 from lmstudio.testing._structured import value_for_schema
-from lmstudio.testing._tokenizer import count_tokens, split_tokens, token_id, tokenize
+from lmstudio.testing._tokenizer import (
+    EMBEDDING_END_TOKEN,
+    EMBEDDING_START_TOKEN,
+    count_tokens,
+    split_tokens,
+    token_id,
+    tokenize,
+)
 
 __all__ = [
+    "DEFAULT_TOKENS_PER_SECOND",
+    "EMBEDDING_END_TOKEN",
+    "EMBEDDING_START_TOKEN",
     "CatalogModel",
     "Channel",
     "Completion",
@@ -46,6 +60,7 @@ __all__ = [
     "Faults",
     "Override",
     "ReceivedMessage",
+    "RecordingProxy",
     "count_tokens",
     "default_catalog",
     "embed_text",

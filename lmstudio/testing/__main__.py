@@ -1,6 +1,8 @@
 """``python -m lmstudio.testing``: run the fake LM Studio server until Ctrl-C.
 
     python -m lmstudio.testing --port 1234 --catalog models.json
+    python -m lmstudio.testing --record session.jsonl --upstream localhost:1234
+    python -m lmstudio.testing --replay session.jsonl
 
 The first line printed on stdout is ``Fake LM Studio listening on HOST:PORT``; Ctrl-C
 (or SIGTERM) stops the server cleanly with exit status 0.
@@ -16,7 +18,8 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from lmstudio.testing._server import FakeLMStudio
+from lmstudio.testing._record import RecordingProxy
+from lmstudio.testing._server import DEFAULT_TOKENS_PER_SECOND, FakeLMStudio
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,17 +41,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     speed = parser.add_mutually_exclusive_group()
     speed.add_argument(
-        "--fragment-delay",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="pause between prediction fragments (default 0: as fast as possible)",
-    )
-    speed.add_argument(
+        "--tokens-per-second",
         "--fragments-per-second",
         type=float,
         metavar="N",
-        help="stream predictions at N fragments per second",
+        help=f"generation pace (default {DEFAULT_TOKENS_PER_SECOND:g}; 0: unlimited)",
+    )
+    speed.add_argument(
+        "--fragment-delay",
+        type=float,
+        metavar="SECONDS",
+        help="the pace as a pause between prediction fragments (0: unlimited)",
+    )
+    speed.add_argument(
+        "--unlimited", action="store_true", help="stream as fast as possible (benchmarks)"
     )
     parser.add_argument(
         "--load-time",
@@ -63,12 +69,21 @@ def _parser() -> argparse.ArgumentParser:
         help="answer malformed calls with an error instead of only a communicationWarning",
     )
     parser.add_argument(
+        "--record",
+        metavar="FILE",
+        help="proxy every namespace to --upstream (a real LM Studio), recording a cassette",
+    )
+    parser.add_argument("--upstream", metavar="HOST:PORT", help="the LM Studio to record")
+    parser.add_argument(
+        "--replay", metavar="FILE", help="answer from a recorded cassette instead of fake models"
+    )
+    parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="log more (-v info, -vv debug)"
     )
     return parser
 
 
-async def _serve(server: FakeLMStudio) -> None:
+async def _serve(server: FakeLMStudio | RecordingProxy, what: str = "") -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -76,18 +91,24 @@ async def _serve(server: FakeLMStudio) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
     async with server:
-        print(f"Fake LM Studio listening on {server.api_host}", flush=True)
+        print(f"Fake LM Studio{what} listening on {server.api_host}", flush=True)
         await stop.wait()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    delay = args.fragment_delay
-    if args.fragments_per_second is not None:
-        if args.fragments_per_second <= 0:
-            parser.error("--fragments-per-second must be > 0")
-        delay = 1 / args.fragments_per_second
+    rate: float | None = DEFAULT_TOKENS_PER_SECOND
+    if args.unlimited:
+        rate = None
+    elif args.tokens_per_second is not None:
+        if args.tokens_per_second < 0:
+            parser.error("--tokens-per-second must be >= 0")
+        rate = args.tokens_per_second or None
+    elif args.fragment_delay is not None:
+        if args.fragment_delay < 0:
+            parser.error("--fragment-delay must be >= 0")
+        rate = 1 / args.fragment_delay if args.fragment_delay else None
     level = (
         logging.WARNING
         if args.verbose == 0
@@ -96,17 +117,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         else logging.DEBUG
     )
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if (args.record is None) != (args.upstream is None):
+        parser.error("--record FILE and --upstream HOST:PORT go together")
+    if args.record is not None and args.replay is not None:
+        parser.error("--record and --replay exclude each other")
     try:
+        if args.record is not None:
+            proxy = RecordingProxy(
+                args.record, upstream=args.upstream, host=args.host, port=args.port
+            )
+            asyncio.run(_serve(proxy, f" (recording {args.upstream} to {args.record})"))
+            print("Fake LM Studio stopped", file=sys.stderr)
+            return 0
         server = FakeLMStudio(
             host=args.host,
             port=args.port,
             catalog=args.catalog,
             api_tokens=args.api_tokens,
-            fragment_delay=delay,
+            tokens_per_second=rate,
             load_time=args.load_time,
             answer_invalid=args.answer_invalid,
+            replay=args.replay,
         )
-        asyncio.run(_serve(server))
+        what = f" (replaying {args.replay})" if args.replay else ""
+        asyncio.run(_serve(server, what))
     except KeyboardInterrupt:
         pass
     except (OSError, ValueError) as exc:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from lmstudio.testing._cassette import Cassette
 from lmstudio.testing._catalog import CatalogModel
 from lmstudio.testing._errors import FakeServerError
 from lmstudio.testing._faults import Faults
@@ -59,22 +60,24 @@ class ServerCore:
         catalog: Sequence[CatalogModel],
         api_tokens: Sequence[str] | None,
         answer_invalid: bool,
-        fragment_delay: float,
+        tokens_per_second: float | None,
         auth_timeout: float,
         jit_auto_evict: bool,
         presets: Mapping[str, Mapping[str, Any]],
         load_time: float,
+        cassette: Cassette | None = None,
     ) -> None:
         self.catalog = list(catalog)
         self.tokens: dict[str, str] | None = None
         if api_tokens is not None:
             self.tokens = dict(parse_api_token(t) for t in api_tokens)
         self.answer_invalid = answer_invalid
-        self.fragment_delay = fragment_delay
+        self.tokens_per_second = tokens_per_second  # None: unlimited
         self.auth_timeout = auth_timeout
         self.jit_auto_evict = jit_auto_evict
         self.presets = {name: dict(fields) for name, fields in presets.items()}
         self.load_time = load_time
+        self.cassette = cassette  # replay: answers come from it, not from the fake models
         self.received: list[ReceivedMessage] = []
         self.warnings: list[str] = []
         self.client_warnings: list[str] = []
@@ -183,6 +186,8 @@ class ServerCore:
             if inspect.isawaitable(result):
                 result = await result
             return result
+        if self.cassette is not None:
+            return await self.cassette.answer_rpc(ctx, raw)
         handler = RPC_HANDLERS.get((ctx.namespace, ctx.name))
         if handler is None:
             raise _not_implemented(ctx.namespace, ctx.name)
@@ -196,6 +201,9 @@ class ServerCore:
             result = override(channel, raw)
             if inspect.isawaitable(result):
                 await result
+            return
+        if self.cassette is not None:
+            await self.cassette.run_channel(channel, raw)
             return
         handler = CHANNEL_HANDLERS.get((channel.namespace, channel.name))
         if handler is None:

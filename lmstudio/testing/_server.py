@@ -22,12 +22,13 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.frames import Frame
 from websockets.http11 import Request, Response
 
+from lmstudio.testing._cassette import Cassette
 from lmstudio.testing._catalog import CatalogModel, catalog_model, load_catalog
 from lmstudio.testing._core import ReceivedMessage, ServerCore
 from lmstudio.testing._faults import Faults
 from lmstudio.testing._session import Channel, Session
 
-__all__ = ["Completion", "FakeLMStudio", "Override"]
+__all__ = ["DEFAULT_TOKENS_PER_SECOND", "Completion", "FakeLMStudio", "Override"]
 
 _log = logging.getLogger("lmstudio.testing")
 _ws_log = logging.getLogger("lmstudio.testing.websockets")
@@ -54,8 +55,21 @@ def _redacted(frame: Frame) -> object:
 
 _ws_log.addFilter(_RedactPasskeys())
 _T = TypeVar("_T")
+DEFAULT_TOKENS_PER_SECOND = 1000.0
+"""The default generation pace: a fast local model (a 1B model on a good GPU)."""
 _GREETING = b'{"lmstudio":true}'
 _CONTROL_TIMEOUT = 30.0
+
+
+def _rate_of_delay(seconds: float) -> float | None:
+    if seconds < 0:
+        raise ValueError("the fragment delay must be >= 0")
+    return None if seconds == 0 else 1 / seconds
+
+
+def _check_rate(tokens_per_second: float | None) -> None:
+    if tokens_per_second is not None and not tokens_per_second > 0:
+        raise ValueError("tokens_per_second must be > 0 (None: unlimited)")
 
 
 class Completion:
@@ -112,17 +126,25 @@ class FakeLMStudio:
             (see ``lmstudio.testing`` docs), or ``None`` for the default catalog.
         api_tokens: when given, the server requires one of these API tokens
             (``sk-lm-XXXXXXXX:YYYYYYYYYYYYYYYYYYYY``) and rejects other clients.
-        fragment_delay: seconds between prediction fragments; ``0`` streams as fast as
-            possible (the default). Changeable later with :meth:`set_fragment_delay`.
+        tokens_per_second: the generation pace: tokens (one per fragment) per second,
+            ``DEFAULT_TOKENS_PER_SECOND`` (1000, a fast local model) by default, so that a
+            client's cancel lands mid-stream as with LM Studio; ``None``: unlimited (as fast
+            as the socket goes, for benchmarks). Changeable later with :meth:`set_pace`.
+        fragment_delay: the pace as seconds between fragments instead (``0``: unlimited);
+            when given it overrides ``tokens_per_second``.
         load_time: seconds a model load or a download takes (its progress packets are
             spread over it); default ``0``.
         answer_invalid: also answer malformed calls and unknown endpoints with an error
             (LM Studio, and the fake by default, only send a ``communicationWarning``).
         auth_timeout: seconds to wait for a valid authentication packet (default 10).
-        jit_auto_evict: a just-in-time load unloads the other JIT-loaded model of the
-            same domain, as LM Studio does by default (default ``True``).
+        jit_auto_evict: a just-in-time load unloads the other JIT-loaded model, whatever
+            its namespace, as LM Studio does by default (default ``True``).
         presets: preset identifier -> prediction config fields (``{"llm.prediction.temperature": 0.1}``)
             for ``fuzzyPresetIdentifier``; unknown presets fail as in LM Studio.
+        replay: a cassette file (``python -m lmstudio.testing --record``): every request is
+            answered with its recorded answer (matching on endpoint and parameters), and one
+            the cassette does not hold with an error naming it; the fake models answer
+            nothing. Raises ``ValueError`` for a file that is no cassette.
     """
 
     def __init__(
@@ -132,26 +154,32 @@ class FakeLMStudio:
         port: int = 0,
         catalog: str | Path | Iterable[Mapping[str, Any]] | None = None,
         api_tokens: Sequence[str] | None = None,
-        fragment_delay: float = 0.0,
+        tokens_per_second: float | None = DEFAULT_TOKENS_PER_SECOND,
+        fragment_delay: float | None = None,
         load_time: float = 0.0,
         answer_invalid: bool = False,
         auth_timeout: float = 10.0,
         jit_auto_evict: bool = True,
         presets: Mapping[str, Mapping[str, Any]] | None = None,
+        replay: str | Path | None = None,
     ) -> None:
-        if fragment_delay < 0 or load_time < 0:
+        if load_time < 0:
             raise ValueError("delays must be >= 0")
+        if fragment_delay is not None:
+            tokens_per_second = _rate_of_delay(fragment_delay)
+        _check_rate(tokens_per_second)
         self.host = host
         self._port = port
         self._core = ServerCore(
             catalog=load_catalog(catalog),
             api_tokens=api_tokens,
             answer_invalid=answer_invalid,
-            fragment_delay=fragment_delay,
+            tokens_per_second=tokens_per_second,
             auth_timeout=auth_timeout,
             jit_auto_evict=jit_auto_evict,
             presets=presets or {},
             load_time=load_time,
+            cassette=None if replay is None else Cassette(replay),
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -203,6 +231,11 @@ class FakeLMStudio:
         return self._core.notifications
 
     @property
+    def replay_misses(self) -> list[str]:
+        """The endpoints (``"namespace/name"``) of requests the replayed cassette lacked."""
+        return self._core.cassette.misses if self._core.cassette is not None else []
+
+    @property
     def faults(self) -> Faults:
         """Fault injection: ``delay``, ``fail``, ``drop_connection_after``, ``silence``."""
         return self._core.faults
@@ -221,11 +254,20 @@ class FakeLMStudio:
 
     # -- controls ------------------------------------------------------------------------
 
+    def set_pace(self, tokens_per_second: float | None) -> None:
+        """Tokens (fragments) per second of every prediction (``None``: unlimited); applies
+        at once, to the predictions streaming too."""
+        _check_rate(tokens_per_second)
+        self._core.tokens_per_second = tokens_per_second
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """The generation pace (``None``: unlimited)."""
+        return self._core.tokens_per_second
+
     def set_fragment_delay(self, seconds: float) -> None:
-        """Seconds between prediction fragments (``0``: as fast as possible); applies at once."""
-        if seconds < 0:
-            raise ValueError("the fragment delay must be >= 0")
-        self._core.fragment_delay = seconds
+        """The pace as seconds between fragments (``0``: unlimited); applies at once."""
+        self.set_pace(_rate_of_delay(seconds))
 
     def handle_rpc(self, endpoint: str, handler: Callable[[Any], Any]) -> Override:
         """Answer an rpc with ``handler(parameter)`` (JSON in, JSON-able or a generated
@@ -298,7 +340,7 @@ class FakeLMStudio:
 
         def add() -> None:
             model = catalog_model(entry, len(self._core.catalog))
-            if self._core.state.find_downloaded(model.key) is not None:
+            if any(m.key.lower() == model.key.lower() for m in self._core.state.downloaded):
                 raise ValueError(f"the catalog already has {model.key!r}")
             self._core.catalog.append(model)
             self._core.state.downloaded.append(model)

@@ -37,6 +37,8 @@ from websockets.protocol import State
 from lmstudio._engine import wire
 from lmstudio.testing._errors import FakeServerError
 from lmstudio.testing._faults import FaultPlan
+from lmstudio.testing._superjson import superjson_payload, superjson_result
+from lmstudio.testing._tags import tag_problem
 
 if TYPE_CHECKING:
     from websockets.asyncio.server import ServerConnection
@@ -319,20 +321,31 @@ class Session:
         if self.core.answer_invalid:
             await self.send(answer(FakeServerError(text).to_wire()))
 
-    def _decode_payload(self, target: Any, payload: Any, what: str) -> tuple[Any, Any, str | None]:
-        """(decoded value, JSON value, problem) of an optional payload of a strict type."""
+    def _decode_payload(
+        self, target: Any, payload: Any, what: str, *, optional: bool = False
+    ) -> tuple[Any, Any, str | None]:
+        """(decoded value, JSON value, problem) of a payload of a strict type.
+
+        As zod judges LM Studio's endpoint parts: a void part (``target`` ``None``:
+        ``z.void()``, ``z.undefined()``) must be absent; an ``optional`` part (zod's
+        ``.optional()``) may be absent but not ``null``; any other part is required.
+        """
         if target is None:
             if payload is not msgspec.UNSET:
                 return None, None, f"{what} must be absent for this endpoint"
             return None, None, None
         if payload is msgspec.UNSET:
+            if optional:
+                return None, None, None
             return None, None, f"{what} is missing"
+        if optional and bytes(payload).strip() == b"null":
+            return None, None, f"{what} is invalid: Expected a value or nothing, got null"
         try:
             value = _decoder(target).decode(payload)
         except msgspec.ValidationError as exc:
             return None, None, f"{what} is invalid: {exc}"
         raw = msgspec.json.decode(payload)
-        problem = _tag_problem(value, raw, "$")
+        problem = tag_problem(value, raw, "$")
         if problem is not None:
             return None, None, f"{what} is invalid: {problem}"
         return value, raw, None
@@ -349,9 +362,14 @@ class Session:
                 answer,
             )
             return
-        parameter, raw, problem = self._decode_payload(
-            endpoint.parameter, call.parameter, "parameter"
-        )
+        payload, problem = superjson_payload(self.namespace, call.endpoint, call.parameter)
+        if problem is None:
+            parameter, raw, problem = self._decode_payload(
+                endpoint.parameter,
+                payload,
+                "parameter",
+                optional="parameter" in endpoint.optional,
+            )
         if problem is not None:
             await self._invalid_call(
                 "rpcParameterTypeError",
@@ -387,9 +405,8 @@ class Session:
         elif result is None:
             frame = _encode(wire.RpcResult(call_id=call.call_id))
         else:
-            frame = _encode(
-                wire.RpcResult(call_id=call.call_id, result=msgspec.Raw(_encode(result)))
-            )
+            encoded = superjson_result(self.namespace, call.endpoint, _encode(result))
+            frame = _encode(wire.RpcResult(call_id=call.call_id, result=msgspec.Raw(encoded)))
         try:
             await self.send(frame)
         except (ConnectionClosed, ConnectionDropped):
@@ -418,7 +435,10 @@ class Session:
             )
             return
         creation, raw, problem = self._decode_payload(
-            endpoint.creation_parameter, create.creation_parameter, "creationParameter"
+            endpoint.creation_parameter,
+            create.creation_parameter,
+            "creationParameter",
+            optional="creationParameter" in endpoint.optional,
         )
         if problem is not None:
             await self._invalid_call(
@@ -532,48 +552,3 @@ def _is_stop_packet(message: msgspec.Raw) -> bool:
     except ValueError:
         return False
     return isinstance(raw, dict) and raw.get("type") in ("cancel", "stop")
-
-
-_fields_cache: dict[type[Any], tuple[tuple[str, str], ...]] = {}
-
-
-def _tag_problem(value: Any, raw: Any, path: str) -> str | None:
-    """A tag the JSON lacks where zod requires it.
-
-    msgspec checks tags only inside unions; a tagged struct decoded on its own (a lone
-    ``toolCallRequest``, an ``llmTool``...) accepts a missing tag, which LM Studio rejects.
-    """
-    if isinstance(value, msgspec.Struct):
-        config = value.__struct_config__
-        if (
-            config.tag is not None
-            and config.tag_field is not None
-            and (not isinstance(raw, dict) or raw.get(config.tag_field) != config.tag)
-        ):
-            return (
-                f"Object missing required field `{config.tag_field}` ({config.tag!r}) - at `{path}`"
-            )
-        if isinstance(raw, dict):
-            names = _fields_cache.get(type(value))
-            if names is None:
-                names = tuple((f.name, f.encode_name) for f in msgspec.structs.fields(value))
-                _fields_cache[type(value)] = names
-            for name, wire_name in names:
-                if wire_name in raw:
-                    found = _tag_problem(
-                        getattr(value, name), raw[wire_name], f"{path}.{wire_name}"
-                    )
-                    if found is not None:
-                        return found
-    elif isinstance(value, (list, tuple)) and isinstance(raw, list):
-        for index, (item, raw_item) in enumerate(zip(value, raw, strict=False)):
-            found = _tag_problem(item, raw_item, f"{path}[{index}]")
-            if found is not None:
-                return found
-    elif isinstance(value, dict) and isinstance(raw, dict):
-        for key, item in value.items():
-            if isinstance(key, str) and key in raw:
-                found = _tag_problem(item, raw[key], f"{path}.{key}")
-                if found is not None:
-                    return found
-    return None

@@ -3,13 +3,23 @@
 Rules (as LM Studio):
 
 - A model query (``modelQuery``) resolves, among *loaded* instances of the namespace's
-  domain, by instance identifier, then model key, then model path (case-insensitive);
-  ``path`` matches the model path, ``vision`` filters; an empty query matches the first
-  loaded instance. ``instanceReference`` specifiers match exactly.
+  domain, case-insensitively, by (1) instance identifier, (2) model key, (3) model path,
+  (4) a model path that starts with the query (``hugging-quants/llama-3.2-1b-instruct``
+  finds ``hugging-quants/Llama-3.2-1B-Instruct-Q8_0-GGUF/...``); the first step that
+  matches wins, and within a step the earliest loaded instance. ``path`` matches the
+  model path (exactly, else as a prefix: ``{"path": "publisher/Model-GGUF"}``), ``vision``
+  filters; an empty query matches the first loaded instance.
+  ``instanceReference`` specifiers match exactly.
+- A key or query naming a *downloaded* model (``loadModel``, ``getOrLoad`` when nothing
+  loaded matches, ``estimateModelUsage``, draft models) resolves the same way without the
+  identifier step: (1) model key, (2) path, (3) path prefix, in catalog order.
 - Loading without an identifier uses the model key, then ``key:2``, ``key:3``...; an
   explicit identifier already in use is an error.
-- ``getOrLoad`` loads just-in-time (JIT): loading a JIT model first unloads the other JIT
-  loaded model of the same domain (LM Studio's "only keep the last JIT model").
+- ``getOrLoad`` loads just-in-time (JIT): loading a JIT model first unloads every other
+  JIT-loaded model, whatever its domain (a JIT LLM evicts a JIT embedding model: LM
+  Studio's "only keep the last JIT model").
+- Unloading an identifier that is not loaded fails with ``generic.noModelMatchingQuery``
+  (the code both official SDKs map to model-not-found).
 - A TTL unloads an instance after that long without use (``ttlMs`` in its info).
 - Every upload gets a fresh file identifier.
 """
@@ -22,19 +32,20 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
 from lmstudio.testing._catalog import CatalogModel
 from lmstudio.testing._errors import (
     FakeServerError,
-    identifier_not_found,
     no_model_matching_query,
     path_not_found,
 )
 
 __all__ = ["Instance", "ServerState", "UploadedFile"]
+
+_T = TypeVar("_T")
 
 _log = logging.getLogger("lmstudio.testing")
 
@@ -95,6 +106,26 @@ class Instance:
         return msgspec.convert(self.info_dict(), target)
 
 
+def _first_match(
+    items: Sequence[_T], query: str, model_of: Callable[[_T], CatalogModel]
+) -> _T | None:
+    """The first item whose model has ``query`` as key, else as path, else as path prefix
+    (case-insensitive; steps in that order, items in their order within a step)."""
+    wanted = query.lower()
+    if not wanted:
+        return None
+    steps: tuple[Callable[[CatalogModel], bool], ...] = (
+        lambda m: m.key.lower() == wanted,
+        lambda m: m.path.lower() == wanted,
+        lambda m: m.path.lower().startswith(wanted),
+    )
+    for step in steps:
+        for item in items:
+            if step(model_of(item)):
+                return item
+    return None
+
+
 def model_info(model: CatalogModel) -> Any:
     """A downloaded model's info as a generated model struct."""
     from lmstudio._protocol import models
@@ -147,13 +178,9 @@ class ServerState:
         return [i.identifier for i in self.loaded(domain)]
 
     def find_downloaded(self, key_or_path: str, domain: str | None = None) -> CatalogModel | None:
-        wanted = key_or_path.lower()
+        """The downloaded model a key, path or path prefix names (see the module rules)."""
         candidates = [m for m in self.downloaded if domain is None or m.domain == domain]
-        for attribute in ("key", "path"):
-            for model in candidates:
-                if getattr(model, attribute).lower() == wanted:
-                    return model
-        return None
+        return _first_match(candidates, key_or_path, lambda m: m)
 
     def find_instance(self, query: Mapping[str, Any], domain: str) -> Instance | None:
         """The first loaded instance matching a ``modelQuery`` (wire dict)."""
@@ -165,17 +192,19 @@ class ServerState:
         identifier = query.get("identifier")
         if isinstance(identifier, str):
             wanted = identifier.lower()
-            found = (
-                next((i for i in candidates if i.identifier.lower() == wanted), None)
-                or next((i for i in candidates if i.model.key.lower() == wanted), None)
-                or next((i for i in candidates if i.model.path.lower() == wanted), None)
-            )
+            found = next((i for i in candidates if i.identifier.lower() == wanted), None)
+            if found is None:
+                found = _first_match(candidates, identifier, lambda i: i.model)
             if found is None:
                 return None
             candidates = [found]
         path = query.get("path")
         if isinstance(path, str):
-            candidates = [i for i in candidates if i.model.path.lower() == path.lower()]
+            wanted = path.lower()
+            exact = [i for i in candidates if i.model.path.lower() == wanted]
+            candidates = exact or [
+                i for i in candidates if wanted and i.model.path.lower().startswith(wanted)
+            ]
         return candidates[0] if candidates else None
 
     def resolve(self, specifier: Mapping[str, Any], domain: str) -> Instance:
@@ -250,11 +279,11 @@ class ServerState:
         self._schedule_ttl(instance)
         return instance
 
-    def jit_to_evict(self, domain: str) -> list[Instance]:
-        """The other JIT-loaded instances a new JIT load of ``domain`` unloads."""
+    def jit_to_evict(self) -> list[Instance]:
+        """The JIT-loaded instances a new JIT load unloads (every domain, as LM Studio)."""
         if not self.jit_auto_evict:
             return []
-        return [i for i in self.instances if i.jit and i.domain == domain]
+        return [i for i in self.instances if i.jit]
 
     def unload(self, instance: Instance) -> None:
         if instance in self.instances:
@@ -271,7 +300,8 @@ class ServerState:
             (i for i in self.loaded(domain) if i.identifier.lower() == identifier.lower()), None
         )
         if found is None:
-            raise identifier_not_found(identifier, self.identifiers(domain))
+            # LM Studio answers model-not-found here, the code the official SDKs map.
+            raise no_model_matching_query({"identifier": identifier}, self.identifiers(domain))
         self.unload(found)
         return found
 

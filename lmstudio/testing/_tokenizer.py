@@ -10,8 +10,12 @@ Public, stable rule (tests may depend on it):
   splits into ``["Hello", ",", " world", "!"]``.
 - A token's id is ``zlib.crc32(token.encode("utf-8")) % 100_000`` (leading whitespace
   included), so the same text always gives the same ids, on every platform.
-- ``tokenize`` and ``countTokens`` agree, and every fragment of a fake prediction is
-  exactly one token (``tokensCount`` 1).
+- An LLM's ``tokenize`` and ``countTokens`` agree, and every fragment of a fake
+  prediction is exactly one token (``tokensCount`` 1).
+- An embedding model's ``tokenize`` adds the start and end markers embedding models put
+  around a text (BERT's ``[CLS]`` / ``[SEP]``), ids ``EMBEDDING_START_TOKEN`` (100000) and
+  ``EMBEDDING_END_TOKEN`` (100001), just past the vocabulary: two tokens more than
+  ``countTokens`` gives for the same text, as in LM Studio.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import re
 import zlib
 
 __all__ = [
+    "EMBEDDING_END_TOKEN",
+    "EMBEDDING_START_TOKEN",
     "TOKEN_PATTERN",
     "VOCABULARY_SIZE",
     "count_tokens",
@@ -30,6 +36,8 @@ __all__ = [
 
 TOKEN_PATTERN = re.compile(r"\s*(?:\w+|[^\w\s])|\s+")
 VOCABULARY_SIZE = 100_000
+EMBEDDING_START_TOKEN = VOCABULARY_SIZE
+EMBEDDING_END_TOKEN = VOCABULARY_SIZE + 1
 
 
 def split_tokens(text: str) -> list[str]:
@@ -42,9 +50,13 @@ def token_id(token: str) -> int:
     return zlib.crc32(token.encode("utf-8")) % VOCABULARY_SIZE
 
 
-def tokenize(text: str) -> list[int]:
-    """The token ids of ``text``, as ``tokenize`` answers them."""
-    return [token_id(token) for token in TOKEN_PATTERN.findall(text)]
+def tokenize(text: str, *, embedding: bool = False) -> list[int]:
+    """The token ids of ``text``, as ``tokenize`` answers them: for an LLM, or with
+    ``embedding=True`` for an embedding model (start and end markers around them)."""
+    ids = [token_id(token) for token in TOKEN_PATTERN.findall(text)]
+    if embedding:
+        return [EMBEDDING_START_TOKEN, *ids, EMBEDDING_END_TOKEN]
+    return ids
 
 
 def count_tokens(text: str) -> int:

@@ -200,8 +200,7 @@ def run_against_fake(
     with tempfile.TemporaryDirectory(prefix="lms-conformance-") as tmp, FakeLMStudio() as server:
         if setup is not None:
             setup(server)
-        # Slow enough that a cancel lands mid-stream, fast enough not to matter elsewhere.
-        server.set_fragment_delay(0.002)
+        # The default pace (a fast local model): a cancel lands mid-stream, as with LM Studio.
         report_path = Path(tmp) / "report.json"
         # No path to this repository, and no API token a developer may have set (the fake
         # takes any client; a malformed token would fail the official client up front).

@@ -159,7 +159,9 @@ def check_embed(result: Any) -> None:
 def check_tokenize(result: Any) -> None:
     assert result["tokens"] == tokenize(result["text"])
     assert result["many"] == [tokenize("one"), tokenize("two words")]
-    assert result["embedding_tokens"] == tokenize("hello embedding")
+    # An embedding model adds its start and end markers: two tokens more than countTokens.
+    assert result["embedding_tokens"] == tokenize("hello embedding", embedding=True)
+    assert len(result["embedding_tokens"]) == count_tokens("hello embedding") + 2
 
 
 def check_count_tokens(result: Any) -> None:
@@ -252,12 +254,13 @@ def check_errors(result: Any) -> None:
     assert raised == {
         "unknown_model": "LMStudioModelNotFoundError",
         "unknown_instance_info": "LMStudioModelNotFoundError",
-        "unload_unknown": "LMStudioServerError",
+        "unload_unknown": "LMStudioModelNotFoundError",
         "unknown_preset": "LMStudioPresetNotFoundError",
         "image_to_text_model": "LMStudioServerError",
     }
     assert "generic.noModelMatchingQuery" in result["unknown_model"]["message"]
-    assert "generic.identifierNotFound" in result["unload_unknown"]["message"]
+    assert "generic.noModelMatchingQuery" in result["unload_unknown"]["message"]
+    assert "no-such-instance" in result["unload_unknown"]["message"]
     assert result["still_works"] == expected_reply("still there?")
 
 
@@ -291,6 +294,22 @@ def check_draft(result: Any) -> None:
     assert result["accepted_draft_tokens_count"] == sum(drafted)
 
 
+def check_query_jit(result: Any) -> None:
+    # A publisher/name query (a path prefix) loads the model under its key.
+    assert result["tools_identifier"] == "fake/tools"
+    assert result["tools_model_key"] == "fake/tools"
+    assert result["embed_identifier"] == EMBED_MODEL
+    # An embedding model's tokenize adds start and end markers.
+    assert result["tokens"] == tokenize(result["text"], embedding=True)
+    assert len(result["tokens"]) == result["count"] + 2
+    # The JIT LLM evicted the JIT embedding model: queries to it find no model.
+    assert result["embeddings_while_jit"] == [EMBED_MODEL]
+    assert result["embeddings_after"] == []
+    assert result["llms_after"] == sorted([CHAT_MODEL, "fake/reasoning"])
+    assert result["evicted"]["raised"] == "LMStudioModelNotFoundError", result["evicted"]
+    assert result["restored"] == LOADED_EMBEDDINGS
+
+
 CHECKS: dict[str, Callable[[Any], None]] = {
     "list_downloaded": check_list_downloaded,
     "list_loaded": check_list_loaded,
@@ -317,6 +336,7 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "gbnf": check_gbnf,
     "embedding_load_unload": check_embedding_load_unload,
     "draft": check_draft,
+    "query_jit": check_query_jit,
     "async_concurrent": check_async_concurrent,
 }
 

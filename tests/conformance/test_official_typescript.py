@@ -147,7 +147,9 @@ def check_embed(result: Any) -> None:
 def check_tokenize(result: Any) -> None:
     assert result["tokens"] == tokenize(result["text"])
     assert result["count"] == count_tokens(result["text"])
-    assert result["embeddingTokens"] == tokenize("hello embedding")
+    # An embedding model adds its start and end markers: two tokens more than countTokens.
+    assert result["embeddingTokens"] == tokenize("hello embedding", embedding=True)
+    assert len(result["embeddingTokens"]) == result["embeddingCount"] + 2
 
 
 def check_context_length(result: Any) -> None:
@@ -279,6 +281,67 @@ def check_system(result: Any) -> None:
         assert "temperature" in result["basePredictionConfigKeys"]
 
 
+def check_query_jit(result: Any) -> None:
+    # A publisher/name query (a path prefix) loads the model under its key.
+    assert result["toolsIdentifier"] == "fake/tools"
+    assert result["toolsModelKey"] == "fake/tools"
+    assert result["embedIdentifier"] == EMBED_MODEL
+    # An embedding model's tokenize adds start and end markers.
+    assert result["tokens"] == tokenize(result["text"], embedding=True)
+    assert len(result["tokens"]) == result["count"] + 2
+    # The JIT LLM evicted the JIT embedding model: queries to it find no model.
+    assert result["embeddingsWhileJit"] == [EMBED_MODEL]
+    assert result["embeddingsAfter"] == []
+    assert result["llmsAfter"] == sorted([CHAT_MODEL, "fake/reasoning"])
+    evicted = result["evicted"]
+    assert evicted["rejected"] and EMBED_MODEL in evicted["message"], evicted
+    assert result["restored"] == LOADED_EMBEDDINGS
+
+
+def check_surface(result: Any) -> None:
+    if not result["supported"]:
+        pytest.skip("the 2026 endpoints are called by @lmstudio/sdk 2.0.0")
+    unanswered = {
+        name: outcome for name, outcome in result["outcomes"].items() if not outcome["answered"]
+    }
+    assert not unanswered, unanswered
+    # A call reaches the fake, which answers a result or its "not implemented" error
+    # (README: Strictness), never a judgement: the run's warning checks prove that.
+    for name, outcome in result["outcomes"].items():
+        message = outcome.get("message", "")
+        assert outcome["ok"] or "not implemented by the fake server" in message, (name, message)
+
+
+# Endpoints outside plugins that no public method of @lmstudio/sdk 2.0.0 calls, or that
+# this suite does not call, and why.
+NOT_CALLED = {
+    "embedding/getBasePredictionConfig": "no public method of the TypeScript SDK calls it",
+    "repository/downloadArtifact": (
+        "the 2.0.0 SDK lets the channel's error escape as an unhandled rejection"
+    ),
+}
+
+
+def test_every_endpoint_outside_plugins_was_called(run: ConformanceRun) -> None:
+    if not str(run.report.get("sdkVersion", "")).startswith("2."):
+        pytest.skip("@lmstudio/sdk 1.5.0 predates half of the 2026 endpoints")
+    from lmstudio._protocol.endpoints import endpoints
+
+    expected = {
+        f"{namespace}/{name}"
+        for namespace, table in endpoints(strict=True).items()
+        if namespace != "plugins"
+        for name in table
+    }
+    called = {
+        f"{namespace}/{message.get('endpoint')}"
+        for namespace, message in run.received
+        if message.get("type") in ("rpcCall", "channelCreate")
+    }
+    assert sorted(expected - called - set(NOT_CALLED)) == []
+    assert set(NOT_CALLED) <= expected
+
+
 CHECKS: dict[str, Callable[[Any], None]] = {
     "version": check_version,
     "list_loaded": check_list_loaded,
@@ -307,6 +370,8 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "draft": check_draft,
     "system": check_system,
     "concurrent": check_concurrent,
+    "surface": check_surface,
+    "query_jit": check_query_jit,
 }
 
 

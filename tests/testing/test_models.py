@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from lmstudio.testing import FakeLMStudio, count_tokens, tokenize
+from lmstudio.testing import (
+    EMBEDDING_END_TOKEN,
+    EMBEDDING_START_TOKEN,
+    FakeLMStudio,
+    count_tokens,
+    tokenize,
+)
 
 from .wire import TIMEOUT, UNSET, query, stack
 
@@ -184,6 +190,30 @@ def test_get_or_load_loads_just_in_time_and_evicts_the_other_jit_model(llm: Any)
     assert _ids(llm) == ["fake/chat", "fake/vision"]  # not JIT-loaded: fake/chat stays
 
 
+def test_a_jit_load_evicts_the_jit_model_of_another_namespace(
+    server: FakeLMStudio, connect_to: Any
+) -> None:
+    llm, embedding = connect_to(server, "llm"), connect_to(server, "embedding")
+    server.unload_model("fake/embed")
+    packets, _ = _get_or_load(embedding, "fake/embed")
+    assert packets[0]["type"] == "startLoading"
+    packets, _ = _get_or_load(llm, "fake/tools")
+    kinds = [p["type"] for p in packets]
+    assert kinds[:2] == ["startLoading", "unloadingOtherJITModel"]
+    assert packets[1]["info"]["identifier"] == "fake/embed"
+    assert packets[1]["info"]["type"] == "embedding"
+    assert _ids(embedding) == []
+    error = embedding.error(
+        "embedString", {"modelSpecifier": query("fake/embed"), "inputString": "x"}
+    )
+    assert error["displayData"]["code"] == "generic.noModelMatchingQuery"
+    # A JIT LLM in turn gives way to a JIT embedding model.
+    packets, _ = _get_or_load(embedding, "fake/embed")
+    assert [p["type"] for p in packets][1] == "unloadingOtherJITModel"
+    assert packets[1]["info"]["identifier"] == "fake/tools"
+    assert _ids(llm) == ["fake/chat"]
+
+
 def test_jit_eviction_can_be_turned_off(connect_to: Any) -> None:
     with FakeLMStudio(jit_auto_evict=False) as server:
         llm = connect_to(server, "llm")
@@ -210,22 +240,36 @@ def test_unload(llm: Any) -> None:
     assert llm.rpc("unloadModel", {"identifier": "FAKE/chat"})["type"] == "rpcResult"
     assert _ids(llm) == []
     error = llm.error("unloadModel", {"identifier": "fake/chat"})
-    assert error["displayData"]["code"] == "generic.identifierNotFound"
+    # The code the official Python SDK maps to LMStudioModelNotFoundError (it does not map
+    # generic.identifierNotFound), with the query the TypeScript SDK's message shows.
+    assert error["displayData"]["code"] == "generic.noModelMatchingQuery"
+    assert error["displayData"]["query"] == {"identifier": "fake/chat"}
+    assert error["displayData"]["loadedModelsSample"] == []
 
 
-def test_tokenize_and_count_tokens_agree(server: FakeLMStudio, connect_to: Any) -> None:
+def test_tokenize_and_count_tokens_agree_for_an_llm(llm: Any) -> None:
     text = "Hello, world! Tokens: 3 and more..."
-    for namespace, model in (("llm", "fake/chat"), ("embedding", "fake/embed")):
-        client = connect_to(server, namespace)
-        tokens = client.result("tokenize", {"specifier": query(model), "inputString": text})[
-            "tokens"
-        ]
-        count = client.result("countTokens", {"specifier": query(model), "inputString": text})[
-            "tokenCount"
-        ]
-        assert tokens == tokenize(text)
-        assert count == len(tokens) == count_tokens(text) == 12
-        assert all(isinstance(t, int) for t in tokens)
+    spec = {"specifier": query("fake/chat"), "inputString": text}
+    tokens = llm.result("tokenize", spec)["tokens"]
+    count = llm.result("countTokens", spec)["tokenCount"]
+    assert tokens == tokenize(text)
+    assert count == len(tokens) == count_tokens(text) == 12
+    assert all(isinstance(t, int) for t in tokens)
+
+
+def test_an_embedding_model_tokenizes_with_start_and_end_markers(
+    server: FakeLMStudio, connect_to: Any
+) -> None:
+    embedding = connect_to(server, "embedding")
+    text = "Hello, world! Tokens: 3 and more..."
+    spec = {"specifier": query("fake/embed"), "inputString": text}
+    tokens = embedding.result("tokenize", spec)["tokens"]
+    count = embedding.result("countTokens", spec)["tokenCount"]
+    assert tokens == tokenize(text, embedding=True)
+    assert tokens == [EMBEDDING_START_TOKEN, *tokenize(text), EMBEDDING_END_TOKEN]
+    assert len(tokens) == count + 2 == count_tokens(text) + 2
+    empty = embedding.result("tokenize", {**spec, "inputString": ""})["tokens"]
+    assert empty == [EMBEDDING_START_TOKEN, EMBEDDING_END_TOKEN]
 
 
 def test_instance_use_is_recorded(llm: Any) -> None:

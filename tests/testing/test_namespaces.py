@@ -203,3 +203,60 @@ def test_load_time_spreads_progress(connect_to: Any) -> None:
         llm.channel_send(channel, {"type": "cancel"})
         assert llm.until_end(channel)[-1]["error"]["title"] == "Model loading was cancelled"
         assert [m["identifier"] for m in llm.result("listLoaded")] == ["fake/chat"]
+
+
+def _search(repository: Any, term: str) -> list[str]:
+    found = repository.result("searchModels", {"opts": {"searchTerm": term}})["results"]
+    return [r["name"] for r in found]
+
+
+def test_search_matches_names_display_names_publisher_and_architecture(
+    server: FakeLMStudio, connect_to: Any
+) -> None:
+    server.add_model({"type": "llm", "modelKey": "acme/x-pro", "publisher": "hugging-quants"})
+    server.add_model({"type": "llm", "modelKey": "acme/x"})
+    repository = connect_to(server, "repository")
+    assert _search(repository, "llama") == ["fake/hub-chat-3b", "fake/chat"]  # architecture
+    assert _search(repository, "LLAMA 3b") == ["fake/hub-chat-3b"]  # every word matches
+    assert _search(repository, "Qwen") == ["fake/reasoning", "fake/tools"]
+    assert _search(repository, "fake hub") == ["fake/hub-chat-3b", "fake/hub-embed-small"]
+    assert _search(repository, "Reasoning 8B") == ["fake/reasoning"]  # display name
+    assert _search(repository, "hugging-quants") == ["acme/x-pro"]  # publisher
+    assert _search(repository, "acme/x") == ["acme/x", "acme/x-pro"]  # exact match first
+    assert _search(repository, "nothing like it") == []
+
+
+def test_download_options_carry_every_field_by_format(
+    server: FakeLMStudio, connect_to: Any
+) -> None:
+    repository = connect_to(server, "repository")
+
+    def options(key: str) -> list[dict[str, Any]]:
+        identifier = {"type": "catalog", "identifier": key}
+        return repository.result(
+            "getModelDownloadOptions", {"modelSearchResultIdentifier": identifier}
+        )["results"]
+
+    gguf = options("fake/hub-chat-3b")
+    fields = {
+        "quantization",
+        "name",
+        "sizeBytes",
+        "fitEstimation",
+        "recommended",
+        "downloadIdentifier",
+        "indexedModelIdentifier",
+        "compatibilityType",
+    }
+    assert all(set(option) == fields for option in gguf)
+    assert [(o["quantization"], o["compatibilityType"]) for o in gguf] == [
+        ("Q4_K_M", "gguf"),
+        ("Q8_0", "gguf"),
+    ]
+    assert gguf[0]["indexedModelIdentifier"] == "fake/hub-chat-3b-GGUF/hub-chat-3b-Q4_K_M.gguf"
+    assert [o["recommended"] for o in gguf] == [True, False]
+    mlx = options("fake/vision")
+    assert [(o["quantization"], o["compatibilityType"]) for o in mlx] == [
+        ("4bit", "safetensors"),
+        ("8bit", "safetensors"),
+    ]

@@ -72,7 +72,8 @@ def test_default_reply_one_fragment_per_token(llm: Any) -> None:
     assert stats["tokensPerSecond"] > 0 and stats["timeToFirstTokenSec"] >= 0
 
 
-def test_count_to_n_gives_exactly_n_fragments(llm: Any) -> None:
+def test_count_to_n_gives_exactly_n_fragments(server: FakeLMStudio, llm: Any) -> None:
+    server.set_pace(None)  # thousands of fragments below
     packets = _predict(llm, "Count to 5.")
     assert [p["fragment"]["content"] for p in packets if p["type"] == "fragment"] == [
         "1",
@@ -176,7 +177,8 @@ def test_stop_strings(llm: Any) -> None:
     )
 
 
-def test_context_length_with_stop_at_limit(llm: Any) -> None:
+def test_context_length_with_stop_at_limit(server: FakeLMStudio, llm: Any) -> None:
+    server.set_pace(None)  # thousands of fragments
     fields = {"llm.prediction.contextOverflowPolicy": "stopAtLimit"}
     prompt_tokens = count_tokens(render_prompt([user("count to 10000")]))
     packets = _predict(llm, "count to 10000", fields=fields)
@@ -534,6 +536,7 @@ def test_apply_prompt_template(llm: Any) -> None:
 
 
 def test_many_tiny_fragments_as_fast_as_possible(server: FakeLMStudio, connect_to: Any) -> None:
+    server.set_pace(None)
     llm = connect_to(
         server, "llm", judge=False
     )  # fragments are judged elsewhere; 20,000 would be slow

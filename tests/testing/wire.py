@@ -310,7 +310,13 @@ class WireClient:
                 endpoint = self.call_endpoints.get(message.get("callId", -1))
                 name = f"{self.namespace}/rpc/{endpoint}/returns"
                 if endpoint is not None and judge.has(name) and "result" in message:
-                    problems += judge.check(name, message["result"])
+                    result = message["result"]
+                    if (self.namespace, endpoint) == ("runtime", "getEngineSelections"):
+                        # superjson: the schema describes the value inside the envelope
+                        if not isinstance(result, dict) or "json" not in result:
+                            problems.append(f"{name}: not a superjson envelope: {result}")
+                        result = result.get("json") if isinstance(result, dict) else result
+                    problems += judge.check(name, result)
             elif kind == "channelSend":
                 endpoint = self.channel_endpoints.get(message.get("channelId", -1))
                 name = f"{self.namespace}/channel/{endpoint}/toClientPacket"

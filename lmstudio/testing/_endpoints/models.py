@@ -85,10 +85,10 @@ async def unload_model(ctx: CallContext, param: Any) -> None:
 @rpc("tokenize", *_BOTH)
 async def tokenize_rpc(ctx: CallContext, param: Any) -> Any:
     ctx.state.touch(resolve(ctx, param.specifier))
-    # Integer ids on the wire, as LM Studio sends them (the schema says "number").
-    return models.EmbeddingRpcTokenizeReturns(
-        tokens=cast("list[float]", tokenize(param.input_string))
-    )
+    # Integer ids on the wire, as LM Studio sends them (the schema says "number"); an
+    # embedding model adds its start and end markers.
+    tokens = tokenize(param.input_string, embedding=ctx.namespace == "embedding")
+    return models.EmbeddingRpcTokenizeReturns(tokens=cast("list[float]", tokens))
 
 
 @rpc("countTokens", *_BOTH)
@@ -168,7 +168,7 @@ async def get_or_load(ch: Channel, creation: Any) -> None:
         else models.EmbeddingChannelGetOrLoadToClientPacketStartLoading
     )
     await ch.send(start(identifier=state.next_identifier(model), info=model_info(model)))
-    for other in state.jit_to_evict(ch.namespace):
+    for other in state.jit_to_evict():  # whatever its namespace, as LM Studio
         await ch.send(
             models.EmbeddingChannelGetOrLoadToClientPacketUnloadingOtherJITModel(info=other.info())
         )

@@ -188,6 +188,9 @@ class _Stream:
         self.held = ""  # text that may begin a stop string
         self.held_tokens = 0
         self.longest_stop = max((len(s) for s in settings.stop_strings), default=0)
+        self.rate: float | None = None  # the pace of the schedule below
+        self.pace_started = 0.0
+        self.paced = 0  # tokens paced since the schedule started
 
     # -- stopping ------------------------------------------------------------------------
 
@@ -209,11 +212,27 @@ class _Stream:
         return self.stop_reason is None
 
     async def pace(self) -> None:
-        delay = self.ch.core.fragment_delay
-        if delay > 0:
-            await asyncio.sleep(delay)
-        elif self.predicted % _YIELD_EVERY == 0:
-            await asyncio.sleep(0)  # let the socket reader see a cancel
+        """Wait until the next token is due at the server's pace (README: *Pace*).
+
+        Token ``n`` (from 1) is due ``n / tokens_per_second`` after the stream's first
+        token was asked for, so the average rate holds even when a sleep overshoots; a
+        changed pace restarts the schedule. Unlimited
+        (``None``), the stream still yields to the loop every few tokens, so a cancel is seen.
+        """
+        rate = self.ch.core.tokens_per_second
+        self.paced += 1
+        if rate is None:
+            if self.paced % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # let the socket reader see a cancel
+            return
+        now = self.loop.time()
+        if rate != self.rate:
+            self.rate, self.pace_started, self.paced = rate, now, 1
+        due = self.pace_started + self.paced / rate  # each token takes its time, the first too
+        if due > now:
+            await asyncio.sleep(due - now)
+        elif self.paced % _YIELD_EVERY == 0:
+            await asyncio.sleep(0)
 
     def token_produced(self) -> None:
         self.predicted += 1

@@ -1,9 +1,20 @@
 """``repository``: a fake model hub to search, and downloads that add to the catalog.
 
 The hub lists two models that are not downloaded (``fake/hub-chat-3b``, an LLM, and
-``fake/hub-embed-small``, an embedding model) and then every catalog model. Each has two
-download options, ``Q4_K_M`` (recommended) and ``Q8_0``, with download identifiers
-``<modelKey>@<quantization>``. Downloading streams progress, then ``startFinalizing``,
+``fake/hub-embed-small``, an embedding model) and then every catalog model.
+
+A search matches what a user types: the search term is split into words, and a model
+matches when every word occurs (case-insensitively) in its model key, display name,
+publisher or architecture (``"llama"`` finds the llama-architecture models, ``"llama
+3b"`` only ``fake/hub-chat-3b``); an empty term matches everything. Exact matches (the
+whole term is the model key) come first, then hub order; ``compatibilityTypes`` filters
+by the model's format and ``limit`` (default 10) cuts the list.
+
+Each model has two download options with every field LM Studio sends (quantization,
+file name, size, fit estimation, recommended, download identifier
+``<modelKey>@<quantization>``, indexed model identifier, compatibility type): a GGUF model
+``Q4_K_M`` (recommended, full GPU offload) and ``Q8_0``; a safetensors (MLX) model
+``4bit`` and ``8bit``. Downloading streams progress, then ``startFinalizing``,
 adds the model to the downloaded models (it survives ``restart()``) and succeeds with
 the model key to load.
 """
@@ -43,7 +54,11 @@ HUB_ONLY: list[dict[str, Any]] = [
         "embeddingDimensions": 256,
     },
 ]
-_QUANTIZATIONS = (("Q4_K_M", 1.0, "fullGPUOffload"), ("Q8_0", 1.9, "partialGPUOffload"))
+_QUANTIZATIONS = {
+    "gguf": (("Q4_K_M", 1.0, "fullGPUOffload"), ("Q8_0", 1.9, "partialGPUOffload")),
+    "safetensors": (("4bit", 1.0, "fullGPUOffload"), ("8bit", 1.9, "partialGPUOffload")),
+}
+_SEARCHED_FIELDS = ("modelKey", "displayName", "publisher", "architecture")
 _DEFAULT_LIMIT = 10
 
 
@@ -66,35 +81,52 @@ def _find(ctx: CallContext, key: str) -> dict[str, Any]:
 def _options(entry: dict[str, Any]) -> list[Any]:
     key = entry["modelKey"]
     name = key.rpartition("/")[2]
+    publisher = entry.get("publisher") or key.partition("/")[0] or "lmstudio-community"
     size = int(entry.get("sizeBytes", 1_000_000_000))
-    return [
-        models.ModelSearchResultDownloadOptionData(
-            quantization=quant,
-            name=f"{name}-{quant}.gguf",
-            size_bytes=int(size * factor),
-            fit_estimation=fit,
-            recommended=index == 0,
-            download_identifier=f"{key}@{quant}",
-            indexed_model_identifier=f"{key}/{name}-{quant}.gguf",
-            compatibility_type="gguf",
+    kind = "safetensors" if entry.get("format") == "safetensors" else "gguf"
+    options = []
+    for index, (quant, factor, fit) in enumerate(_QUANTIZATIONS[kind]):
+        if kind == "gguf":
+            file_name = f"{name}-{quant}.gguf"
+            indexed = f"{publisher}/{name}-GGUF/{file_name}"
+        else:
+            file_name = f"{name}-MLX-{quant}"
+            indexed = f"{publisher}/{file_name}"
+        options.append(
+            models.ModelSearchResultDownloadOptionData(
+                quantization=quant,
+                name=file_name,
+                size_bytes=int(size * factor),
+                fit_estimation=fit,
+                recommended=index == 0,
+                download_identifier=f"{key}@{quant}",
+                indexed_model_identifier=indexed,
+                compatibility_type=kind,
+            )
         )
-        for index, (quant, factor, fit) in enumerate(_QUANTIZATIONS)
-    ]
+    return options
+
+
+def _matches(entry: dict[str, Any], words: list[str]) -> bool:
+    """Every word occurs in the key, display name, publisher or architecture."""
+    haystack = " ".join(str(entry.get(field) or "") for field in _SEARCHED_FIELDS).lower()
+    return all(word in haystack for word in words)
 
 
 @rpc("searchModels", "repository")
 async def search_models(ctx: CallContext, param: Any) -> Any:
     opts = param.opts
-    term = opts.search_term.lower() if isinstance(opts.search_term, str) else ""
+    term = opts.search_term.strip().lower() if isinstance(opts.search_term, str) else ""
+    words = term.split()
     limit = opts.limit if isinstance(opts.limit, int) else _DEFAULT_LIMIT
     formats = set(opts.compatibility_types) if isinstance(opts.compatibility_types, list) else None
     results = []
     for entry in _hub(ctx):
-        key = entry["modelKey"]
-        if term not in key.lower() and term not in str(entry.get("displayName", "")).lower():
+        if not _matches(entry, words):
             continue
         if formats is not None and entry.get("format", "gguf") not in formats:
             continue
+        key = entry["modelKey"]
         results.append(
             models.ModelSearchResultEntryData(
                 name=key,
@@ -103,6 +135,7 @@ async def search_models(ctx: CallContext, param: Any) -> Any:
                 staff_pick=False,
             )
         )
+    results.sort(key=lambda r: not r.exact)  # stable: exact matches first, then hub order
     return models.RepositoryRpcSearchModelsReturns(results=results[:limit])
 
 
@@ -137,7 +170,7 @@ async def download_model(ch: Channel, creation: Any) -> None:
             )
         )
     await ch.send(models.RepositoryChannelDownloadModelToClientPacketStartFinalizing())
-    if ch.state.find_downloaded(key) is None:
+    if all(m.key.lower() != key.lower() for m in ch.state.downloaded):
         model = catalog_model(
             {**entry, "path": option.indexed_model_identifier}, len(ch.core.catalog)
         )

@@ -82,6 +82,9 @@ const VISION_MODEL = "fake/vision";
 const EMBED_MODEL = "fake/embed";
 const REASONING_MODEL = "fake/reasoning";
 const EXTRA_IDENTIFIER = "conformance-extra-ts";
+const TOOLS_QUERY = "FAKE/Tools-7B"; // fake/tools' path starts with it
+const EMBED_QUERY = "fake/embed-gguf"; // fake/embed's path starts with it
+const JIT_TEXT = "tokens of a just-in-time embedding model";
 
 const PROMPTS = {
   respond: "Say hello to the conformance suite",
@@ -216,6 +219,7 @@ const steps = {
       tokens: await model.tokenize(text),
       count: await model.countTokens(text),
       embeddingTokens: await (await client.embedding.model(EMBED_MODEL)).tokenize("hello embedding"),
+      embeddingCount: await (await client.embedding.model(EMBED_MODEL)).countTokens("hello embedding"),
     };
   },
   async context_length(client) {
@@ -372,9 +376,12 @@ const steps = {
     await client.system.unstable_setExperimentFlag("conformance-flag", true);
     const flags = await client.system.unstable_getExperimentFlags();
     const model = await client.llm.model(CHAT_MODEL);
-    await model.respond("Log this prediction");
-    // The log event travels on the diagnostics socket: give it time to arrive.
-    for (let i = 0; i < 100 && logs.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    // The subscription opens the diagnostics socket, which may still be connecting when the
+    // first prediction runs (no log then, as in LM Studio): predict until a log arrives.
+    for (let attempt = 0; attempt < 10 && logs.length === 0; attempt++) {
+      await model.respond("Log this prediction");
+      for (let i = 0; i < 10 && logs.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    }
     unsubscribe();
     const result = { flags, logTypes: logs.map((e) => e.data?.type) };
     if (sdkVersion.startsWith("2.")) {
@@ -404,6 +411,125 @@ const steps = {
     const prompts = [0, 1, 2, 3].map((n) => `Concurrent request number ${n} says hi`);
     const contents = await Promise.all(prompts.map(async (p) => (await model.respond(p)).content));
     return { prompts, contents };
+  },
+  // Every endpoint outside plugins that the 2.0.0 client can call (the other steps cover the
+  // rest): each call must be answered (a result or an error), never judged invalid.
+  async surface(client) {
+    if (!sdkVersion.startsWith("2.")) return { supported: false };
+    const seconds = Math.max(1, args.stepTimeout / 8);
+    async function probe(fn) {
+      try {
+        const value = await withTimeout(Promise.resolve().then(fn), seconds);
+        return { answered: true, ok: true, type: Array.isArray(value) ? "array" : typeof value };
+      } catch (error) {
+        const message = String(error?.message ?? error).slice(0, 300);
+        return { answered: !message.startsWith("timed out after"), ok: false, message };
+      }
+    }
+    const engine = { name: "llama.cpp-fake", version: "1.0.0" };
+    const llm = client.llm.createDynamicHandle(CHAT_MODEL);
+    const embedding = client.embedding.createDynamicHandle(EMBED_MODEL);
+    const file = await client.files.prepareFileBase64("notes.txt", Buffer.from("Some notes.").toString("base64"));
+    const calls = {
+      "system/info": () => client.system.getInfo(),
+      // The alive channel stays open while connected: opened and not failed is the answer.
+      "system/alive": () =>
+        Promise.race([client.system.whenDisconnected(), new Promise((r) => setTimeout(() => r("open"), 200))]),
+      "system/startHttpServer": () => client.system.startHttpServer({ port: 41999, cors: false }),
+      "system/stopHttpServer": () => client.system.stopHttpServer(),
+      "system/requestShutdown": () => client.system.requestShutdown(),
+      "llm/estimateModelUsage": () => client.llm.estimateResourcesUsage(TOOLS_MODEL, {}),
+      "embedding/estimateModelUsage": () => client.embedding.estimateResourcesUsage(EMBED_MODEL, {}),
+      "llm/preloadDraftModel": () => llm.unstable_preloadDraftModel(REASONING_MODEL),
+      "llm/getInstanceProcessingState": () => llm.getInstanceProcessingState(),
+      "embedding/getInstanceProcessingState": () => embedding.getInstanceProcessingState(),
+      "embedding/getBasePredictionConfig": () => embedding.getEvalBatchSize(),
+      "embedding/getLoadConfig": () => embedding.getLoadConfig(),
+      "files/getLocalFileAbsolutePath": () => file.getFilePath(),
+      "files/getDocumentParsingLibrary": () => client.files.getDocumentParsingLibrary(file),
+      "files/parseDocument": () => client.files.parseDocument(file),
+      "files/retrieve": async () =>
+        client.files.retrieve("notes", [file], { embeddingModel: await client.embedding.model(EMBED_MODEL) }),
+      "repository/lmLinkStatus": () => client.repository.lmLink.status(),
+      "repository/lmLinkSetDisabled": () => client.repository.lmLink.setDisabled(false),
+      "repository/lmLinkUpdateDeviceName": () => client.repository.lmLink.updateDeviceName("conformance"),
+      "repository/lmLinkSetPreferredDevice": () => client.repository.lmLink.setPreferredDevice("device-1"),
+      "repository/installPluginDependencies": () => client.repository.installPluginDependencies("/tmp/no-plugin"),
+      "repository/getLocalArtifactFiles": () => client.repository.getLocalArtifactFileList("/tmp/no-artifact"),
+      "repository/getAuthenticationStatus": () => client.repository.getAuthenticationStatus(),
+      "repository/isAuthenticated": () => client.repository.isAuthenticated(),
+      "repository/deauthenticate": () => client.repository.deauthenticate(),
+      "repository/loginAsComputeDevice": () => client.repository.loginAsComputeDevice("token"),
+      "repository/loginWithPreAuthenticatedKeys": () =>
+        client.repository.loginWithPreAuthenticatedKeys({ keyId: "k", publicKey: "p", privateKey: "s" }),
+      "repository/ensureAuthenticated": () => client.repository.ensureAuthenticated({ onAuthenticationCode: () => {} }),
+      "repository/installLocalPlugin": () => client.repository.installLocalPlugin({ path: "/tmp/no-plugin" }),
+      // Not repository/downloadArtifact: the 2.0.0 SDK lets the channel's error escape as an
+      // unhandled rejection (whatever the server), which would blur this step's judgement.
+      "repository/pushArtifact": () => client.repository.pushArtifact({ path: "/tmp/no-artifact" }),
+      "repository/createDownloadPlan": async () => {
+        const planner = client.repository.createModelDownloadPlanner({
+          source: { type: "huggingface", user: "fake", repo: "hub-chat-3b" },
+        });
+        try {
+          await planner.untilReady();
+        } finally {
+          planner[Symbol.dispose]();
+        }
+      },
+      "repository/getModelCatalog": () => client.repository.unstable.getModelCatalog(),
+      "repository/getWritableArtifactOwners": () => client.repository.unstable.getWritableArtifactOwners(),
+      "repository/fuzzyFindStaffPicks": () => client.repository.unstable.fuzzyFindStaffPicks({}),
+      "runtime/listEngines": () => client.runtime.engine.list(),
+      "runtime/getEngineSelections": () => client.runtime.engine.getSelections(),
+      "runtime/selectEngine": () => client.runtime.engine.select(engine, "GGUF"),
+      "runtime/removeEngine": () => client.runtime.engine.remove(engine),
+      "runtime/surveyHardware": () => client.runtime.surveyHardware(),
+      "runtime/surveyHardware(all)": () => client.runtime.surveyHardware({ type: "all" }),
+      "runtime/searchRuntimeExtensions": () => client.runtime.extensions.search("llama.cpp"),
+      "runtime/downloadRuntimeExtension": () => client.runtime.extensions.download(engine, {}),
+    };
+    const outcomes = {};
+    for (const [name, fn] of Object.entries(calls)) outcomes[name] = await probe(fn);
+    return { supported: true, outcomes };
+  },
+  // Runs last: it unloads and reloads the embedding model the other steps use.
+  async query_jit(client) {
+    // A publisher/name query (a prefix of fake/tools' path, in another case) loads just in
+    // time, under the model key.
+    const tools = await client.llm.model(TOOLS_QUERY);
+    const toolsInfo = await tools.getModelInfo();
+    // A JIT embedding model, by a path prefix, then a JIT LLM that evicts it.
+    await client.embedding.unload(EMBED_MODEL);
+    const embed = await client.embedding.model(EMBED_QUERY);
+    const tokens = await embed.tokenize(JIT_TEXT);
+    const count = await embed.countTokens(JIT_TEXT);
+    const embeddingsWhileJit = ids(await client.embedding.listLoaded());
+    await client.llm.model(REASONING_MODEL);
+    const embeddingsAfter = ids(await client.embedding.listLoaded());
+    const llmsAfter = ids(await client.llm.listLoaded());
+    let evicted = { rejected: false };
+    try {
+      await withTimeout(client.embedding.createDynamicHandle(EMBED_MODEL).embed("x"), args.stepTimeout / 4);
+    } catch (error) {
+      evicted = { rejected: true, message: String(error?.message ?? error).slice(0, 2000) };
+    }
+    await client.embedding.load(EMBED_MODEL, { identifier: EMBED_MODEL });
+    await client.llm.unload(REASONING_MODEL);
+    return {
+      query: TOOLS_QUERY,
+      toolsIdentifier: tools.identifier,
+      toolsModelKey: toolsInfo.modelKey,
+      embedIdentifier: embed.identifier,
+      text: JIT_TEXT,
+      tokens,
+      count,
+      embeddingsWhileJit,
+      embeddingsAfter,
+      llmsAfter,
+      evicted,
+      restored: ids(await client.embedding.listLoaded()),
+    };
   },
 };
 

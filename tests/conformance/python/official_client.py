@@ -511,6 +511,42 @@ def step_cancel(client: Any) -> dict[str, Any]:
     }
 
 
+TOOLS_QUERY = "FAKE/Tools-7B"  # fake/tools' path starts with it
+EMBED_QUERY = "fake/embed-gguf"  # fake/embed's path starts with it
+JIT_TEXT = "tokens of a just-in-time embedding model"
+
+
+def step_query_jit(client: Any) -> dict[str, Any]:
+    """A publisher/name query, a JIT embedding model evicted by a JIT LLM, then restored."""
+    tools = client.llm.model(TOOLS_QUERY)
+    tools_model_key = tools.get_info().model_key
+    client.embedding.unload(EMBED_MODEL)
+    embed = client.embedding.model(EMBED_QUERY)
+    tokens = list(embed.tokenize(JIT_TEXT))
+    count = embed.count_tokens(JIT_TEXT)
+    while_jit = sorted(m.identifier for m in client.embedding.list_loaded())
+    client.llm.model(REASONING_MODEL)
+    embeddings_after = sorted(m.identifier for m in client.embedding.list_loaded())
+    llms_after = sorted(m.identifier for m in client.llm.list_loaded())
+    evicted = _error_of(lambda: client.embedding.get_model_info(EMBED_MODEL))
+    client.embedding.load_new_instance(EMBED_MODEL, EMBED_MODEL)
+    client.llm.unload(REASONING_MODEL)
+    return {
+        "query": TOOLS_QUERY,
+        "tools_identifier": tools.identifier,
+        "tools_model_key": tools_model_key,
+        "embed_identifier": embed.identifier,
+        "text": JIT_TEXT,
+        "tokens": tokens,
+        "count": count,
+        "embeddings_while_jit": while_jit,
+        "embeddings_after": embeddings_after,
+        "llms_after": llms_after,
+        "evicted": evicted,
+        "restored": sorted(m.identifier for m in client.embedding.list_loaded()),
+    }
+
+
 ASYNC_PROMPTS = [f"Concurrent request number {n} says hi" for n in range(4)]
 
 
@@ -572,6 +608,7 @@ STEPS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "gbnf": step_gbnf,
     "embedding_load_unload": step_embedding_load_unload,
     "draft": step_draft,
+    "query_jit": step_query_jit,  # late: it unloads and reloads the embedding model
 }
 ALL_STEPS = [*STEPS, "async_concurrent"]
 
