@@ -172,6 +172,8 @@ class EndpointDef:
     to_server_packet: str | None = None
     to_client_packet: str | None = None
     in_2025: bool = True
+    declared: dict[str, str] = field(default_factory=dict)
+    """Part -> the name its own definition has (``LlmRpcTokenizeParameter``, maybe an alias)."""
 
 
 @dataclass

@@ -27,17 +27,17 @@ from typing_extensions import Self
 
 from .._exports import publish
 from .._protocol.models import (
+    AssistantResponse,
     ChatHistoryData,
     ChatMessageData,
-    ChatMessageDataAssistant,
-    ChatMessageDataSystem,
-    ChatMessageDataTool,
-    ChatMessageDataUser,
-    ChatMessagePartFileData,
-    ChatMessagePartTextData,
-    ChatMessagePartToolCallRequestData,
-    ChatMessagePartToolCallResultData,
-    FunctionToolCallRequest,
+    FileHandle,
+    SystemPrompt,
+    TextData,
+    ToolCallRequest,
+    ToolCallRequestData,
+    ToolCallResultData,
+    ToolResultMessage,
+    UserMessage,
 )
 from ..errors import LMStudioValueError
 
@@ -57,16 +57,7 @@ __all__ = [
     "UserMessage",
 ]
 
-# Public names for the protocol's chat types (the official SDK's names).
-TextData = ChatMessagePartTextData
-FileHandle = ChatMessagePartFileData
-ToolCallRequest = FunctionToolCallRequest
-ToolCallRequestData = ChatMessagePartToolCallRequestData
-ToolCallResultData = ChatMessagePartToolCallResultData
-SystemPrompt = ChatMessageDataSystem
-UserMessage = ChatMessageDataUser
-AssistantResponse = ChatMessageDataAssistant
-ToolResultMessage = ChatMessageDataTool
+# The protocol's chat types are generated under the official SDK's public names.
 ChatMessage: TypeAlias = ChatMessageData
 FileType: TypeAlias = str
 """``"image"``, ``"text/plain"``, ``"application/pdf"``, ``"application/word"``,
