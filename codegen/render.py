@@ -290,34 +290,42 @@ _TABLE: tuple[tuple[str, str, str, str | None, str | None, str | None, str | Non
 )
 
 _cache: dict[bool, Mapping[str, Mapping[str, Endpoint]]] = {}
+_one: dict[tuple[bool, str, str], Endpoint] = {}
+_rows = {(row[0], row[1]): row for row in _TABLE}
 
 
 def endpoints(*, strict: bool = False) -> Mapping[str, Mapping[str, Endpoint]]:
     """Every endpoint, by namespace then name (read-only mappings)."""
     found = _cache.get(strict)
     if found is None:
-        types = importlib.import_module(
-            "lmstudio._protocol.strict" if strict else "lmstudio._protocol.models"
-        )
-
-        def resolve(name: str | None) -> Any:
-            return None if name is None else getattr(types, name)
-
         table: dict[str, dict[str, Endpoint]] = {ns: {} for ns in NAMESPACES}
-        for ns, name, kind, *type_names, in_2025 in _TABLE:
-            param, returns, creation, to_server, to_client = map(resolve, type_names)
-            table[ns][name] = Endpoint(
-                ns, name, kind, param, returns, creation, to_server, to_client, bool(in_2025)  # type: ignore[arg-type]
-            )
+        for ns, name, *_ in _TABLE:
+            table[ns][name] = endpoint(ns, name, strict=strict)
         found = MappingProxyType({ns: MappingProxyType(eps) for ns, eps in table.items()})
         _cache[strict] = found
     return found
 
 
 def endpoint(namespace: str, name: str, *, strict: bool = False) -> Endpoint:
-    """One endpoint; ``KeyError`` naming it if the protocol has no such endpoint."""
-    try:
-        return endpoints(strict=strict)[namespace][name]
-    except KeyError:
-        raise KeyError(f"the LM Studio protocol has no endpoint {namespace}/{name}") from None
+    """One endpoint; ``KeyError`` naming it if the protocol has no such endpoint.
+
+    Resolves only this endpoint's types (a client that uses two endpoints pays for two).
+    """
+    key = (strict, namespace, name)
+    found = _one.get(key)
+    if found is not None:
+        return found
+    row = _rows.get((namespace, name))
+    if row is None:
+        raise KeyError(f"the LM Studio protocol has no endpoint {namespace}/{name}")
+    types = importlib.import_module(
+        "lmstudio._protocol.strict" if strict else "lmstudio._protocol.models"
+    )
+    ns, _, kind, *type_names, in_2025 = row
+    param, returns, creation, to_server, to_client = (
+        None if type_name is None else getattr(types, type_name) for type_name in type_names
+    )
+    found = Endpoint(ns, name, kind, param, returns, creation, to_server, to_client, bool(in_2025))  # type: ignore[arg-type]
+    _one[key] = found
+    return found
 '''

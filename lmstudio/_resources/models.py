@@ -25,7 +25,6 @@ from .._engine.call import Call
 from .._engine.compose import gather
 from .._engine.stream import SKIP, Skip
 from .._exports import publish
-from .._protocol.endpoints import system as system_api
 from .._protocol.models import (
     ChannelGetOrLoadCreationParameter,
     ChannelLoadModelCreationParameter,
@@ -365,6 +364,8 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
 
         ``keys = [m.model_key for m in client.llm.list_downloaded().result()]``
         """
+        from .._protocol.endpoints import system as system_api  # not on a one-shot's path
+
         return self._session.rpc(
             system_api.LIST_DOWNLOADED_MODELS, transform=self._downloaded_list, timeout=timeout
         )
