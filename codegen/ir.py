@@ -174,6 +174,8 @@ class EndpointDef:
     in_2025: bool = True
     optional: tuple[str, ...] = ()
     """Wire names of the parts (``parameter``, ``creationParameter``) a client may omit."""
+    declared: dict[str, str] = field(default_factory=dict)
+    """Part -> the name its own definition has (``LlmRpcTokenizeParameter``, maybe an alias)."""
 
 
 @dataclass

@@ -87,6 +87,9 @@ if TYPE_CHECKING:
         DownloadProgressUpdate as DownloadProgressUpdate,
         ModelDownloadOption as ModelDownloadOption,
     )
+    from ._resources.system import (
+        LMStudioVersion as LMStudioVersion,
+    )
     from ._types import (
         USE_CLIENT_DEFAULT as USE_CLIENT_DEFAULT,
         ModelLoadingCallback as ModelLoadingCallback,

@@ -42,6 +42,7 @@ EXPORTS: dict[str, str] = {
     "DownloadProgressUpdate": "_resources.repository",
     "DownloadProgressCallback": "_resources.repository",
     "DownloadFinalizedCallback": "_resources.repository",
+    "LMStudioVersion": "_resources.system",
     # configs
     "LlmPredictionConfig": "_data.config",
     "LlmLoadModelConfig": "_data.config",

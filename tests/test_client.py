@@ -21,6 +21,7 @@ import pytest
 from lmstudio import LLM, USE_CLIENT_DEFAULT, Client, ClientState
 from lmstudio._engine.stream import Stream
 from lmstudio._protocol import models
+from lmstudio._protocol.endpoints import Channel, Rpc, llm as llm_api
 from lmstudio.errors import (
     LMStudioCancelledError,
     LMStudioClientError,
@@ -68,7 +69,7 @@ def predict(client: Client, text: str, **kwargs: Any) -> Prediction:
         "predictionConfigStack": {"layers": []},
     }
     return client._session.channel(
-        "llm", "predict", creation, handler=FinalPacketHandler("success"), **kwargs
+        llm_api.PREDICT, creation, handler=FinalPacketHandler("success"), **kwargs
     )
 
 
@@ -324,7 +325,7 @@ def test_timeout_must_be_positive() -> None:
     with pytest.raises(LMStudioValueError):
         Client("localhost:1234", timeout=0)
     with pytest.raises(LMStudioValueError):
-        Client("localhost:1234")._session.rpc("llm", "listLoaded", timeout=-1)
+        Client("localhost:1234")._session.rpc(llm_api.LIST_LOADED, timeout=-1)
 
 
 # --- errors ------------------------------------------------------------------------------------
@@ -343,8 +344,7 @@ def test_server_errors_are_typed(client: Client, fake_lmstudio: FakeLMStudio, ms
     )
     assert str(info.value) == "Boom\n  Cause: because\n  Suggestion: retry"
     missing = client._session.rpc(
-        "llm",
-        "getModelInfo",
+        llm_api.GET_MODEL_INFO,
         {"specifier": {"type": "query", "query": {"identifier": "nope"}}, "throwIfNotFound": True},
     )
     with pytest.raises(LMStudioModelNotFoundError, match="nope"):
@@ -356,13 +356,41 @@ def test_server_errors_are_typed(client: Client, fake_lmstudio: FakeLMStudio, ms
         list(predict(client, "count to 3"))
 
 
-def test_unknown_endpoint_and_bad_parameter_raise_at_once(client: Client) -> None:
+def test_what_type_checkers_cannot_see_raises_at_once(
+    client: Client, fake_lmstudio: FakeLMStudio
+) -> None:
+    """Wrong endpoints and parameters fail in the caller, before anything is sent."""
+    # With the generated descriptors a misspelt endpoint is an AttributeError (and a mypy
+    # error); what is left for run time: untyped callers, hand-made descriptors, dicts.
+    session = client._session
+    with pytest.raises(AttributeError):
+        llm_api.NOPE  # type: ignore[attr-defined]  # noqa: B018
+    with pytest.raises(LMStudioValueError, match="expected an endpoint descriptor"):
+        session.rpc("llm", "listLoaded")  # type: ignore[call-overload]  # the old spelling
     with pytest.raises(LMStudioValueError, match="no endpoint llm/nope"):
-        client._session.rpc("llm", "nope")
-    with pytest.raises(LMStudioValueError, match="is a channel"):
-        client._session.rpc("llm", "predict")
+        session.rpc(Rpc("llm", "nope"))
+    with pytest.raises(LMStudioValueError, match="<channel llm/predict> is a channel, not an rpc"):
+        session.rpc(llm_api.PREDICT)  # type: ignore[call-overload]
+    with pytest.raises(LMStudioValueError, match="llm/predict is a channel, not an rpc"):
+        session.rpc(Rpc("llm", "predict"))
+    with pytest.raises(LMStudioValueError, match="<rpc llm/countTokens> is an rpc, not a channel"):
+        session.channel(llm_api.COUNT_TOKENS, None)  # type: ignore[arg-type]
+    with pytest.raises(LMStudioValueError, match="no endpoint system/nope"):
+        session.channel(Channel("system", "nope"), None)
+    # a struct of another endpoint's type (a cast or Any hid it from mypy)
+    wrong: Any = models.RpcUnloadModelParameter(identifier="fake/chat")
+    with pytest.raises(
+        LMStudioValueError,
+        match=r"the llm\.countTokens parameter is RpcTokenizeParameter, not RpcUnloadModelParameter",
+    ):
+        session.rpc(llm_api.COUNT_TOKENS, wrong)
+    with pytest.raises(LMStudioValueError, match=r"the llm\.predict creation_parameter is"):
+        session.channel(llm_api.PREDICT, wrong)
     with pytest.raises(LMStudioValueError, match=r"cannot encode the llm\.countTokens parameter"):
-        client._session.rpc("llm", "countTokens", {"x": object()})
+        session.rpc(llm_api.COUNT_TOKENS, {"x": object()})
+    # nothing of that was sent; a good call afterwards is the only one the server saw
+    assert [info.identifier for info in session.rpc(llm_api.LIST_LOADED).result(10)]
+    assert [call["endpoint"] for call in fake_lmstudio.calls()] == ["listLoaded"]
 
 
 def test_unreachable_host(ms: float) -> None:
@@ -491,6 +519,7 @@ def test_nothing_left_behind_after_close() -> None:
         """
         import os, threading, time
         from lmstudio import Client
+        from lmstudio._protocol.endpoints import llm as llm_api
         from tests.helpers import FinalPacketHandler
         from lmstudio.testing import FakeLMStudio
 
@@ -513,7 +542,7 @@ def test_nothing_left_behind_after_close() -> None:
                 "history": {"messages": [{"role": "user", "content": [{"type": "text", "text": "count to 3"}]}]},
                 "predictionConfigStack": {"layers": []},
             }
-            list(client._session.channel("llm", "predict", creation, handler=FinalPacketHandler("success")))
+            list(client._session.channel(llm_api.PREDICT, creation, handler=FinalPacketHandler("success")))
             ran = threading.Event()
             client.system.version().add_done_callback(lambda _: ran.set())
             assert ran.wait(10)
@@ -564,6 +593,7 @@ def test_interpreter_exits_cleanly_without_close(fake_lmstudio: FakeLMStudio) ->
         """
         import sys
         from lmstudio import Client
+        from lmstudio._protocol.endpoints import llm as llm_api
         from tests.helpers import FinalPacketHandler
 
         client = Client(sys.argv[1])
@@ -573,7 +603,7 @@ def test_interpreter_exits_cleanly_without_close(fake_lmstudio: FakeLMStudio) ->
             "history": {"messages": [{"role": "user", "content": [{"type": "text", "text": "count to 100000"}]}]},
             "predictionConfigStack": {"layers": []},
         }
-        stream = client._session.channel("llm", "predict", creation, handler=FinalPacketHandler("success"))
+        stream = client._session.channel(llm_api.PREDICT, creation, handler=FinalPacketHandler("success"))
         next(stream)
         client.system.version()  # in flight at exit
         print("bye")

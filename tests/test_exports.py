@@ -7,6 +7,7 @@ import importlib
 import importlib.util
 import inspect
 import pydoc
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -181,3 +182,59 @@ def test_type_checkers_resolve_the_public_api(tmp_path: Path) -> None:
         n for n, line in enumerate(TYPED_USAGE.splitlines(), start=1) if line.endswith("# error")
     ]
     assert [int(line.split(":")[1]) for line in errors] == expected, done.stdout
+
+
+GENERATED_NAME = re.compile(
+    r"\w*(Rpc|Channel)\w*(Returns|Parameter|Packet)\b|ChatMessage(Part|Data)\w*"
+)
+
+
+def _public_annotations() -> dict[str, str]:
+    """Every annotation (as written) of the public functions, methods and properties."""
+    found: dict[str, str] = {}
+
+    def add(where: str, function: object) -> None:
+        for name, annotation in inspect.get_annotations(function).items():  # type: ignore[arg-type]
+            found[f"{where} {name}"] = str(annotation)
+
+    for name in lmstudio.__all__:
+        value = getattr(lmstudio, name)
+        if inspect.isfunction(value):
+            add(name, value)
+        elif inspect.isclass(value) and value.__module__ == "lmstudio":
+            for attr, member in vars(value).items():
+                if attr.startswith("_") and attr != "__init__":
+                    continue
+                if isinstance(member, property) and member.fget is not None:
+                    add(f"{name}.{attr}", member.fget)
+                elif inspect.isfunction(member):
+                    add(f"{name}.{attr}", member)
+    return found
+
+
+def test_no_generated_endpoint_name_in_a_public_signature() -> None:
+    annotations = _public_annotations()
+    assert len(annotations) > 200  # the scan sees the API
+    offending = {where: text for where, text in annotations.items() if GENERATED_NAME.search(text)}
+    assert offending == {}
+
+
+def test_the_namespaces_speak_public_names_too() -> None:
+    from lmstudio._resources import embedding, files, llm, models, repository, system
+
+    offending = {}
+    for module in (embedding, files, llm, models, repository, system):
+        for cls in vars(module).values():
+            if not inspect.isclass(cls) or cls.__module__ not in (module.__name__, "lmstudio"):
+                continue
+            if cls.__name__.startswith("_"):
+                continue
+            for attr, member in vars(cls).items():
+                function = member.fget if isinstance(member, property) else member
+                if attr.startswith("_") or not inspect.isfunction(function):
+                    continue
+                for name, text in inspect.get_annotations(function).items():
+                    if GENERATED_NAME.search(str(text)):
+                        offending[f"{cls.__name__}.{attr} {name}"] = text
+    assert offending == {}
+    assert "Call[LMStudioVersion]" in str(inspect.get_annotations(system.SystemNamespace.version))

@@ -27,17 +27,17 @@ from typing_extensions import Self
 
 from .._exports import publish
 from .._protocol.models import (
+    AssistantResponse,
     ChatHistoryData,
     ChatMessageData,
-    ChatMessageDataAssistant,
-    ChatMessageDataSystem,
-    ChatMessageDataTool,
-    ChatMessageDataUser,
-    ChatMessagePartFileData,
-    ChatMessagePartTextData,
-    ChatMessagePartToolCallRequestData,
-    ChatMessagePartToolCallResultData,
-    FunctionToolCallRequest,
+    FileHandle,
+    SystemPrompt,
+    TextData,
+    ToolCallRequest,
+    ToolCallRequestData,
+    ToolCallResultData,
+    ToolResultMessage,
+    UserMessage,
 )
 from ..errors import LMStudioValueError
 
@@ -57,16 +57,7 @@ __all__ = [
     "UserMessage",
 ]
 
-# Public names for the protocol's chat types (the official SDK's names).
-TextData = ChatMessagePartTextData
-FileHandle = ChatMessagePartFileData
-ToolCallRequest = FunctionToolCallRequest
-ToolCallRequestData = ChatMessagePartToolCallRequestData
-ToolCallResultData = ChatMessagePartToolCallResultData
-SystemPrompt = ChatMessageDataSystem
-UserMessage = ChatMessageDataUser
-AssistantResponse = ChatMessageDataAssistant
-ToolResultMessage = ChatMessageDataTool
+# The protocol's chat types are generated under the official SDK's public names.
 ChatMessage: TypeAlias = ChatMessageData
 FileType: TypeAlias = str
 """``"image"``, ``"text/plain"``, ``"application/pdf"``, ``"application/word"``,
@@ -86,7 +77,7 @@ AssistantContentInput: TypeAlias = (
 )
 ToolCallRequestInput: TypeAlias = ToolCallRequest | ToolCallRequestData | Mapping[str, Any]
 ToolCallResultInput: TypeAlias = ToolCallResultData | Mapping[str, Any]
-MessageInput: TypeAlias = ChatMessageData | Mapping[str, Any]
+MessageInput: TypeAlias = ChatMessage | Mapping[str, Any]
 
 # snake_case spellings accepted for the camelCase wire keys of message parts
 _PART_KEYS = {
@@ -115,7 +106,7 @@ class Chat:
 
     def __init__(self, initial_prompt: str | TextData | Mapping[str, Any] | None = None) -> None:
         """Start a chat, with a system prompt if ``initial_prompt`` is given."""
-        self._messages: list[ChatMessageData] = []
+        self._messages: list[ChatMessage] = []
         if initial_prompt is not None:
             self.add_system_prompt(initial_prompt)
 
@@ -186,14 +177,14 @@ class Chat:
     # --- reading ------------------------------------------------------------------------
 
     @property
-    def messages(self) -> tuple[ChatMessageData, ...]:
+    def messages(self) -> tuple[ChatMessage, ...]:
         """The messages, oldest first (treat them as read-only)."""
         return tuple(self._messages)
 
     def __len__(self) -> int:
         return len(self._messages)
 
-    def __iter__(self) -> Iterator[ChatMessageData]:
+    def __iter__(self) -> Iterator[ChatMessage]:
         return iter(tuple(self._messages))
 
     def __eq__(self, other: object) -> bool:
@@ -276,11 +267,11 @@ class Chat:
         """Append a tool message holding one tool call result."""
         return self.add_tool_results([result])
 
-    def add_entry(self, role: str, content: Any) -> ChatMessageData:
+    def add_entry(self, role: str, content: Any) -> ChatMessage:
         """Append a message for ``role`` (``system``/``user``/``assistant``/``tool``)."""
         return self.append({"role": role, "content": content})
 
-    def append(self, message: MessageInput) -> ChatMessageData:
+    def append(self, message: MessageInput) -> ChatMessage:
         """Append a copy of a message: a message struct, or a wire- or OpenAI-shaped dict."""
         parsed = _parse_message(message)
         self._messages.append(parsed)
@@ -292,7 +283,7 @@ class Chat:
 
 
 HistoryInput: TypeAlias = (
-    str | Chat | ChatHistoryData | Mapping[str, Any] | Sequence[ChatMessageData | Mapping[str, Any]]
+    str | Chat | ChatHistoryData | Mapping[str, Any] | Sequence[ChatMessage | Mapping[str, Any]]
 )
 """What ``Chat.from_history`` (and ``respond()``) accept as a history."""
 
@@ -311,7 +302,7 @@ def _history_decoder() -> msgspec.json.Decoder[ChatHistoryData]:
     return msgspec.json.Decoder(ChatHistoryData)
 
 
-def _copy_messages(messages: Iterable[ChatMessageData]) -> list[ChatMessageData]:
+def _copy_messages(messages: Iterable[ChatMessage]) -> list[ChatMessage]:
     encoded = msgspec.json.encode(ChatHistoryData(messages=list(messages)))
     return _history_decoder().decode(encoded).messages
 
@@ -413,7 +404,7 @@ def _tool_result_part(value: object) -> ToolCallResultData:
         raise LMStudioValueError(f"Invalid tool call result {dict(value)!r}: {exc}") from None
 
 
-def _parse_message(message: object) -> ChatMessageData:
+def _parse_message(message: object) -> ChatMessage:
     if isinstance(message, SystemPrompt | UserMessage | AssistantResponse | ToolResultMessage):
         return _deep_copy(message)
     if not isinstance(message, Mapping):
@@ -482,7 +473,7 @@ def _describe_part(part: object) -> str:
     return repr(part)
 
 
-def _describe_message(message: ChatMessageData) -> str:
+def _describe_message(message: ChatMessage) -> str:
     role = type(message).__struct_config__.tag
     parts = " + ".join(_describe_part(p) for p in message.content)
     return f"{role}: {parts}"

@@ -5,12 +5,16 @@ parameters in the caller's thread (so a bad argument raises right there), create
 ``Call`` / ``Stream``, and submits the rest to the engine loop. Nothing here imports
 asyncio or websockets: the engine starts, and those are imported, on first use.
 
-Feature API (see ``rpc`` and ``channel``)::
+Feature API (see ``rpc`` and ``channel``), with the generated typed descriptors::
 
-    call = session.rpc("llm", "listLoaded")                        # Call[Any]
-    call = session.rpc("system", "version", transform=Version)     # Call[Version]
-    stream = session.channel("llm", "predict", creation, handler=PredictionState(...),
-                             consume=on_event)                    # Stream[I, R]
+    from .._protocol.endpoints import llm, system
+    call = session.rpc(llm.LIST_LOADED)                            # Call[list[LlmInstanceInfo]]
+    call = session.rpc(llm.TOKENIZE, parameter, transform=ids)     # Call[list[int]]
+    stream = session.channel(llm.PREDICT, creation, handler=PredictionState(...),
+                             consume=on_event)                     # Stream[I, R]
+
+``mypy --strict`` checks each call site: the endpoint exists, the parameter has its type
+(an endpoint without one takes none), ``transform`` takes its result.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import enum
 import functools
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from .._constants import (
     CLOSE_TIMEOUT,
@@ -41,18 +45,26 @@ from .target import parse_host
 
 if TYPE_CHECKING:
     import msgspec
+    from typing_extensions import TypeVar
 
+    from .._protocol.endpoints import Channel, Endpoint, Rpc
     from .decoders import Decoder
     from .loop import Engine
     from .pool import Pool
 
-__all__ = ["ClientState", "Session", "parse_host"]
+    # Type checkers only (no typing_extensions at run time: ``Client()`` stays cheap).
+    # Defaults (PEP 696) let one signature cover what took overloads: without
+    # ``transform`` a call gives the endpoint's result; without ``consume`` the items are
+    # the handler's events; without a handler, any packet and no final value.
+    P = TypeVar("P")
+    R = TypeVar("R")
+    T = TypeVar("T", default=R)
+    C = TypeVar("C")
+    E = TypeVar("E", default=Any)
+    F = TypeVar("F", default=None)
+    I = TypeVar("I", default=E)  # noqa: E741
 
-T = TypeVar("T")
-E = TypeVar("E")
-I = TypeVar("I")  # noqa: E741
-R = TypeVar("R")
-S = TypeVar("S", bound="Stream[Any, Any]")
+__all__ = ["ClientState", "Session", "parse_host"]
 
 
 class ClientState(enum.Enum):
@@ -100,136 +112,94 @@ class Session:
     @overload
     def rpc(
         self,
-        namespace: str,
-        endpoint: str,
-        parameter: Any = None,
+        endpoint: Rpc[None, R],
+        /,
         *,
-        transform: None = None,
+        transform: Callable[[R], T] | None = None,
         timeout: Timeout = USE_CLIENT_DEFAULT,
-    ) -> Call[Any]: ...
+    ) -> Call[T]: ...
 
     @overload
     def rpc(
         self,
-        namespace: str,
-        endpoint: str,
-        parameter: Any = None,
+        endpoint: Rpc[P, R],
+        parameter: P,
+        /,
         *,
-        transform: Callable[[Any], T],
+        transform: Callable[[R], T] | None = None,
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> Call[T]: ...
 
     def rpc(
         self,
-        namespace: str,
-        endpoint: str,
+        endpoint: Rpc[Any, Any],
         parameter: Any = None,
+        /,
         *,
         transform: Callable[[Any], Any] | None = None,
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> Call[Any]:
-        """Call ``namespace/endpoint``; the result is decoded into its generated type.
+        """Call an rpc endpoint (``endpoints.llm.TOKENIZE``...); decode its result.
 
-        ``parameter`` (a generated struct, or a dict with camelCase keys; ``None`` to
-        omit it) is encoded here. ``transform`` runs on the engine loop on the decoded
+        ``parameter``: the endpoint's generated struct (none for an endpoint without
+        one); a dict with camelCase keys also encodes (an untyped escape hatch for
+        tests). It is encoded here, so a struct of another type or a value that does not
+        encode raises :class:`~lmstudio.LMStudioValueError` at once, as does a descriptor
+        the protocol does not have. ``transform`` runs on the engine loop on the decoded
         result: keep it quick and never call user code from it. ``timeout`` is the
         inactivity timeout (``None``: none; default: the client's).
         """
-        decoder = _rpc_decoder(namespace, endpoint)
-        raw = _encode(parameter, namespace, endpoint)
+        namespace, endpoint_name = _names(endpoint, "rpc")
+        decoder = _rpc_decoder(namespace, endpoint_name)
+        raw = _encode(parameter, namespace, endpoint_name, "parameter")
         seconds = self.timeout if timeout is USE_CLIENT_DEFAULT else _check_timeout(timeout)
         engine, pool = self._use()
-        call: Call[Any] = Call(f"{namespace}.{endpoint}")
+        call: Call[Any] = Call(f"{namespace}.{endpoint_name}")
         call._cancel_hook = functools.partial(engine.submit, pool.cancel_rpc, call)
         if not engine.submit(
-            pool.start_rpc, namespace, endpoint, raw, call, decoder, transform, seconds
+            pool.start_rpc, namespace, endpoint_name, raw, call, decoder, transform, seconds
         ):
             call._set_exception(_closed_meanwhile())
         return call
 
-    @overload
     def channel(
         self,
-        namespace: str,
-        endpoint: str,
-        creation_parameter: Any = None,
+        endpoint: Channel[C, Any, Any],
+        creation_parameter: C,
+        /,
         *,
-        handler: ChannelHandler[Any, Any] | None = None,
-        consume: Callable[[Any], Any] | None = None,
+        handler: ChannelHandler[E, F] | None = None,
+        consume: Callable[[E], I | Skip] | None = None,
         timeout: Timeout = USE_CLIENT_DEFAULT,
-        stream_class: type[S],
-    ) -> S: ...
+        stream_class: type[Stream[I, F]] = Stream,
+    ) -> Stream[I, F]:
+        """Open a channel endpoint (``endpoints.llm.PREDICT``...); its packets feed ``handler``.
 
-    @overload
-    def channel(
-        self,
-        namespace: str,
-        endpoint: str,
-        creation_parameter: Any = None,
-        *,
-        handler: ChannelHandler[E, R],
-        consume: None = None,
-        timeout: Timeout = USE_CLIENT_DEFAULT,
-    ) -> Stream[E, R]: ...
-
-    @overload
-    def channel(
-        self,
-        namespace: str,
-        endpoint: str,
-        creation_parameter: Any = None,
-        *,
-        handler: ChannelHandler[E, R],
-        consume: Callable[[E], I | Skip],
-        timeout: Timeout = USE_CLIENT_DEFAULT,
-    ) -> Stream[I, R]: ...
-
-    @overload
-    def channel(
-        self,
-        namespace: str,
-        endpoint: str,
-        creation_parameter: Any = None,
-        *,
-        handler: None = None,
-        consume: None = None,
-        timeout: Timeout = USE_CLIENT_DEFAULT,
-    ) -> Stream[Any, None]: ...
-
-    def channel(
-        self,
-        namespace: str,
-        endpoint: str,
-        creation_parameter: Any = None,
-        *,
-        handler: ChannelHandler[Any, Any] | None = None,
-        consume: Callable[[Any], Any] | None = None,
-        timeout: Timeout = USE_CLIENT_DEFAULT,
-        stream_class: type[Stream[Any, Any]] = Stream,
-    ) -> Stream[Any, Any]:
-        """Open channel ``namespace/endpoint``; its packets feed ``handler``.
-
-        Packets are decoded into the endpoint's generated packet union; ``handler``
-        (a fresh :class:`ChannelHandler` per channel, run on the engine loop) turns them
-        into events and a final value. ``consume`` runs where the stream is consumed
-        and turns each event into an item or :data:`SKIP`: user callbacks go there.
-        ``timeout`` is the inactivity timeout, as for :meth:`rpc`. ``stream_class`` is
-        the :class:`Stream` subclass to return (a feature's accessors; its constructor
-        takes ``Stream``'s arguments).
+        ``creation_parameter``: the endpoint's generated struct (``None`` for a channel
+        without one), encoded and checked here as :meth:`rpc`'s parameter. Packets are
+        decoded into the endpoint's generated packet union; ``handler`` (a fresh
+        :class:`ChannelHandler` per channel, run on the engine loop; default: packets as
+        items, no final value) turns them into events and a final value. ``consume`` runs
+        where the stream is consumed and turns each event into an item or :data:`SKIP`:
+        user callbacks go there. ``timeout`` is the inactivity timeout, as for
+        :meth:`rpc`. ``stream_class`` is the :class:`Stream` subclass to create (a
+        feature's accessors; its constructor takes ``Stream``'s arguments): the stream is
+        one, although its static type is ``Stream[I, R]``.
         """
-        decoder, kinds = _channel_decoder(namespace, endpoint)
-        raw = _encode(creation_parameter, namespace, endpoint)
+        namespace, endpoint_name = _names(endpoint, "channel")
+        decoder, kinds = _channel_decoder(namespace, endpoint_name)
+        raw = _encode(creation_parameter, namespace, endpoint_name, "creation_parameter")
         seconds = self.timeout if timeout is USE_CLIENT_DEFAULT else _check_timeout(timeout)
         engine, pool = self._use()
-        stream = stream_class(f"{namespace}.{endpoint}", consume)
+        stream = stream_class(f"{namespace}.{endpoint_name}", consume)
         stream._cancel_hook = functools.partial(engine.submit, pool.cancel_channel, stream)
         stream._send_hook = functools.partial(
-            _send_packet, engine, pool, stream, namespace, endpoint
+            _send_packet, engine, pool, stream, namespace, endpoint_name
         )
         if not engine.submit(
             pool.start_channel,
             namespace,
-            endpoint,
+            endpoint_name,
             raw,
             stream,
             handler if handler is not None else ChannelHandler(),
@@ -330,16 +300,33 @@ def _check_timeout(timeout: object) -> float | None:
 def _send_packet(
     engine: Engine, pool: Pool, stream: Stream[Any, Any], namespace: str, endpoint: str, packet: Any
 ) -> None:
-    engine.submit(pool.send_packet, stream, _encode(packet, namespace, endpoint))
+    engine.submit(pool.send_packet, stream, _encode(packet, namespace, endpoint, None))
 
 
-# --- per-endpoint decoders and parameter encoding ---------------------------------------
+# --- endpoint lookup, per-endpoint decoders and parameter encoding -----------------------
 
 _rpc_decoders: dict[tuple[str, str], Decoder | None] = {}
 _channel_decoders: dict[tuple[str, str], tuple[Decoder, frozenset[str] | None]] = {}
 
 
-def _endpoint(namespace: str, name: str, kind: str) -> Any:
+_A = {"rpc": "an rpc", "channel": "a channel", "signal": "a signal", "writableSignal": "a signal"}
+
+
+def _names(descriptor: object, kind: str) -> tuple[str, str]:
+    """The namespace and name of a typed descriptor of ``kind`` (else a clear error)."""
+    found_kind = getattr(descriptor, "kind", None)
+    if found_kind is None or not isinstance(getattr(descriptor, "name", None), str):
+        raise LMStudioValueError(
+            f"expected an endpoint descriptor (lmstudio._protocol.endpoints.<namespace>), "
+            f"not {descriptor!r}"
+        )
+    if found_kind != kind:
+        raise LMStudioValueError(f"{descriptor!r} is {_A[found_kind]}, not {_A[kind]}")
+    return descriptor.namespace, descriptor.name  # type: ignore[attr-defined]
+
+
+def _endpoint(namespace: str, name: str, kind: str) -> Endpoint:
+    """The registry's entry (for a hand-made descriptor: a clear error if there is none)."""
     from .._protocol.endpoints import endpoint
 
     try:
@@ -347,7 +334,7 @@ def _endpoint(namespace: str, name: str, kind: str) -> Any:
     except KeyError as exc:
         raise LMStudioValueError(str(exc.args[0])) from None
     if found.kind != kind:
-        raise LMStudioValueError(f"{namespace}/{name} is a {found.kind}, not an {kind}")
+        raise LMStudioValueError(f"{namespace}/{name} is {_A[found.kind]}, not {_A[kind]}")
     return found
 
 
@@ -379,13 +366,23 @@ def _channel_decoder(namespace: str, name: str) -> tuple[Decoder, frozenset[str]
     return found
 
 
-def _encode(value: Any, namespace: str, endpoint: str) -> msgspec.Raw | None:
+def _encode(value: Any, namespace: str, endpoint: str, part: str | None) -> msgspec.Raw | None:
+    """``value`` as JSON; a struct must be the endpoint's ``part`` type (``None``: packets)."""
     if value is None:
         return None
     import msgspec
 
     from . import wire
 
+    if part is not None and isinstance(value, msgspec.Struct):
+        expected = getattr(_endpoint_of(namespace, endpoint), part)
+        if not (isinstance(expected, type) and isinstance(value, expected)) and not (
+            expected is not None and _in_union(value, expected)
+        ):
+            wanted = "nothing" if expected is None else getattr(expected, "__name__", expected)
+            raise LMStudioValueError(
+                f"the {namespace}.{endpoint} {part} is {wanted}, not {type(value).__name__}"
+            )
     try:
         return msgspec.Raw(wire.encoder.encode(value))
     except (TypeError, ValueError, OverflowError, msgspec.EncodeError) as exc:
@@ -395,6 +392,22 @@ def _encode(value: Any, namespace: str, endpoint: str) -> msgspec.Raw | None:
             exc, f"cannot encode the {namespace}.{endpoint} parameter", fallback=LMStudioValueError
         )
         raise error from error.__cause__
+
+
+def _endpoint_of(namespace: str, name: str) -> Endpoint:
+    from .._protocol.endpoints import endpoint
+
+    return endpoint(namespace, name)  # known: its decoder was looked up first
+
+
+def _in_union(value: object, expected: object) -> bool:
+    import typing
+
+    return any(
+        isinstance(value, member)
+        for member in typing.get_args(expected)
+        if isinstance(member, type)
+    )
 
 
 publish(__name__, globals())

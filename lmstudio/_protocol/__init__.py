@@ -2,5 +2,6 @@
 """LM Studio protocol types, generated from the protocol's JSON Schema.
 
 ``models`` (lenient, for clients), ``strict`` (for judging clients) and ``endpoints``
-(the registry) are imported on demand; importing this package costs nothing.
+(the registry, and per namespace the typed endpoint descriptors: ``endpoints.llm``...)
+are imported on demand; importing this package costs nothing.
 """

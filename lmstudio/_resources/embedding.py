@@ -20,6 +20,7 @@ from .._data.specifiers import model_specifier
 from .._engine.call import Call
 from .._engine.compose import gather
 from .._exports import publish
+from .._protocol.endpoints import embedding as embedding_api
 from .._protocol.models import (
     EmbeddingLoadModelConfig,
     EmbeddingModelInfo,
@@ -87,7 +88,7 @@ class EmbeddingModel(ModelHandle[EmbeddingModelInstanceInfo, EmbeddingLoadModelC
             model_specifier=model_specifier(self.identifier), input_string=text
         )
         return self._session.rpc(
-            "embedding", "embedString", parameter, transform=_vector, timeout=timeout
+            embedding_api.EMBED_STRING, parameter, transform=_vector, timeout=timeout
         )
 
 
@@ -119,6 +120,7 @@ class EmbeddingNamespace(
 
     _name = "embedding"
     _what = "embedding model"
+    _api = embedding_api
 
     def _handle(self, info: EmbeddingModelInstanceInfo) -> EmbeddingModel:
         return EmbeddingModel(self, info)

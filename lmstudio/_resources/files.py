@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, TypeAlias
 
 from .._data.history import FileHandle
 from .._engine.call import Call
+from .._protocol.endpoints import files as files_api
 from .._protocol.models import FilesRpcUploadFileBase64Parameter, FilesRpcUploadFileBase64Returns
 from .._types import USE_CLIENT_DEFAULT, Timeout
 from ..errors import LMStudioValueError
@@ -118,7 +119,7 @@ class FilesNamespace:
         )
         transform = functools.partial(_handle, name, image)
         return self._session.rpc(
-            "files", "uploadFileBase64", parameter, transform=transform, timeout=timeout
+            files_api.UPLOAD_FILE_BASE64, parameter, transform=transform, timeout=timeout
         )
 
 

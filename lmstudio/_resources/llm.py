@@ -19,7 +19,7 @@ is. After ``cancel()`` no further callback runs.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from .._data.config import (
     llm_load_config_from_kv,
@@ -39,6 +39,7 @@ from .._prediction.callbacks import (
 from .._prediction.request import PredictionRequest, prepare_complete, prepare_respond
 from .._prediction.results import PredictionResult
 from .._prediction.stream import PredictionStream, consumer
+from .._protocol.endpoints import llm as llm_api
 from .._protocol.models import (
     KvConfig,
     KvConfigStack,
@@ -399,7 +400,7 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
             opts=_template_opts(opts),
         )
         return self._session.rpc(
-            "llm", "applyPromptTemplate", parameter, transform=_formatted, timeout=timeout
+            llm_api.APPLY_PROMPT_TEMPLATE, parameter, transform=_formatted, timeout=timeout
         )
 
 
@@ -421,6 +422,7 @@ class LlmNamespace(
 
     _name = "llm"
     _what = "LLM"
+    _api = llm_api
 
     def _handle(self, info: LlmInstanceInfo) -> LLM:
         return LLM(self, info)
@@ -441,15 +443,15 @@ class LlmNamespace(
 def _predict(
     model: LLM, request: PredictionRequest, callbacks: PredictionCallbacks, timeout: Timeout
 ) -> PredictionStream:
-    return model._session.channel(
-        "llm",
-        "predict",
+    stream = model._session.channel(
+        llm_api.PREDICT,
         request.parameter,
         handler=request.new_state(),
         consume=consumer(callbacks),
         timeout=timeout,
         stream_class=PredictionStream,
     )
+    return cast(PredictionStream, stream)  # it is one: stream_class
 
 
 # --- prompt templates -----------------------------------------------------------------

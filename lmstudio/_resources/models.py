@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, overload
 
 from .._constants import DEFAULT_TTL
 from .._data.specifiers import model_specifier
@@ -26,22 +26,22 @@ from .._engine.compose import gather
 from .._engine.stream import SKIP, Skip
 from .._exports import publish
 from .._protocol.models import (
-    EmbeddingChannelGetOrLoadCreationParameter,
-    EmbeddingChannelLoadModelCreationParameter,
+    ChannelGetOrLoadCreationParameter,
+    ChannelLoadModelCreationParameter,
     EmbeddingLoadModelConfig,
     EmbeddingModelInfo,
     EmbeddingModelInstanceInfo,
-    EmbeddingRpcCountTokensReturns,
-    EmbeddingRpcGetLoadConfigParameter,
-    EmbeddingRpcGetModelInfoParameter,
-    EmbeddingRpcTokenizeParameter,
-    EmbeddingRpcTokenizeReturns,
-    EmbeddingRpcUnloadModelParameter,
     KvConfig,
     KvConfigStack,
     LlmInfo,
     LlmInstanceInfo,
     LlmLoadModelConfig,
+    RpcCountTokensReturns,
+    RpcGetLoadConfigParameter,
+    RpcGetModelInfoParameter,
+    RpcTokenizeParameter,
+    RpcTokenizeReturns,
+    RpcUnloadModelParameter,
 )
 from .._types import USE_CLIENT_DEFAULT, ModelLoadingCallback, Timeout
 from ..errors import LMStudioModelNotFoundError, LMStudioValueError
@@ -49,6 +49,7 @@ from .loading import LoadHandler
 
 if TYPE_CHECKING:
     from .._engine.session import Session
+    from .._protocol.endpoints import Channel, Rpc
 
 __all__ = [
     "DownloadedModel",
@@ -67,6 +68,32 @@ LoadConfigT = TypeVar("LoadConfigT", LlmLoadModelConfig, EmbeddingLoadModelConfi
 HandleT = TypeVar("HandleT", bound="ModelHandle[Any, Any]")
 DownloadedT = TypeVar("DownloadedT", bound="DownloadedModel[Any, Any, Any]")
 ConfigInputT = TypeVar("ConfigInputT")
+
+
+class _ModelEndpoints(Protocol[InfoT]):
+    """The endpoints a model namespace uses: ``endpoints.llm`` and ``endpoints.embedding``.
+
+    Both namespaces name them alike and share their request types (generated once, under
+    namespace-neutral names such as ``RpcTokenizeParameter``); their results differ by
+    the instance info type. A namespace's generated descriptor module satisfies this.
+    """
+
+    @property
+    def LIST_LOADED(self) -> Rpc[None, list[InfoT]]: ...
+    @property
+    def GET_MODEL_INFO(self) -> Rpc[RpcGetModelInfoParameter, InfoT | None]: ...
+    @property
+    def GET_LOAD_CONFIG(self) -> Rpc[RpcGetLoadConfigParameter, KvConfig]: ...
+    @property
+    def UNLOAD_MODEL(self) -> Rpc[RpcUnloadModelParameter, None]: ...
+    @property
+    def TOKENIZE(self) -> Rpc[RpcTokenizeParameter, RpcTokenizeReturns]: ...
+    @property
+    def COUNT_TOKENS(self) -> Rpc[RpcTokenizeParameter, RpcCountTokensReturns]: ...
+    @property
+    def GET_OR_LOAD(self) -> Channel[ChannelGetOrLoadCreationParameter, Any, Any]: ...
+    @property
+    def LOAD_MODEL(self) -> Channel[ChannelLoadModelCreationParameter, Any, Any]: ...
 
 
 class ModelHandle(Generic[InfoT, LoadConfigT]):
@@ -142,10 +169,9 @@ class ModelHandle(Generic[InfoT, LoadConfigT]):
         instance has this identifier.
         """
         namespace = self._namespace
-        parameter = EmbeddingRpcGetLoadConfigParameter(specifier=model_specifier(self.identifier))
+        parameter = RpcGetLoadConfigParameter(specifier=model_specifier(self.identifier))
         return self._session.rpc(
-            namespace._name,
-            "getLoadConfig",
+            namespace._api.GET_LOAD_CONFIG,
             parameter,
             transform=namespace._load_config_from_kv,
             timeout=timeout,
@@ -201,11 +227,11 @@ class ModelHandle(Generic[InfoT, LoadConfigT]):
         )
 
     def _tokenize(self, text: str, timeout: Timeout) -> Call[list[int]]:
-        parameter = EmbeddingRpcTokenizeParameter(
+        parameter = RpcTokenizeParameter(
             specifier=model_specifier(self.identifier), input_string=text
         )
         return self._session.rpc(
-            self._namespace._name, "tokenize", parameter, transform=_token_ids, timeout=timeout
+            self._namespace._api.TOKENIZE, parameter, transform=_token_ids, timeout=timeout
         )
 
     def count_tokens(self, text: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[int]:
@@ -226,15 +252,11 @@ class ModelHandle(Generic[InfoT, LoadConfigT]):
         """
         if not isinstance(text, str):
             raise LMStudioValueError(f"count_tokens takes a string, not {type(text).__name__}")
-        parameter = EmbeddingRpcTokenizeParameter(
+        parameter = RpcTokenizeParameter(
             specifier=model_specifier(self.identifier), input_string=text
         )
         return self._session.rpc(
-            self._namespace._name,
-            "countTokens",
-            parameter,
-            transform=_token_count,
-            timeout=timeout,
+            self._namespace._api.COUNT_TOKENS, parameter, transform=_token_count, timeout=timeout
         )
 
     def unload(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[None]:
@@ -260,6 +282,8 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
 
     _name: ClassVar[str]
     """The protocol namespace: ``"llm"`` or ``"embedding"``."""
+    _api: _ModelEndpoints[InfoT]
+    """Its endpoint descriptors: ``endpoints.llm`` or ``endpoints.embedding``."""
     _what: ClassVar[str]
     """The kind of model, for messages: ``"LLM"``, ``"embedding model"``."""
 
@@ -336,16 +360,16 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
                     "a load config needs a model key"
                 )
             return self._session.rpc(
-                self._name, "listLoaded", transform=self._first_loaded, timeout=timeout
+                self._api.LIST_LOADED, transform=self._first_loaded, timeout=timeout
             )
         _check_key(model_key, "model key")
-        creation = EmbeddingChannelGetOrLoadCreationParameter(
+        creation = ChannelGetOrLoadCreationParameter(
             identifier=model_key,
             load_config_stack=self._load_config_stack(config),
         )
         if ttl is not None:
             creation.load_ttl_ms = _ttl_ms(ttl)
-        return self._load("getOrLoad", creation, on_load_progress, timeout)
+        return self._load(self._api.GET_OR_LOAD, creation, on_load_progress, timeout)
 
     def load_new_instance(
         self,
@@ -384,7 +408,7 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
         identifier is taken or loading fails.
         """
         _check_key(model_key, "model key")
-        creation = EmbeddingChannelLoadModelCreationParameter(
+        creation = ChannelLoadModelCreationParameter(
             model_key=model_key, load_config_stack=self._load_config_stack(config)
         )
         if instance_identifier is not None:
@@ -392,7 +416,7 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
             creation.identifier = instance_identifier
         if ttl is not None:
             creation.ttl_ms = _ttl_ms(ttl)
-        return self._load("loadModel", creation, on_load_progress, timeout)
+        return self._load(self._api.LOAD_MODEL, creation, on_load_progress, timeout)
 
     def unload(self, identifier: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[None]:
         """Unload the instance with this identifier.
@@ -414,8 +438,8 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
         instance has it.
         """
         _check_key(identifier, "identifier")
-        parameter = EmbeddingRpcUnloadModelParameter(identifier=identifier)
-        return self._session.rpc(self._name, "unloadModel", parameter, timeout=timeout)
+        parameter = RpcUnloadModelParameter(identifier=identifier)
+        return self._session.rpc(self._api.UNLOAD_MODEL, parameter, timeout=timeout)
 
     def list_loaded(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[list[HandleT]]:
         """Handles to every loaded instance of this kind, in LM Studio's order.
@@ -429,7 +453,7 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
         Returns:
             ``Call[list[LLM]]`` (``Call[list[EmbeddingModel]]`` on ``client.embedding``).
         """
-        return self._session.rpc(self._name, "listLoaded", transform=self._handles, timeout=timeout)
+        return self._session.rpc(self._api.LIST_LOADED, transform=self._handles, timeout=timeout)
 
     def list_downloaded(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[list[DownloadedT]]:
         """The downloaded models of this kind, each able to ``.model()`` / ``.load_new_instance()``.
@@ -444,8 +468,10 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
             ``Call[list[DownloadedLlm]]`` (``Call[list[DownloadedEmbeddingModel]]`` on
             ``client.embedding``).
         """
+        from .._protocol.endpoints import system as system_api  # not on a one-shot's path
+
         return self._session.rpc(
-            "system", "listDownloadedModels", transform=self._downloaded_list, timeout=timeout
+            system_api.LIST_DOWNLOADED_MODELS, transform=self._downloaded_list, timeout=timeout
         )
 
     def get_model_info(
@@ -473,17 +499,17 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
     def _model_info_call(
         self, identifier: str, pick: Callable[[InfoT], Any], timeout: Timeout, what: str
     ) -> Call[Any]:
-        parameter = EmbeddingRpcGetModelInfoParameter(
+        parameter = RpcGetModelInfoParameter(
             specifier=model_specifier(identifier), throw_if_not_found=True
         )
         transform = functools.partial(_found_info, pick, identifier, self._what)
         return self._session.rpc(
-            self._name, "getModelInfo", parameter, transform=transform, timeout=timeout
+            self._api.GET_MODEL_INFO, parameter, transform=transform, timeout=timeout
         )
 
     def _load(
         self,
-        endpoint: str,
+        endpoint: Channel[Any, Any, Any],
         creation: Any,
         on_load_progress: ModelLoadingCallback | None,
         timeout: Timeout,
@@ -493,7 +519,7 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
         consume = None if on_load_progress is None else functools.partial(_report, on_load_progress)
         handler: LoadHandler[HandleT, InfoT] = LoadHandler(self._handle, self._what)
         return self._session.channel(
-            self._name, endpoint, creation, handler=handler, consume=consume, timeout=timeout
+            endpoint, creation, handler=handler, consume=consume, timeout=timeout
         )
 
     def _handles(self, infos: list[InfoT]) -> list[HandleT]:
@@ -555,12 +581,12 @@ def _found_info(pick: Callable[[Any], Any], identifier: str, what: str, info: An
     return pick(info)
 
 
-def _token_ids(returns: EmbeddingRpcTokenizeReturns) -> list[int]:
+def _token_ids(returns: RpcTokenizeReturns) -> list[int]:
     # The schema says "number"; token ids are integers.
     return [int(token) for token in returns.tokens]
 
 
-def _token_count(returns: EmbeddingRpcCountTokensReturns) -> int:
+def _token_count(returns: RpcCountTokensReturns) -> int:
     return returns.token_count
 
 

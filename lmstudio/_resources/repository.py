@@ -22,6 +22,7 @@ from .._engine.call import Call
 from .._engine.handler import ChannelHandler
 from .._engine.stream import SKIP, Skip, Stream
 from .._exports import publish
+from .._protocol.endpoints import repository as repository_api
 from .._protocol.models import (
     DownloadProgressUpdate,
     ModelSearchOpts,
@@ -95,7 +96,7 @@ class RepositoryNamespace:
             return [AvailableModel(entry, session) for entry in returns.results]
 
         parameter = RepositoryRpcSearchModelsParameter(opts=opts)
-        return session.rpc("repository", "searchModels", parameter, transform=wrap, timeout=timeout)
+        return session.rpc(repository_api.SEARCH_MODELS, parameter, transform=wrap, timeout=timeout)
 
 
 class AvailableModel:
@@ -150,7 +151,7 @@ class AvailableModel:
             model_search_result_identifier=self.search_result.identifier
         )
         return session.rpc(
-            "repository", "getModelDownloadOptions", parameter, transform=wrap, timeout=timeout
+            repository_api.GET_MODEL_DOWNLOAD_OPTIONS, parameter, transform=wrap, timeout=timeout
         )
 
 
@@ -232,8 +233,7 @@ class ModelDownloadOption:
             download_identifier=self.info.download_identifier
         )
         return self._session.channel(
-            "repository",
-            "downloadModel",
+            repository_api.DOWNLOAD_MODEL,
             creation,
             handler=_DownloadHandler(),
             consume=consume,

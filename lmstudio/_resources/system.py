@@ -6,16 +6,17 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._engine.call import Call
+from .._protocol.endpoints import system as system_api
+from .._protocol.models import LMStudioVersion
 from .._types import USE_CLIENT_DEFAULT, Timeout
 
 if TYPE_CHECKING:
     from .._engine.session import Session
-    from .._protocol.models import SystemRpcVersionReturns
     from .embedding import DownloadedEmbeddingModel
     from .llm import DownloadedLlm
     from .models import ModelNamespace
 
-__all__ = ["SystemNamespace"]
+__all__ = ["LMStudioVersion", "SystemNamespace"]
 
 
 class SystemNamespace:
@@ -29,15 +30,15 @@ class SystemNamespace:
         self._session = session
         self._model_namespaces = model_namespaces  # client.llm, client.embedding
 
-    def version(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[SystemRpcVersionReturns]:
+    def version(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[LMStudioVersion]:
         """LM Studio's version and build number.
 
-        Returns ``Call[SystemRpcVersionReturns]`` (``.version``, ``.build``). Raises
+        Returns ``Call[LMStudioVersion]`` (``.version``, ``.build``). Raises
         :class:`~lmstudio.LMStudioClientError` if LM Studio is unreachable.
 
         ``print(client.system.version().result().version)``
         """
-        return self._session.rpc("system", "version", timeout=timeout)
+        return self._session.rpc(system_api.VERSION, timeout=timeout)
 
     def list_downloaded_models(
         self, *, timeout: Timeout = USE_CLIENT_DEFAULT
@@ -63,4 +64,4 @@ class SystemNamespace:
                         break
             return found
 
-        return self._session.rpc("system", "listDownloadedModels", transform=wrap, timeout=timeout)
+        return self._session.rpc(system_api.LIST_DOWNLOADED_MODELS, transform=wrap, timeout=timeout)

@@ -17,6 +17,7 @@ from lmstudio import Client
 from lmstudio._engine.discovery import discover, probe
 from lmstudio._engine.identity import resolve_identity
 from lmstudio._engine.session import Session, parse_host
+from lmstudio._protocol.endpoints import llm as llm_api, system as system_api
 from lmstudio.errors import (
     LMStudioCancelledError,
     LMStudioClientError,
@@ -141,8 +142,8 @@ def test_discovery_picks_the_first_port_that_greets(fake_lmstudio: FakeLMStudio,
     session = Session(None, ports=[free_port(), fake_lmstudio.port])
     try:
         assert session.api_host is None
-        assert session.rpc("system", "version").result(5000 * ms)
-        assert session.rpc("llm", "listLoaded").result(5000 * ms)
+        assert session.rpc(system_api.VERSION).result(5000 * ms)
+        assert session.rpc(llm_api.LIST_LOADED).result(5000 * ms)
         assert session.api_host == fake_lmstudio.api_host
     finally:
         session.close()
@@ -152,7 +153,7 @@ def test_discovery_failure_is_clear(ms: float) -> None:
     session = Session(None, ports=[free_port(), free_port()])
     try:
         with pytest.raises(LMStudioClientError, match="not reachable at any of its default ports"):
-            session.rpc("system", "version").result(5000 * ms)
+            session.rpc(system_api.VERSION).result(5000 * ms)
     finally:
         session.close()
 
@@ -214,7 +215,7 @@ def test_unanswered_handshake_times_out(ms: float) -> None:
         session = Session(host, open_timeout=100 * ms)
         try:
             with pytest.raises(LMStudioTimeoutError, match=r"connecting to .* timed out"):
-                session.rpc("system", "version").result(5000 * ms)
+                session.rpc(system_api.VERSION).result(5000 * ms)
         finally:
             session.close()
 
@@ -229,7 +230,7 @@ def test_a_peer_that_stops_answering_pings_is_declared_dead(ms: float) -> None:
         session = Session(host, ping_interval=20 * ms, ping_timeout=50 * ms)
         try:
             with pytest.raises(LMStudioWebsocketError, match="did not answer a ping"):
-                session.rpc("system", "version").result(5000 * ms)
+                session.rpc(system_api.VERSION).result(5000 * ms)
         finally:
             session.close()
 
@@ -253,7 +254,7 @@ def test_pings_keep_a_quiet_connection(ms: float) -> None:
     with raw_server(handler) as host:
         session = Session(host, ping_interval=10 * ms, ping_timeout=2000 * ms)
         try:
-            waiting = session.rpc("system", "version", timeout=None)  # never answered
+            waiting = session.rpc(system_api.VERSION, timeout=None)  # never answered
             for _ in range(3):
                 assert pongs.acquire(timeout=5000 * ms)
             assert not waiting.done()  # the connection lives on

@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection
 
 from lmstudio._engine.session import Session
+from lmstudio._protocol.endpoints import llm as llm_api
 from lmstudio.errors import LMStudioProtocolError, LMStudioWebsocketError
 
 from .helpers import accept_websocket, raw_server, read_client_frame, scripted_server
@@ -78,7 +79,7 @@ def opened(script: Callable[[socket.socket], None]) -> Iterator[Session]:
     with raw_server(handler) as host:
         session = Session(host, ping_interval=None)
         try:
-            assert session.rpc("llm", "listLoaded").result(10) == []
+            assert session.rpc(llm_api.LIST_LOADED).result(10) == []
             assert session._pool is not None
             assert session._pool.connections()["llm"]._fast  # websockets' parser is idle
             yield session
@@ -105,7 +106,7 @@ def test_frames_of_every_size_split_anywhere_across_reads() -> None:
         done.set()
 
     with opened(script) as session:
-        calls = [session.rpc("llm", "listLoaded", timeout=None) for _ in range(3)]
+        calls = [session.rpc(llm_api.LIST_LOADED, timeout=None) for _ in range(3)]
         assert [call.result(10) for call in calls] == [[], [], []]
         assert done.wait(10)
     assert pong == [(PONG, b"hi")]
@@ -127,7 +128,7 @@ def test_a_fragmented_message_with_a_ping_between_its_fragments() -> None:
         done.set()
 
     with opened(script) as session:
-        calls = [session.rpc("llm", "listLoaded", timeout=None) for _ in range(2)]
+        calls = [session.rpc(llm_api.LIST_LOADED, timeout=None) for _ in range(2)]
         assert [call.result(10) for call in calls] == [[], []]
         assert done.wait(10)
     assert pong == [(PONG, b"p")]
@@ -138,7 +139,7 @@ def test_a_masked_frame_from_the_server_fails_the_connection() -> None:
         sock.sendall(frame(result(call_id(sock)), mask=True))
 
     with opened(script) as session:
-        call = session.rpc("llm", "listLoaded", timeout=None)
+        call = session.rpc(llm_api.LIST_LOADED, timeout=None)
         with pytest.raises(LMStudioProtocolError, match="broke the WebSocket protocol"):
             call.result(10)
 
@@ -149,7 +150,7 @@ def test_a_close_frame_ends_the_connection_and_what_follows_it_is_ignored() -> N
         sock.sendall(frame(b"\x03\xe9bye", opcode=CLOSE) + frame(result(ident)))
 
     with opened(script) as session:
-        call = session.rpc("llm", "listLoaded", timeout=None)
+        call = session.rpc(llm_api.LIST_LOADED, timeout=None)
         with pytest.raises(LMStudioWebsocketError, match=r"closed the connection .*1001: bye"):
             call.result(10)
 
@@ -171,8 +172,8 @@ def test_messages_of_every_size_class_sent_in_one_batch() -> None:
     with scripted_server(handler) as host:
         session = Session(host, ping_interval=None)
         try:
-            assert session.rpc("llm", "listLoaded", {"pad": ""}).result(10) == []
-            calls = [session.rpc("llm", "listLoaded", {"pad": "x" * n}) for n in sizes]
+            assert session.rpc(llm_api.LIST_LOADED, {"pad": ""}).result(10) == []
+            calls = [session.rpc(llm_api.LIST_LOADED, {"pad": "x" * n}) for n in sizes]
             assert [call.result(10) for call in calls] == [[], [], [], []]
         finally:
             session.close()

@@ -317,10 +317,6 @@ def test_error_display_data_is_tagged_by_code() -> None:
 
 def test_chat_messages_are_tagged_by_role() -> None:
     creation = msgspec.convert(PREDICT_CREATION, PREDICT.creation_parameter)
+    # decoded under the official SDK's public names (codegen/names.py)
     roles = [type(m).__name__ for m in creation.history.messages]
-    assert roles == [
-        "ChatMessageDataSystem",
-        "ChatMessageDataUser",
-        "ChatMessageDataAssistant",
-        "ChatMessageDataTool",
-    ]
+    assert roles == ["SystemPrompt", "UserMessage", "AssistantResponse", "ToolResultMessage"]

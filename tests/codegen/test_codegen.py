@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from codegen.__main__ import DEFAULT_SHARED, generate
 from codegen.build import pascal, snake
@@ -55,3 +58,112 @@ def test_naming_rules() -> None:
     assert snake("serializedLMSExtendedError") == "serialized_lms_extended_error"
     assert snake("type") == "type_"
     assert snake("$defs") == "defs"
+
+
+def test_public_names_are_the_class_names() -> None:
+    from codegen.names import PUBLIC_NAMES
+    from lmstudio._protocol import models, strict
+
+    for generated, public in PUBLIC_NAMES.items():
+        for module in (models, strict):
+            cls = getattr(module, public)
+            assert cls.__name__ == public, (module.__name__, public)
+            assert not hasattr(module, generated) or getattr(module, generated) is cls
+    # a renamed definition keeps its own name, as an alias of the one class
+    assert models.ChatMessagePartFileData is models.FileHandle
+    assert models.SystemRpcVersionReturns is models.LMStudioVersion
+    assert repr(models.FileHandle(identifier="f", name="a.png", file_type="image", size_bytes=1))
+    assert repr(models.LMStudioVersion(version="0.4", build=1)).startswith("LMStudioVersion(")
+
+
+def test_a_class_several_namespaces_share_has_no_namespace_in_its_name() -> None:
+    from lmstudio._protocol import models
+
+    # the same endpoint part of llm and embedding: one class, named for neither
+    shared = models.LlmRpcTokenizeParameter
+    assert shared is models.EmbeddingRpcTokenizeParameter
+    assert shared.__name__ == "RpcTokenizeParameter"
+    assert (
+        models.LlmChannelGetOrLoadCreationParameter.__name__ == "ChannelGetOrLoadCreationParameter"
+    )
+    # a packet shared by different endpoints keeps its first name (no name fits them all)
+    assert models.LlmChannelPredictToServerPacket is models.FilesChannelParseDocumentToServerPacket
+    assert models.LlmChannelPredictToServerPacket.__name__.startswith("Embedding")
+    # classes of one namespace only keep their namespace
+    assert models.LlmInstanceInfo.__name__ == "LlmInstanceInfo"
+
+
+def test_a_rename_that_clashes_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from codegen import build
+
+    monkeypatch.setitem(build.PUBLIC_NAMES, "LlmInstanceInfo", "LlmInfo")
+    with pytest.raises(ValueError, match="clashes"):
+        generate(DEFAULT_SHARED / "lms.json", DEFAULT_SHARED / "lms-2025-08.json")
+    monkeypatch.delitem(build.PUBLIC_NAMES, "LlmInstanceInfo")
+    monkeypatch.setitem(build.PUBLIC_NAMES, "NoSuchClass", "Whatever")
+    with pytest.raises(ValueError, match="no generated class"):
+        generate(DEFAULT_SHARED / "lms.json", DEFAULT_SHARED / "lms-2025-08.json")
+
+
+def test_one_descriptor_per_endpoint_per_namespace() -> None:
+    from codegen.render import descriptor_name
+    from lmstudio._protocol.endpoints import NAMESPACES, Channel, Rpc, endpoints
+
+    found = 0
+    for namespace, entries in endpoints().items():
+        module = importlib.import_module(f"lmstudio._protocol.endpoints.{namespace}")
+        assert sorted(module.__all__) == sorted(descriptor_name(name) for name in entries)
+        for name, entry in entries.items():
+            descriptor = getattr(module, descriptor_name(name))
+            assert type(descriptor) is (Rpc if entry.kind == "rpc" else Channel)
+            assert (descriptor.namespace, descriptor.name) == (namespace, name)
+            assert descriptor.kind == entry.kind
+            found += 1
+    assert found == 93 and len(NAMESPACES) == 8
+    assert descriptor_name("uploadFileBase64") == "UPLOAD_FILE_BASE64"
+    assert descriptor_name("lmLinkStatus") == "LM_LINK_STATUS"
+
+
+def test_descriptor_types_name_each_namespace_s_own_definitions() -> None:
+    files = generate(DEFAULT_SHARED / "lms.json", DEFAULT_SHARED / "lms-2025-08.json")
+    llm = files["endpoints/llm.py"]
+    assert (
+        "TOKENIZE: Rpc[LlmRpcTokenizeParameter, LlmRpcTokenizeReturns]"
+        ' = Rpc("llm", "tokenize")' in llm
+    )
+    assert 'LIST_LOADED: Rpc[None, LlmRpcListLoadedReturns] = Rpc("llm", "listLoaded")' in llm
+    assert "Embedding" not in llm
+    system = files["endpoints/system.py"]
+    assert 'ALIVE: Channel[None, None, None] = Channel("system", "alive")' in system
+
+
+def test_descriptor_modules_import_no_protocol_types() -> None:
+    code = (
+        "import sys\n"
+        "from lmstudio._protocol.endpoints import llm, system\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('lmstudio', 'msgspec'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [
+        "['lmstudio',",
+        "'lmstudio._exports',",
+        "'lmstudio._protocol',",
+        "'lmstudio._protocol.endpoints',",
+        "'lmstudio._protocol.endpoints.llm',",
+        "'lmstudio._protocol.endpoints.system']",
+    ]
+
+
+def test_check_reports_a_file_the_generator_no_longer_writes(tmp_path: Path) -> None:
+    args = ["--out", str(tmp_path)]
+    from codegen.__main__ import main
+
+    assert main(args) == 0
+    (tmp_path / "endpoints.py").write_text("# left over\n")
+    assert main([*args, "--check"]) == 1
+    assert main(args) == 0  # regenerating removes it
+    assert not (tmp_path / "endpoints.py").exists()
+    assert main([*args, "--check"]) == 0

@@ -12,12 +12,18 @@ from typing import Any
 
 from typing_extensions import assert_type
 
-from lmstudio import LLM, Client
+from lmstudio import LLM, Client, FileHandle, LMStudioVersion, PredictionStream
 from lmstudio._engine.call import Call
 from lmstudio._engine.handler import ChannelHandler
 from lmstudio._engine.session import Session
 from lmstudio._engine.stream import SKIP, Skip, Stream
-from lmstudio._protocol.models import SystemRpcVersionReturns
+from lmstudio._protocol.endpoints import llm, system
+from lmstudio._protocol.models import (
+    LlmChannelPredictCreationParameter,
+    LlmInstanceInfo,
+    LlmRpcTokenizeParameter,
+    RpcTokenizeReturns,
+)
 
 
 class Fragment:
@@ -35,9 +41,9 @@ class PredictionHandler(ChannelHandler[Fragment, Result]):
 
 def block(client: Client) -> None:
     call = client.system.version()
-    assert_type(call, Call[SystemRpcVersionReturns])
-    assert_type(call.result(), SystemRpcVersionReturns)
-    assert_type(call.result(timeout=2.5), SystemRpcVersionReturns)
+    assert_type(call, Call[LMStudioVersion])
+    assert_type(call.result(), LMStudioVersion)
+    assert_type(call.result(timeout=2.5), LMStudioVersion)
     assert_type(call.exception(), BaseException | None)
     assert_type(call.cancel(), bool)
     assert_type(call.done(), bool)
@@ -45,24 +51,24 @@ def block(client: Client) -> None:
 
 
 async def await_(client: Client) -> None:
-    assert_type(await client.system.version(), SystemRpcVersionReturns)
+    assert_type(await client.system.version(), LMStudioVersion)
     both = await asyncio.gather(client.system.version(), client.llm.list_loaded())
-    assert_type(both, tuple[SystemRpcVersionReturns, list[LLM]])
+    assert_type(both, tuple[LMStudioVersion, list[LLM]])
     version = await asyncio.wait_for(client.system.version(), 1.0)
-    assert_type(version, SystemRpcVersionReturns)
+    assert_type(version, LMStudioVersion)
 
 
 def futures(client: Client) -> None:
     calls = [client.system.version(), client.system.version()]
     done, _ = concurrent.futures.wait(calls, timeout=1.0)
     for finished in done:
-        assert_type(finished.result(), SystemRpcVersionReturns)
+        assert_type(finished.result(), LMStudioVersion)
     for completed in concurrent.futures.as_completed(calls):
-        assert_type(completed.result(), SystemRpcVersionReturns)
+        assert_type(completed.result(), LMStudioVersion)
 
 
-def iterate(session: Session) -> None:
-    stream = session.channel("llm", "predict", {}, handler=PredictionHandler())
+def iterate(session: Session, creation: LlmChannelPredictCreationParameter) -> None:
+    stream = session.channel(llm.PREDICT, creation, handler=PredictionHandler())
     assert_type(stream, Stream[Fragment, Result])
     for fragment in stream:
         assert_type(fragment, Fragment)
@@ -73,24 +79,57 @@ def iterate(session: Session) -> None:
     assert_type(as_call.result(), Result)
 
 
-def consume_hook(session: Session) -> None:
+def consume_hook(session: Session, creation: LlmChannelPredictCreationParameter) -> None:
     def text_only(fragment: Fragment) -> str | Skip:
         return fragment.text or SKIP
 
-    stream = session.channel("llm", "predict", {}, handler=PredictionHandler(), consume=text_only)
+    stream = session.channel(llm.PREDICT, creation, handler=PredictionHandler(), consume=text_only)
     assert_type(stream, Stream[str, Result])
     assert_type(next(stream), str)
 
 
 def default_handler(session: Session, client: Client) -> None:
-    assert_type(session.channel("system", "alive"), Stream[Any, None])
-    assert_type(client._session.channel("system", "alive"), Stream[Any, None])
-    assert_type(session.rpc("llm", "listLoaded"), Call[Any])
-    assert_type(session.rpc("llm", "listLoaded", transform=len), Call[int])
+    assert_type(session.channel(system.ALIVE, None), Stream[Any, None])
+    assert_type(client._session.channel(system.ALIVE, None), Stream[Any, None])
 
 
-async def async_iterate(session: Session) -> None:
-    stream = session.channel("llm", "predict", {}, handler=PredictionHandler())
+def typed_endpoints(session: Session, tokenize: LlmRpcTokenizeParameter) -> None:
+    # the endpoint's result type, or what transform makes of it
+    assert_type(session.rpc(llm.LIST_LOADED), Call[list[LlmInstanceInfo]])
+    assert_type(session.rpc(llm.LIST_LOADED, transform=len), Call[int])
+    assert_type(session.rpc(system.VERSION), Call[LMStudioVersion])
+    assert_type(session.rpc(llm.TOKENIZE, tokenize), Call[RpcTokenizeReturns])
+    assert_type(session.rpc(llm.UNLOAD_MODEL, tokenize_to_unload()), Call[None])
+
+    def tokens(returns: RpcTokenizeReturns) -> list[float]:
+        return returns.tokens
+
+    assert_type(session.rpc(llm.TOKENIZE, tokenize, transform=tokens), Call[list[float]])
+
+
+def tokenize_to_unload() -> Any:
+    return None
+
+
+def stream_class(session: Session, creation: LlmChannelPredictCreationParameter) -> None:
+    from lmstudio._prediction.state import PredictionState
+
+    def state() -> PredictionState:
+        raise NotImplementedError
+
+    # a feature's Stream subclass must agree with its handler's final value
+    stream = session.channel(llm.PREDICT, creation, handler=state(), stream_class=PredictionStream)
+    assert_type(stream.result().content, str)
+
+
+def public_names(client: Client) -> None:
+    # generated classes under public names of their own
+    assert_type(client.files.prepare_image(b"...").result(), FileHandle)
+    assert_type(client.system.version().result().version, str)
+
+
+async def async_iterate(session: Session, creation: LlmChannelPredictCreationParameter) -> None:
+    stream = session.channel(llm.PREDICT, creation, handler=PredictionHandler())
     async for fragment in stream:
         assert_type(fragment, Fragment)
     assert_type(await stream, Result)

@@ -7,22 +7,50 @@ from __future__ import annotations
 
 from typing_extensions import assert_type
 
-from lmstudio import Client
+from lmstudio import Client, LMStudioVersion
+from lmstudio._engine.handler import ChannelHandler
 from lmstudio._engine.session import Session
-from lmstudio._protocol.models import SystemRpcVersionReturns
+from lmstudio._prediction.stream import PredictionStream
+from lmstudio._protocol.endpoints import llm, system
+from lmstudio._protocol.models import (
+    LlmChannelPredictCreationParameter,
+    LlmRpcTokenizeParameter,
+    RpcUnloadModelParameter,
+)
 
 
 def block(client: Client) -> None:
     assert_type(client.system.version().result(), str)  # error
-    assert_type(client.llm.list_loaded().result(), SystemRpcVersionReturns)  # error
+    assert_type(client.llm.list_loaded().result(), LMStudioVersion)  # error
 
 
 async def await_(client: Client) -> None:
     assert_type(await client.llm.list_loaded(), list[str])  # error
 
 
-def iterate(session: Session) -> None:
-    for item in session.channel("llm", "predict", {}):
+def iterate(session: Session, creation: LlmChannelPredictCreationParameter) -> None:
+    for item in session.channel(llm.PREDICT, creation):
         print(item.anything)  # fine: items of the default handler are Any
     client = Client()
     client.system.version().result(timeout="soon")  # error
+
+
+def endpoints(
+    session: Session,
+    tokenize: LlmRpcTokenizeParameter,
+    unload: RpcUnloadModelParameter,
+    creation: LlmChannelPredictCreationParameter,
+) -> None:
+    session.rpc(llm.LIST_LOADDED)  # error
+    session.rpc("llm", "listLoaded")  # error
+    session.rpc(llm.TOKENIZE, unload)  # error
+    session.rpc(llm.TOKENIZE)  # error
+    session.rpc(system.VERSION, tokenize)  # error
+    session.rpc(llm.PREDICT)  # error
+    session.rpc(llm.COUNT_TOKENS, tokenize, transform=lambda returns: returns.tokens)  # error
+    session.channel(llm.PREDICT, tokenize)  # error
+    session.channel(llm.LIST_LOADED, None)  # error
+    session.channel(llm.PREDICT)  # error
+    # a Stream subclass whose final value is not the handler's
+    handler: ChannelHandler[object, int] = ChannelHandler()
+    session.channel(llm.PREDICT, creation, handler=handler, stream_class=PredictionStream)  # error

@@ -170,10 +170,10 @@ async def get_or_load(ch: Channel, creation: Any) -> None:
     await ch.send(start(identifier=state.next_identifier(model), info=model_info(model)))
     for other in state.jit_to_evict():  # whatever its namespace, as LM Studio
         await ch.send(
-            models.EmbeddingChannelGetOrLoadToClientPacketUnloadingOtherJITModel(info=other.info())
+            models.ChannelGetOrLoadToClientPacketUnloadingOtherJITModel(info=other.info())
         )
         state.unload(other)
-    await _progress(ch, models.EmbeddingChannelGetOrLoadToClientPacketLoadProgress)
+    await _progress(ch, models.ChannelGetOrLoadToClientPacketLoadProgress)
     ttl = creation.load_ttl_ms if isinstance(creation.load_ttl_ms, int) else None
     instance = state.load(model, ttl_ms=ttl, jit=True, load_fields=fields)
     success = (

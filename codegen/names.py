@@ -1,0 +1,28 @@
+"""Public names for generated classes: what users see in reprs, signatures and ``reveal_type``.
+
+A generated class named here is generated under its public name instead (one class, one
+name: decoding gives instances whose repr says ``FileHandle``). A renamed *definition*
+keeps its schema-derived name as an alias (``ChatMessagePartFileData = FileHandle``), as
+every definition does, so the registry and the fake server can still name it.
+
+The names follow LM Studio's official Python SDK where it has one (its chat history
+types); ``LMStudioVersion`` follows the TypeScript SDK's ``getLMStudioVersion()``, since
+the Python SDK has no such call.
+"""
+
+from __future__ import annotations
+
+PUBLIC_NAMES: dict[str, str] = {
+    # chat history: messages and their parts
+    "ChatMessageDataSystem": "SystemPrompt",
+    "ChatMessageDataUser": "UserMessage",
+    "ChatMessageDataAssistant": "AssistantResponse",
+    "ChatMessageDataTool": "ToolResultMessage",
+    "ChatMessagePartTextData": "TextData",
+    "ChatMessagePartFileData": "FileHandle",
+    "ChatMessagePartToolCallRequestData": "ToolCallRequestData",
+    "ChatMessagePartToolCallResultData": "ToolCallResultData",
+    "FunctionToolCallRequest": "ToolCallRequest",
+    # results of public calls
+    "SystemRpcVersionReturns": "LMStudioVersion",
+}
