@@ -35,6 +35,7 @@ from lmstudio.testing._server import Completion, FakeLMStudio, Override
 from lmstudio.testing._session import Channel
 from lmstudio.testing._structured import value_for_schema
 from lmstudio.testing._tokenizer import count_tokens, split_tokens, token_id, tokenize
+from lmstudio.testing._tools import expected_tool_preamble
 
 __all__ = [
     "CatalogModel",
@@ -51,6 +52,7 @@ __all__ = [
     "embed_text",
     "expected_reasoning",
     "expected_reply",
+    "expected_tool_preamble",
     "expected_tool_result_reply",
     "load_catalog",
     "parse_api_token",
