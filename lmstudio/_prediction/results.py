@@ -157,7 +157,8 @@ class PredictionResult:
         return self.content
 
     def __repr__(self) -> str:
-        return f"PredictionResult(content={self.content!r}, stop_reason={self.stop_reason!r})"
+        name = type(self).__name__
+        return f"{name}(content={self.content!r}, stop_reason={self.stop_reason!r})"
 
 
 publish(__name__, globals())

@@ -21,11 +21,12 @@ A model trained for tool use (``trainedForToolUse``) that is offered tools
    tool can be filled, the model answers with text, as a model without tools would.
 4. *Saying something first.* A step containing the word ``explain`` first says
    ``"Let me call " + " and ".join(names) + "."`` (the tools it calls), then calls them.
-5. *Invalid calls on request.* A step containing ``malformed`` streams its first call's
-   arguments as broken JSON and ends it with ``toolCallGenerationFailed`` (what LM Studio
-   sends when it cannot parse a call) instead of ``toolCallGenerationEnd``. A step
-   containing ``wrong arguments`` gives its first call arguments that fit no schema
-   (the string ``"wrong"`` for an object parameter, else ``{"wrong": true}``).
+5. *Invalid calls on request.* A call whose text (from its mention to the next one)
+   contains ``malformed`` streams its arguments as broken JSON and ends with
+   ``toolCallGenerationFailed`` (what LM Studio sends when it cannot parse a call)
+   instead of ``toolCallGenerationEnd``. A call whose text contains ``wrong arguments``
+   gets arguments that fit no schema (the string ``"wrong"`` for an object parameter,
+   else ``{"wrong": true}``).
 6. Call ids are ``call_1``, ``call_2``... counted over the whole conversation.
 """
 
@@ -111,21 +112,18 @@ def plan_tool_round(
         for part in message.get("content", [])
         if isinstance(part, Mapping) and part.get("type") == "toolCallRequest"
     )
-    malformed = bool(_MALFORMED.search(step))
-    wrong = bool(_WRONG.search(step))
     calls = []
     for offset, (start, end, name) in enumerate(mentions):
         function = functions.get(name)
-        first = offset == 0
+        part = step[start:end]
         if function is None:
             arguments: dict[str, Any] = {}
-        elif wrong and first:
+        elif _WRONG.search(part):
             arguments = _wrong_arguments(function)
         else:
-            arguments = _arguments(function, step[start:end], step)
-        calls.append(
-            ToolCallPlan(f"call_{earlier + offset + 1}", name, arguments, malformed and first)
-        )
+            arguments = _arguments(function, part, step)
+        malformed = bool(_MALFORMED.search(part))
+        calls.append(ToolCallPlan(f"call_{earlier + offset + 1}", name, arguments, malformed))
     preamble = expected_tool_preamble([c.name for c in calls]) if _EXPLAIN.search(step) else ""
     return ToolRoundPlan(preamble, tuple(calls))
 
