@@ -171,3 +171,24 @@ def test_agent_guard_denies_without_a_terminal_and_allows_with_yes(server: FakeL
     assert "Files written: ['haiku.txt']" in out
     out = run("agent_guard.py", "--host", server.api_host, "--model", "fake/tools", "--yes")
     assert "The result is wrote 11 characters to haiku.txt." in out
+
+
+def test_readme_act_block_runs() -> None:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Tools and `act()`", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    with FakeLMStudio() as server:
+        server.unload_model("fake/chat")
+        server.load_model("fake/tools")
+        code = f"import lmstudio as lms\nlms.configure_default_client({server.api_host!r})\n"
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run(
+            [sys.executable, "-c", code + block],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == "The result is 7006652.0.\n"
+        assert server.warnings == [] and server.client_warnings == []
