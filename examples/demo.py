@@ -36,6 +36,10 @@ EXAMPLES = [
     ("embeddings.py", "embeddings", []),
     ("speculative_decoding.py", "speculative decoding", ["--draft", "fake/chat"]),
     ("image_description.py", "an image described", []),
+    ("tool_use.py", "one tool", ["--model", "fake/tools"]),
+    ("tool_use_multiple.py", "several tools", ["--model", "fake/tools"]),
+    ("agent_async.py", "an agent with an async tool", ["--model", "fake/tools"]),
+    ("agent_guard.py", "an agent that asks before a tool runs", ["--model", "fake/tools"]),
 ]
 
 

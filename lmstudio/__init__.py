@@ -44,6 +44,11 @@ if TYPE_CHECKING:
         ToolResultMessage as ToolResultMessage,
         UserMessage as UserMessage,
     )
+    from ._data.tools import (
+        ToolDefinition as ToolDefinition,
+        ToolFunctionDef as ToolFunctionDef,
+        ToolFunctionDefDict as ToolFunctionDefDict,
+    )
     from ._engine.call import (
         Call as Call,
     )
@@ -52,6 +57,28 @@ if TYPE_CHECKING:
     )
     from ._engine.stream import (
         Stream as Stream,
+    )
+    from ._prediction.act import (
+        GuardToolCallController as GuardToolCallController,
+    )
+    from ._prediction.act_events import (
+        ActEvent as ActEvent,
+        ActResult as ActResult,
+        MessageAdded as MessageAdded,
+        PredictionRoundResult as PredictionRoundResult,
+        RoundEnded as RoundEnded,
+        RoundFirstToken as RoundFirstToken,
+        RoundFragment as RoundFragment,
+        RoundPredictionCompleted as RoundPredictionCompleted,
+        RoundPromptProcessingProgress as RoundPromptProcessingProgress,
+        RoundStarted as RoundStarted,
+        ToolCallCompleted as ToolCallCompleted,
+        ToolCallOutcome as ToolCallOutcome,
+        ToolCallRequestArgumentsFragment as ToolCallRequestArgumentsFragment,
+        ToolCallRequested as ToolCallRequested,
+        ToolCallRequestFailed as ToolCallRequestFailed,
+        ToolCallRequestNameReceived as ToolCallRequestNameReceived,
+        ToolCallRequestStarted as ToolCallRequestStarted,
     )
     from ._prediction.callbacks import (
         PredictionFragmentCallback as PredictionFragmentCallback,
@@ -64,6 +91,11 @@ if TYPE_CHECKING:
     )
     from ._prediction.stream import (
         PredictionStream as PredictionStream,
+    )
+    from ._resources.act import (
+        ActStream as ActStream,
+        GuardToolCallHandler as GuardToolCallHandler,
+        InvalidToolRequestHandler as InvalidToolRequestHandler,
     )
     from ._resources.embedding import (
         DownloadedEmbeddingModel as DownloadedEmbeddingModel,

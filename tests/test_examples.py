@@ -112,7 +112,7 @@ def test_demo() -> None:
     for header in ("chatbot.py", "structured_output.py", "embeddings.py"):
         assert f"=== {header}" in out
     assert "Bot: You said: Hello! Who are you?" in out
-    assert "5 of 5 examples ran." in out
+    assert "9 of 9 examples ran." in out
 
 
 def quick_start_blocks() -> list[str]:
@@ -142,4 +142,53 @@ def test_readme_quick_start_runs() -> None:
             )
             assert done.returncode == 0, block + done.stderr
             assert done.stderr == "", block
+        assert server.warnings == [] and server.client_warnings == []
+
+
+def test_tool_use(server: FakeLMStudio) -> None:
+    out = run("tool_use.py", "--host", server.api_host, "--model", "fake/tools")
+    assert "The model called multiply({'a': 1234, 'b': 5678})" in out
+    assert "Answer after 2 rounds: The result is 7006652.0." in out
+
+
+def test_tool_use_multiple(server: FakeLMStudio) -> None:
+    out = run("tool_use_multiple.py", "--host", server.api_host, "--model", "fake/tools")
+    assert "assistant calls add({'a': 17, 'b': 25})" in out
+    assert "assistant calls convert({'value': 42" in out
+    assert "4 rounds, 8 messages in the chat" in out
+
+
+def test_agent_async(server: FakeLMStudio) -> None:
+    out = run("agent_async.py", "--host", server.api_host, "--model", "fake/tools")
+    assert "-> get_weather({'city': 'Paris'})\n<- success: sunny, 24 °C" in out
+    assert "The result is sunny, 24 °C." in out
+
+
+def test_agent_guard_denies_without_a_terminal_and_allows_with_yes(server: FakeLMStudio) -> None:
+    out = run("agent_guard.py", "--host", server.api_host, "--model", "fake/tools")
+    assert "(no terminal: no)" in out and "Files written: none" in out
+    out = run("agent_guard.py", "--host", server.api_host, "--model", "fake/tools", stdin="y\n")
+    assert "Files written: ['haiku.txt']" in out
+    out = run("agent_guard.py", "--host", server.api_host, "--model", "fake/tools", "--yes")
+    assert "The result is wrote 11 characters to haiku.txt." in out
+
+
+def test_readme_act_block_runs() -> None:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Tools and `act()`", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    with FakeLMStudio() as server:
+        server.unload_model("fake/chat")
+        server.load_model("fake/tools")
+        code = f"import lmstudio as lms\nlms.configure_default_client({server.api_host!r})\n"
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run(
+            [sys.executable, "-c", code + block],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == "The result is 7006652.0.\n"
         assert server.warnings == [] and server.client_warnings == []

@@ -233,10 +233,15 @@ class Chat:
         response: AssistantContentInput,
         tool_call_requests: Iterable[ToolCallRequestInput] = (),
     ) -> AssistantResponse:
-        """Append the assistant's answer (text or a ``PredictionResult``) and tool requests."""
+        """Append the assistant's answer (text or a ``PredictionResult``) and tool requests.
+
+        A result's own ``tool_call_requests`` are kept when ``tool_call_requests`` is empty.
+        """
         first: TextData | FileHandle
         if isinstance(response, _HasHistoryContent):
             first = TextData(text=response._to_history_content())
+            if not tool_call_requests:
+                tool_call_requests = getattr(response, "tool_call_requests", ())
         elif isinstance(response, FileHandle) or (
             isinstance(response, Mapping) and "identifier" in response
         ):

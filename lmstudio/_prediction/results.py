@@ -8,7 +8,7 @@ from typing import Any
 
 from msgspec import UNSET
 
-from .._data.history import AssistantResponse, TextData, ToolCallRequest
+from .._data.history import AssistantResponse, TextData, ToolCallRequest, ToolCallRequestData
 from .._data.structured import ResponseFormat
 from .._exports import publish
 from .._protocol.models import (
@@ -145,8 +145,10 @@ class PredictionResult:
         return self.stats.stop_reason
 
     def to_message(self) -> AssistantResponse:
-        """The assistant message for this result (what ``on_message`` receives)."""
-        return AssistantResponse(content=[TextData(text=self.content)])
+        """The assistant message for this result, with its tool call requests (what
+        ``on_message`` receives)."""
+        requests = [ToolCallRequestData(tool_call_request=r) for r in self.tool_call_requests]
+        return AssistantResponse(content=[TextData(text=self.content), *requests])
 
     def _to_history_content(self) -> str:
         return self.content
@@ -169,7 +171,8 @@ class PredictionResult:
         return self.content
 
     def __repr__(self) -> str:
-        return f"PredictionResult(content={self.content!r}, stop_reason={self.stop_reason!r})"
+        name = type(self).__name__
+        return f"{name}(content={self.content!r}, stop_reason={self.stop_reason!r})"
 
 
 publish(__name__, globals())

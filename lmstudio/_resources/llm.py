@@ -1,44 +1,41 @@
-"""``client.llm`` and ``LLM`` handles: loading LLMs and predicting with them.
+"""``client.llm`` and ``LLM`` handles: loading LLMs, predicting and acting with them.
 
-Every prediction method returns a :class:`PredictionStream`: iterate it for the
-fragments as they are generated, or block on / await it for the final
-:class:`~lmstudio.PredictionResult`::
-
-    model = client.llm.model().result()               # or: await client.llm.model()
-    print(model.respond("Hello!").result().content)
-    for fragment in model.respond_stream("Tell me a story"):
-        print(fragment.content, end="", flush=True)
-
-Callbacks (``on_message``, ``on_first_token``, ``on_prediction_fragment``,
-``on_prompt_processing_progress``) run where the prediction is consumed: in the thread
-that iterates it or blocks in ``.result()``, or on the loop that awaits it; never on the
-engine's loop. A prediction nobody consumes yet keeps its callbacks, in order, until it
-is. After ``cancel()`` no further callback runs.
+Predictions open their channel through ``predicting.py``; ``act()`` is driven by
+``act.py``. Where callbacks run is stated in each method's docstring.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, cast
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from .._data.config import (
     llm_load_config_from_kv,
     llm_load_config_stack,
     to_struct,
 )
-from .._data.history import Chat, HistoryInput
+from .._data.history import (
+    AssistantResponse,
+    Chat,
+    HistoryInput,
+    ToolCallRequest,
+    ToolCallResultData,
+    ToolResultMessage,
+)
 from .._data.specifiers import model_specifier
 from .._data.structured import ResponseFormatInput
+from .._data.tools import ToolDefinition, tool_set
 from .._engine.call import Call
 from .._exports import publish
+from .._prediction.act_events import ActCallbacks, PredictionRoundResult
 from .._prediction.callbacks import (
     PredictionCallbacks,
     PredictionFragmentCallback,
     PredictionMessageCallback,
 )
-from .._prediction.request import PredictionRequest, prepare_complete, prepare_respond
-from .._prediction.results import PredictionResult
-from .._prediction.stream import PredictionStream, consumer
+from .._prediction.request import prepare_complete, prepare_respond
+from .._prediction.results import PredictionFragment, PredictionResult
+from .._prediction.stream import PredictionStream
 from .._protocol.endpoints import llm as llm_api
 from .._protocol.models import (
     KvConfig,
@@ -58,9 +55,12 @@ from .._types import (
     PromptProcessingCallback,
     Timeout,
 )
+from ..errors import LMStudioPredictionError
+from .act import ActStream, GuardToolCallHandler, InvalidToolRequestHandler, start_act
 from .models import DownloadedModel, ModelHandle, ModelNamespace
+from .predicting import predict, predict_events
 
-__all__ = ["LLM", "LlmNamespace", "PredictionStream"]
+__all__ = ["LLM", "ActStream", "LlmNamespace", "PredictionStream"]
 
 
 class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
@@ -91,6 +91,7 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         self,
         history: HistoryInput,
         *,
+        tools: Iterable[ToolDefinition] | None = None,
         response_format: ResponseFormatInput | None = None,
         config: PredictionConfigInput | None = None,
         preset: str | None = None,
@@ -117,6 +118,10 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
                 (default): the model's defaults.
             preset: the name of a preset configured in LM Studio, applied under
                 ``config``. ``None`` (default): no preset.
+            tools: tools to offer the model (functions, ``ToolFunctionDef`` or raw
+                definitions, as for :meth:`act`); their requests are in
+                ``result.tool_call_requests`` and nothing runs them (:meth:`act` does).
+                ``None`` (default): no tools.
             on_message: called with the final assistant message (``AssistantResponse``).
             on_first_token: called once, when the first fragment arrives.
             on_prediction_fragment: called with each :class:`~lmstudio.PredictionFragment`.
@@ -153,16 +158,18 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
             config=config,
             preset=preset,
             response_format=response_format,
+            tools=None if tools is None else tool_set(tools).setting,
         )
         callbacks = PredictionCallbacks(
             on_message, on_first_token, on_prediction_fragment, on_prompt_processing_progress
         )
-        return _predict(self, request, callbacks, timeout)
+        return predict(self._session, request, callbacks, timeout)
 
     def respond(
         self,
         history: HistoryInput,
         *,
+        tools: Iterable[ToolDefinition] | None = None,
         response_format: ResponseFormatInput | None = None,
         config: PredictionConfigInput | None = None,
         preset: str | None = None,
@@ -189,6 +196,10 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
                 (default): the model's defaults.
             preset: the name of a preset configured in LM Studio, applied under
                 ``config``. ``None`` (default): no preset.
+            tools: tools to offer the model (functions, ``ToolFunctionDef`` or raw
+                definitions, as for :meth:`act`); their requests are in
+                ``result.tool_call_requests`` and nothing runs them (:meth:`act` does).
+                ``None`` (default): no tools.
             on_message: called with the final assistant message (``AssistantResponse``).
             on_first_token: called once, when the first fragment arrives.
             on_prediction_fragment: called with each :class:`~lmstudio.PredictionFragment`.
@@ -219,6 +230,7 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         """
         return self.respond_stream(
             history,
+            tools=tools,
             response_format=response_format,
             config=config,
             preset=preset,
@@ -295,7 +307,7 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         callbacks = PredictionCallbacks(
             on_message, on_first_token, on_prediction_fragment, on_prompt_processing_progress
         )
-        return _predict(self, request, callbacks, timeout)
+        return predict(self._session, request, callbacks, timeout)
 
     def complete(
         self,
@@ -361,6 +373,136 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
             on_prediction_fragment=on_prediction_fragment,
             on_prompt_processing_progress=on_prompt_processing_progress,
             timeout=timeout,
+        )
+
+    def act(
+        self,
+        chat: HistoryInput,
+        tools: Iterable[ToolDefinition],
+        *,
+        max_prediction_rounds: int | None = None,
+        max_parallel_tool_calls: int | None = 1,
+        config: PredictionConfigInput | None = None,
+        preset: str | None = None,
+        on_message: Callable[[AssistantResponse | ToolResultMessage], object] | None = None,
+        on_first_token: Callable[[int], object] | None = None,
+        on_prediction_fragment: Callable[[PredictionFragment, int], object] | None = None,
+        on_round_start: Callable[[int], object] | None = None,
+        on_round_end: Callable[[int], object] | None = None,
+        on_prediction_completed: Callable[[PredictionRoundResult], object] | None = None,
+        on_prompt_processing_progress: Callable[[float, int], object] | None = None,
+        on_tool_call_request_start: Callable[[int, int, str | None], object] | None = None,
+        on_tool_call_request_name_received: Callable[[int, int, str], object] | None = None,
+        on_tool_call_request_argument_fragment_generated: Callable[[int, int, str], object]
+        | None = None,
+        on_tool_call_request_end: Callable[[int, int, ToolCallRequest], object] | None = None,
+        on_tool_call_request_failure: Callable[[int, int, LMStudioPredictionError], object]
+        | None = None,
+        on_tool_call_result: Callable[[int, int, ToolCallResultData], object] | None = None,
+        guard_tool_call: GuardToolCallHandler | None = None,
+        handle_invalid_tool_request: InvalidToolRequestHandler | None = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> ActStream:
+        """Let the model use ``tools``: predict, run the tools it calls, predict again...
+
+        Each round is one prediction; the tools the model calls run as soon as their
+        requests are complete, their results go back to the model in the next round, and
+        the act ends with the first round that calls no tool (or at the round limit).
+
+        Args:
+            chat: the conversation (a ``Chat``, a string, or what ``Chat.from_history``
+                takes); it is copied, never changed: the act's own copy, with every
+                message the act added, is ``ActResult.chat``.
+            tools: functions (their name, docstring and annotated parameters describe the
+                tool), ``async def`` functions, ``ToolFunctionDef`` objects or dicts, or
+                raw tool definitions without an implementation (the act then ends when
+                the model calls one and hands the request back in
+                ``ActResult.unimplemented_tool_calls``).
+            max_prediction_rounds: at most this many rounds, the last one sent without
+                tools; ``None`` (default): no limit.
+            max_parallel_tool_calls: how many tools may run at once (default 1: one at a
+                time, in request order); ``None``: no bound of our own.
+            config: prediction config (typed or a dict), applied to every round.
+            preset: the name of a preset configured in LM Studio.
+            on_message: each message the act adds to the chat: a round's assistant
+                message (with its tool call requests), then the tool results.
+            on_first_token: ``(round_index)`` at a round's first fragment.
+            on_prediction_fragment: ``(fragment, round_index)`` for each fragment.
+            on_round_start: ``(round_index)`` when a round starts.
+            on_round_end: ``(round_index)`` when a round's messages are recorded.
+            on_prediction_completed: ``(round_result)`` when a round's prediction ends
+                (its tools may still run).
+            on_prompt_processing_progress: ``(progress, round_index)``.
+            on_tool_call_request_start: ``(round_index, call_index, tool_call_id)``: the
+                model started writing a tool call (``call_index`` numbers the act's
+                requests from 0).
+            on_tool_call_request_name_received: ``(round_index, call_index, name)``.
+            on_tool_call_request_argument_fragment_generated: ``(round_index,
+                call_index, text)``.
+            on_tool_call_request_end: ``(round_index, call_index, request)``: the
+                request is complete.
+            on_tool_call_request_failure: ``(round_index, call_index, error)``: LM Studio
+                could not parse the request.
+            on_tool_call_result: ``(round_index, call_index, result)``: a result for the
+                model is ready (the tool's, an error text, or a denial).
+            guard_tool_call: ``(round_index, call_index, controller)`` before a tool
+                runs: call ``controller.allow()``, ``allow_and_override_parameters(args)``
+                or ``deny(reason)`` (the model gets the reason); may be ``async``.
+                Guards run one at a time, so a guard can ask a human.
+            handle_invalid_tool_request: ``(error, request)`` for a call to an unknown
+                tool, arguments that do not fit, or a tool that raised: return the text
+                for the model (``None`` keeps the error's text), or raise to stop the
+                act. ``request`` is ``None`` when LM Studio could not parse the request:
+                without a handler, or if it raises, the act then fails with
+                :class:`~lmstudio.LMStudioPredictionError`; if it returns, the act goes
+                on. Without a handler the model is told what was wrong.
+            timeout: each round's inactivity timeout (tools are not timed).
+
+        Returns:
+            An :class:`ActStream` (``Stream[ActEvent, ActResult]``): ``.result()`` or
+            ``await`` it for the :class:`~lmstudio.ActResult`, iterate it for the events
+            (``RoundStarted``, ``RoundFragment``, ``ToolCallRequested``,
+            ``ToolCallCompleted``, ``MessageAdded``...). Callbacks run where it is
+            consumed; where tools run, and what ``cancel()`` does to the tools already
+            running, is in ``lmstudio._resources.act``'s rules (also in the README).
+
+        Raises:
+            LMStudioValueError: here, before anything is sent, for an invalid tool
+                definition (naming the tool and the parameter), chat, config or limit.
+                The stream fails with :class:`~lmstudio.LMStudioPredictionError` if a
+                prediction fails, or with what a handler or guard raised.
+
+        ``print(model.act("What is 12 * 34?", [multiply]).result().content)``
+        """
+        callbacks = ActCallbacks(
+            on_message=on_message,
+            on_first_token=on_first_token,
+            on_prediction_fragment=on_prediction_fragment,
+            on_round_start=on_round_start,
+            on_round_end=on_round_end,
+            on_prediction_completed=on_prediction_completed,
+            on_prompt_processing_progress=on_prompt_processing_progress,
+            on_tool_call_request_start=on_tool_call_request_start,
+            on_tool_call_request_name_received=on_tool_call_request_name_received,
+            on_tool_call_request_argument_fragment_generated=(
+                on_tool_call_request_argument_fragment_generated
+            ),
+            on_tool_call_request_end=on_tool_call_request_end,
+            on_tool_call_request_failure=on_tool_call_request_failure,
+            on_tool_call_result=on_tool_call_result,
+        )
+        return start_act(
+            lambda request: predict_events(self._session, request, timeout),
+            self.identifier,
+            chat,
+            tools,
+            max_prediction_rounds=max_prediction_rounds,
+            max_parallel_tool_calls=max_parallel_tool_calls,
+            config=config,
+            preset=preset,
+            callbacks=callbacks,
+            guard_tool_call=guard_tool_call,
+            handle_invalid_tool_request=handle_invalid_tool_request,
         )
 
     def apply_prompt_template(
@@ -435,23 +577,6 @@ class LlmNamespace(
 
     def _load_config_from_kv(self, config: KvConfig) -> LlmLoadModelConfig:
         return llm_load_config_from_kv(config)
-
-
-# --- predictions ----------------------------------------------------------------------
-
-
-def _predict(
-    model: LLM, request: PredictionRequest, callbacks: PredictionCallbacks, timeout: Timeout
-) -> PredictionStream:
-    stream = model._session.channel(
-        llm_api.PREDICT,
-        request.parameter,
-        handler=request.new_state(),
-        consume=consumer(callbacks),
-        timeout=timeout,
-        stream_class=PredictionStream,
-    )
-    return cast(PredictionStream, stream)  # it is one: stream_class
 
 
 # --- prompt templates -----------------------------------------------------------------

@@ -46,6 +46,7 @@ from lmstudio.testing._tokenizer import (
     token_id,
     tokenize,
 )
+from lmstudio.testing._tools import expected_tool_preamble
 
 __all__ = [
     "DEFAULT_TOKENS_PER_SECOND",
@@ -66,6 +67,7 @@ __all__ = [
     "embed_text",
     "expected_reasoning",
     "expected_reply",
+    "expected_tool_preamble",
     "expected_tool_result_reply",
     "load_catalog",
     "parse_api_token",

@@ -19,12 +19,12 @@ them, so a test never has to restate them):
    ``<think>``, the reasoning ``"The user said: " + text`` (``"The user said nothing."``
    when empty), then ``</think>``; its content is the tags, the reasoning and the reply.
 7. A tool-trained model offered tools (``llm.prediction.tools``) answers a user message
-   with tool calls instead of text: one call per tool whose name the prompt text
-   mentions (whole word, any case, in order of first mention), else one call to the
-   first tool. Arguments follow the tool's parameter schema (``_structured``), taking
-   the numbers and the double-quoted strings of the prompt text, in order, first. Call
-   ids are ``call_1``, ``call_2``... counted over the whole conversation. When the last
-   message holds tool results it answers ``"The result is " + ", ".join(contents) + "."``.
+   with tool calls, as ``_tools`` decides: the steps of the prompt text (a sentence
+   starting with ``Then`` begins the next round's step), one call per tool named (or
+   word in backticks), arguments from the step's numbers and double-quoted strings, else
+   the first tool those can fill, else text; ``explain``, ``malformed`` and ``wrong
+   arguments`` on request. When no step is left after the tool results it answers
+   ``"The result is " + ", ".join(contents) + "."``.
 8. Structured output (``llm.prediction.structured``) replaces the content: for a JSON
    schema, ``json.dumps(value, ensure_ascii=False)`` of the value ``_structured`` builds
    (``{"type": "object"}`` when no schema is given); for a GBNF grammar, its shortest
@@ -41,6 +41,7 @@ from typing import Any
 
 from lmstudio.testing._gbnf import shortest_text
 from lmstudio.testing._structured import value_for_schema
+from lmstudio.testing._tools import ToolCallPlan, plan_tool_round
 
 __all__ = [
     "ReplyPlan",
@@ -56,8 +57,6 @@ MAX_COUNT = 10_000_000
 GREETING = "Hello! How can I help you today?"
 _COUNT = re.compile(r"count\s+to\s+(\d+)\W*", re.IGNORECASE)
 _PREFIXES = ("You said: ", "I heard: ", "Echo: ", "Noted: ")
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_QUOTED = re.compile(r'"([^"]*)"')
 
 
 def expected_reply(
@@ -95,13 +94,6 @@ def is_reasoning_model(model_key: str) -> bool:
     """Whether a model key names a reasoning model (rule 6)."""
     key = model_key.lower()
     return "reasoning" in key or "thinking" in key
-
-
-@dataclass(frozen=True)
-class ToolCallPlan:
-    id: str
-    name: str
-    arguments: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -164,41 +156,12 @@ def plan_reply(
     reasoning = expected_reasoning(text) if is_reasoning_model(model_key) else None
     if trained_for_tool_use and tools and raw_prompt is None:
         last = messages[-1] if messages else {}
+        if last.get("role") in ("user", "tool"):
+            round_plan = plan_tool_round(text, tools, messages)
+            if round_plan is not None:
+                return ReplyPlan(round_plan.preamble, reasoning, round_plan.calls)
         if last.get("role") == "tool":
             contents = [str(part.get("content", "")) for part in last.get("content", [])]
             return ReplyPlan(expected_tool_result_reply(contents), reasoning)
-        if last.get("role") == "user":
-            return ReplyPlan("", reasoning, _plan_tool_calls(text, tools, messages))
     images = last_user_images(messages) if vision and raw_prompt is None else []
     return ReplyPlan(expected_reply(text, temperature=temperature, images=images), reasoning)
-
-
-def _plan_tool_calls(
-    text: str, tools: Sequence[Mapping[str, Any]], messages: Sequence[Mapping[str, Any]]
-) -> tuple[ToolCallPlan, ...]:
-    functions = [tool.get("function", {}) for tool in tools]
-    mentioned: list[tuple[int, Mapping[str, Any]]] = []
-    for function in functions:
-        name = str(function.get("name", ""))
-        found = re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE) if name else None
-        if found:
-            mentioned.append((found.start(), function))
-    chosen = [f for _, f in sorted(mentioned, key=lambda pair: pair[0])] or functions[:1]
-    earlier = sum(
-        1
-        for message in messages
-        for part in message.get("content", [])
-        if isinstance(part, Mapping) and part.get("type") == "toolCallRequest"
-    )
-    numbers = [float(n) if "." in n else int(n) for n in _NUMBER.findall(text)]
-    strings = _QUOTED.findall(text)
-    calls = []
-    for offset, function in enumerate(chosen):
-        parameters = function.get("parameters") or {"type": "object", "properties": {}}
-        arguments = value_for_schema(parameters, numbers=numbers, strings=strings)
-        if not isinstance(arguments, dict):
-            arguments = {}
-        calls.append(
-            ToolCallPlan(f"call_{earlier + offset + 1}", str(function.get("name", "")), arguments)
-        )
-    return tuple(calls)

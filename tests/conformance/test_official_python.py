@@ -149,6 +149,32 @@ def check_act(result: Any) -> None:
     assert texts == [expected_tool_result_reply(["3"])]
 
 
+def check_act_agent(result: Any) -> None:
+    assert result["rounds"] == 4
+    events = result["events"]
+    kinds = [e[0] for e in events]
+    compact = [k for i, k in enumerate(kinds) if i == 0 or kinds[i - 1] != k]
+    tool_round = ["round_start", "progress", "prediction_completed", "message", "round_end"]
+    answer_round = [
+        "round_start",
+        "progress",
+        "first_token",
+        "fragment",
+        "prediction_completed",
+        "message",
+        "round_end",
+    ]
+    assert compact == tool_round * 3 + answer_round
+    assert [e[1] for e in events if e[0] == "round_start"] == [0, 1, 2, 3]
+    assert [e[1] for e in events if e[0] == "message"] == ["assistant", "tool"] * 3 + ["assistant"]
+    error = json.dumps("Unhandled Python exception: ZeroDivisionError('division by zero')")
+    final = [e for e in events if e[0] == "prediction_completed"][-1]
+    assert final[1:] == [3, expected_tool_result_reply([error])]
+    fragments = [e for e in events if e[0] == "fragment"]
+    assert {e[2] for e in fragments} == {3}
+    assert "".join(e[1] for e in fragments) == final[2]
+
+
 def check_embed(result: Any) -> None:
     assert result["dimension"] == EMBEDDING_DIMENSIONS
     assert result["many_dimensions"] == [EMBEDDING_DIMENSIONS] * 2
@@ -319,6 +345,7 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "complete": check_prediction,
     "structured": check_structured,
     "act": check_act,
+    "act_agent": check_act_agent,
     "embed": check_embed,
     "tokenize": check_tokenize,
     "count_tokens": check_count_tokens,

@@ -34,6 +34,7 @@ from .expectations import (
     expected_reasoning,
     expected_reply,
     expected_structured,
+    expected_tool_result_reply,
     render_prompt,
     shortest_text,
     split_tokens,
@@ -135,6 +136,32 @@ def check_structured(result: Any) -> None:
 def check_act(result: Any) -> None:
     assert result["toolCalls"] == [{"a": 1, "b": 2}]
     assert result["rounds"] == 2
+
+
+def check_act_agent(result: Any) -> None:
+    assert result["rounds"] == 3
+    events = result["events"]
+    kinds = [e[0] for e in events]
+    assert kinds.count("round_start") == kinds.count("round_end") == 3
+    assert [e[1:] for e in events if e[0] == "request_end"] == [
+        [0, {"a": 1, "b": 2}],
+        [1, {"a": 3, "b": 4}],
+    ]
+    assert [e[1:] for e in events if e[0] == "name"] == [[0, "add"], [1, "multiply"]]
+    assert [e[1] for e in events if e[0] == "message"] == [
+        "assistant",
+        "tool",
+        "assistant",
+        "tool",
+        "assistant",
+    ]
+    completed = [e[1] for e in events if e[0] == "prediction_completed"]
+    assert completed[-1] == expected_tool_result_reply(["12"])
+    if not result["sdkVersion"].startswith("1."):  # 2.0: guardToolCall, onToolCallResult
+        assert result["guarded"] == ["add", "multiply"]
+        assert [e[1:] for e in events if e[0] == "result"] == [[0, "3"], [1, "12"]]
+    # The TypeScript SDK fails the act when a tool throws (ours tells the model).
+    assert result["thrown"] is not None and "division by zero" in result["thrown"]
 
 
 def check_embed(result: Any) -> None:
@@ -352,6 +379,7 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "complete": check_prediction,
     "structured": check_structured,
     "act": check_act,
+    "act_agent": check_act_agent,
     "embed": check_embed,
     "tokenize": check_tokenize,
     "context_length": check_context_length,

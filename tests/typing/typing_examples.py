@@ -12,7 +12,7 @@ from typing import Any
 
 from typing_extensions import assert_type
 
-from lmstudio import LLM, Client, FileHandle, LMStudioVersion, PredictionStream
+from lmstudio import LLM, ActEvent, ActResult, Client, FileHandle, LMStudioVersion, PredictionStream
 from lmstudio._engine.call import Call
 from lmstudio._engine.handler import ChannelHandler
 from lmstudio._engine.session import Session
@@ -133,3 +133,18 @@ async def async_iterate(session: Session, creation: LlmChannelPredictCreationPar
     async for fragment in stream:
         assert_type(fragment, Fragment)
     assert_type(await stream, Result)
+
+
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+async def act(model: LLM) -> None:
+    stream = model.act("add 1 and 2", [add])
+    assert_type(stream.result(), ActResult)
+    assert_type(await model.act("add 1 and 2", [add]), ActResult)
+    for event in stream:
+        assert_type(event, ActEvent)
+    async for item in model.act("hi", [add]):
+        assert_type(item, ActEvent)

@@ -337,13 +337,15 @@ class _Stream:
                 return
         await self.text(split_tokens(plan.content), "none")
         for call in plan.tool_calls:
-            if not await self.tool_call(call.id, call.name, call.arguments):
+            if not await self.tool_call(call.id, call.name, call.arguments, call.malformed):
                 return
         self.may_continue()
         if self.stop_reason is None:
             self.stop_reason = "eosFound"
 
-    async def tool_call(self, call_id: str, name: str, arguments: dict[str, Any]) -> bool:
+    async def tool_call(
+        self, call_id: str, name: str, arguments: dict[str, Any], malformed: bool = False
+    ) -> bool:
         await self.pace()
         if not self.may_continue():
             return False
@@ -356,6 +358,8 @@ class _Stream:
             models.LlmChannelPredictToClientPacketToolCallGenerationNameReceived(name=name)
         )
         body = json.dumps(arguments, ensure_ascii=False)
+        if malformed:  # broken JSON: LM Studio cannot parse the call (``_tools`` rule 5)
+            body = body[:-1] + ",,"
         raw = f'<tool_call>{{"name": {json.dumps(name)}, "arguments": {body}}}</tool_call>'
         for piece in split_tokens(body):
             await self.pace()
@@ -377,6 +381,17 @@ class _Stream:
                     content=piece
                 )
             )
+        if malformed:
+            await ch.send(
+                models.LlmChannelPredictToClientPacketToolCallGenerationFailed(
+                    error=models.SerializedLMSExtendedError(
+                        title="Failed to parse tool call: its arguments are not valid JSON",
+                        root_title="Failed to parse tool call: its arguments are not valid JSON",
+                    ),
+                    raw_content=raw,
+                )
+            )
+            return True
         await ch.send(
             models.LlmChannelPredictToClientPacketToolCallGenerationEnd(
                 tool_call_request=models.FunctionToolCallRequest(

@@ -198,6 +198,50 @@ const steps = {
     });
     return { rounds: result.rounds, toolCalls: calls, messages };
   },
+  async act_agent(client) {
+    // Several rounds, the tool call request callbacks, guardToolCall (2.x), a throwing tool.
+    const model = await client.llm.model(TOOLS_MODEL);
+    const events = [];
+    const intTool = (name, description, implementation) =>
+      sdk.tool({
+        name,
+        description,
+        parameters: { a: z.number().int(), b: z.number().int() },
+        implementation,
+      });
+    const add = intTool("add", "Add two integers.", ({ a, b }) => a + b);
+    const multiply = intTool("multiply", "Multiply two integers.", ({ a, b }) => a * b);
+    const divide = intTool("divide", "Divide a by b.", () => {
+      throw new Error("division by zero");
+    });
+    const opts = {
+      maxPredictionRounds: 6,
+      onRoundStart: (round) => events.push(["round_start", round]),
+      onRoundEnd: (round) => events.push(["round_end", round]),
+      onMessage: (message) => events.push(["message", message.getRole()]),
+      onPredictionCompleted: (result) => events.push(["prediction_completed", result.content]),
+      onToolCallRequestStart: (round) => events.push(["request_start", round]),
+      onToolCallRequestNameReceived: (round, callId, name) => events.push(["name", round, name]),
+      onToolCallRequestEnd: (round, callId, info) =>
+        events.push(["request_end", round, info.toolCallRequest.arguments]),
+      onToolCallResult: (round, callId, result) => events.push(["result", round, result.content]),
+    };
+    const guarded = [];
+    if (!sdkVersion.startsWith("1.")) {
+      opts.guardToolCall = (round, callId, controller) => {
+        guarded.push(controller.toolCallRequest.name);
+        controller.allow();
+      };
+    }
+    const result = await model.act("Add 1 and 2. Then multiply 3 and 4.", [add, multiply], opts);
+    let thrown = null;
+    try {
+      await model.act("divide 1 by 0", [divide], { maxPredictionRounds: 3 });
+    } catch (error) {
+      thrown = String(error && error.message);
+    }
+    return { rounds: result.rounds, events, guarded, thrown, sdkVersion };
+  },
   async embed(client) {
     const model = await client.embedding.model(EMBED_MODEL);
     const one = (await model.embed("hello world")).embedding;

@@ -254,6 +254,51 @@ def step_act(client: Any) -> dict[str, Any]:
     }
 
 
+def multiply(a: int, b: int) -> int:
+    """Multiply two integers."""
+    return a * b
+
+
+def divide(a: int, b: int) -> float:
+    """Divide a by b."""
+    return a / b
+
+
+def step_act_agent(client: Any) -> dict[str, Any]:
+    """Several rounds, every act callback, and a tool that raises."""
+    model = client.llm.model(TOOLS_MODEL)
+    events: list[list[Any]] = []
+
+    def record(name: str) -> Callable[..., None]:
+        def callback(*args: Any) -> None:
+            events.append([name, *(a if isinstance(a, int | float | str) else None for a in args)])
+
+        return callback
+
+    def on_message(message: Any) -> None:
+        events.append(["message", message.role])
+
+    def on_prediction_completed(result: Any) -> None:
+        events.append(["prediction_completed", result.round_index, result.content])
+
+    def on_fragment(fragment: Any, round_index: int) -> None:
+        events.append(["fragment", fragment.content, round_index])
+
+    result = model.act(
+        "Add 1 and 2. Then multiply 3 and 4. Then divide 1 by 0.",
+        [add, multiply, divide],
+        max_prediction_rounds=6,
+        on_message=on_message,
+        on_first_token=record("first_token"),
+        on_prediction_fragment=on_fragment,
+        on_round_start=record("round_start"),
+        on_round_end=record("round_end"),
+        on_prediction_completed=on_prediction_completed,
+        on_prompt_processing_progress=record("progress"),
+    )
+    return {"rounds": result.rounds, "events": events}
+
+
 def step_embed(client: Any) -> dict[str, Any]:
     model = client.embedding.model(EMBED_MODEL)
     one = model.embed("hello world")
@@ -591,6 +636,7 @@ STEPS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "complete": step_complete,
     "structured": step_structured,
     "act": step_act,
+    "act_agent": step_act_agent,
     "embed": step_embed,
     "tokenize": step_tokenize,
     "count_tokens": step_count_tokens,

@@ -1,0 +1,43 @@
+"""Opening ``llm/predict`` channels: the stream a caller gets, or every event (for act)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from .._engine.stream import Stream
+from .._prediction.callbacks import PredictionCallbacks
+from .._prediction.events import PredictionEvent
+from .._prediction.request import PredictionRequest
+from .._prediction.results import PredictionResult
+from .._prediction.stream import PredictionStream, consumer
+from .._protocol.endpoints import llm as llm_api
+from .._types import Timeout
+
+if TYPE_CHECKING:
+    from .._engine.session import Session
+
+__all__ = ["predict", "predict_events"]
+
+
+def predict(
+    session: Session, request: PredictionRequest, callbacks: PredictionCallbacks, timeout: Timeout
+) -> PredictionStream:
+    """A prediction as the caller sees it: fragments as items, callbacks where consumed."""
+    stream = session.channel(
+        llm_api.PREDICT,
+        request.parameter,
+        handler=request.new_state(),
+        consume=consumer(callbacks),
+        timeout=timeout,
+        stream_class=PredictionStream,
+    )
+    return cast(PredictionStream, stream)  # it is one: stream_class
+
+
+def predict_events(
+    session: Session, request: PredictionRequest, timeout: Timeout
+) -> Stream[PredictionEvent, PredictionResult]:
+    """A prediction whose items are all its events (``act()``'s driver consumes them)."""
+    return session.channel(
+        llm_api.PREDICT, request.parameter, handler=request.new_state(), timeout=timeout
+    )
