@@ -97,6 +97,7 @@ if TYPE_CHECKING:
         GuardToolCallHandler as GuardToolCallHandler,
         InvalidToolRequestHandler as InvalidToolRequestHandler,
     )
+    from ._resources.downloaded import DownloadedModel as DownloadedModel
     from ._resources.embedding import (
         DownloadedEmbeddingModel as DownloadedEmbeddingModel,
         EmbeddingModel as EmbeddingModel,
@@ -106,7 +107,6 @@ if TYPE_CHECKING:
         DownloadedLlm as DownloadedLlm,
     )
     from ._resources.models import (
-        DownloadedModel as DownloadedModel,
         EmbeddingModelInfo as EmbeddingModelInfo,
         EmbeddingModelInstanceInfo as EmbeddingModelInstanceInfo,
         LlmInfo as LlmInfo,

@@ -29,7 +29,7 @@ EXPORTS: dict[str, str] = {
     # models
     "LLM": "_resources.llm",
     "EmbeddingModel": "_resources.embedding",
-    "DownloadedModel": "_resources.models",
+    "DownloadedModel": "_resources.downloaded",
     "DownloadedLlm": "_resources.llm",
     "DownloadedEmbeddingModel": "_resources.embedding",
     "LlmInfo": "_resources.models",

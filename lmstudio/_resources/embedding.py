@@ -31,7 +31,8 @@ from .._protocol.models import (
     KvConfigStack,
 )
 from .._types import USE_CLIENT_DEFAULT, EmbeddingLoadConfigInput, Timeout
-from .models import DownloadedModel, ModelHandle, ModelNamespace, _texts
+from .downloaded import DownloadedModel
+from .models import ModelHandle, ModelNamespace, _texts
 
 __all__ = ["EmbeddingModel", "EmbeddingNamespace"]
 

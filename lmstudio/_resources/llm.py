@@ -57,7 +57,8 @@ from .._types import (
 )
 from ..errors import LMStudioPredictionError
 from .act import ActStream, GuardToolCallHandler, InvalidToolRequestHandler, start_act
-from .models import DownloadedModel, ModelHandle, ModelNamespace
+from .downloaded import DownloadedModel
+from .models import ModelHandle, ModelNamespace
 from .predicting import predict, predict_events
 
 __all__ = ["LLM", "ActStream", "LlmNamespace", "PredictionStream"]

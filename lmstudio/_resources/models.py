@@ -52,7 +52,6 @@ if TYPE_CHECKING:
     from .._protocol.endpoints import Channel, Rpc
 
 __all__ = [
-    "DownloadedModel",
     "EmbeddingModelInfo",
     "EmbeddingModelInstanceInfo",
     "LlmInfo",
@@ -66,7 +65,7 @@ logger = logging.getLogger("lmstudio.models")
 InfoT = TypeVar("InfoT", LlmInstanceInfo, EmbeddingModelInstanceInfo)
 LoadConfigT = TypeVar("LoadConfigT", LlmLoadModelConfig, EmbeddingLoadModelConfig)
 HandleT = TypeVar("HandleT", bound="ModelHandle[Any, Any]")
-DownloadedT = TypeVar("DownloadedT", bound="DownloadedModel[Any, Any, Any]")
+DownloadedT = TypeVar("DownloadedT")  # a DownloadedModel subclass (downloaded.py)
 ConfigInputT = TypeVar("ConfigInputT")
 
 
@@ -588,101 +587,6 @@ def _token_ids(returns: RpcTokenizeReturns) -> list[int]:
 
 def _token_count(returns: RpcCountTokensReturns) -> int:
     return returns.token_count
-
-
-# --- downloaded models ------------------------------------------------------------------
-
-DownloadedInfoT = TypeVar("DownloadedInfoT", LlmInfo, EmbeddingModelInfo)
-ConfigT = TypeVar("ConfigT")
-
-
-class DownloadedModel(Generic[DownloadedInfoT, HandleT, ConfigT]):
-    """A downloaded model (``info`` is LM Studio's listing entry), bound to the client.
-
-    Two wrappers are equal when they list the same model for the same client.
-    """
-
-    __slots__ = ("_namespace", "info")
-
-    def __init__(
-        self, info: DownloadedInfoT, namespace: ModelNamespace[HandleT, Any, Any, ConfigT, Any]
-    ) -> None:
-        self.info: DownloadedInfoT = info
-        """The listing entry (model key, path, format, size, context length...)."""
-        self._namespace = namespace
-
-    @property
-    def type(self) -> str:
-        """``"llm"`` or ``"embedding"``."""
-        return "llm" if isinstance(self.info, LlmInfo) else "embedding"
-
-    @property
-    def model_key(self) -> str:
-        """The key to load it with."""
-        return self.info.model_key
-
-    @property
-    def path(self) -> str:
-        """Its path relative to LM Studio's models directory."""
-        return self.info.path
-
-    @property
-    def display_name(self) -> str:
-        """Its human-readable name."""
-        return self.info.display_name
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(model_key={self.model_key!r}, display_name={self.display_name!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, DownloadedModel):
-            return NotImplemented
-        return self.info == other.info and self._namespace._session is other._namespace._session
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def model(
-        self,
-        *,
-        ttl: float | None = DEFAULT_TTL,
-        config: ConfigT | None = None,
-        on_load_progress: ModelLoadingCallback | None = None,
-        timeout: Timeout = USE_CLIENT_DEFAULT,
-    ) -> Call[HandleT]:
-        """A handle to a loaded instance of this model, loading it just in time if needed.
-
-        As ``client.llm.model(model_key, ...)``. ``downloaded.model().result()``
-        """
-        return self._namespace.model(
-            self.model_key,
-            ttl=ttl,
-            config=config,
-            on_load_progress=on_load_progress,
-            timeout=timeout,
-        )
-
-    def load_new_instance(
-        self,
-        *,
-        instance_identifier: str | None = None,
-        ttl: float | None = DEFAULT_TTL,
-        config: ConfigT | None = None,
-        on_load_progress: ModelLoadingCallback | None = None,
-        timeout: Timeout = USE_CLIENT_DEFAULT,
-    ) -> Call[HandleT]:
-        """Load a new instance of this model.
-
-        As ``client.llm.load_new_instance(model_key, ...)``.
-        ``downloaded.load_new_instance(instance_identifier="mine").result()``
-        """
-        return self._namespace.load_new_instance(
-            self.model_key,
-            instance_identifier,
-            ttl=ttl,
-            config=config,
-            on_load_progress=on_load_progress,
-            timeout=timeout,
-        )
 
 
 publish(__name__, globals())
