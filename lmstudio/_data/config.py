@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Final, TypeAlias, TypeVar
 
 import msgspec
@@ -81,15 +80,13 @@ class _Plain:
 PLAIN: Final = _Plain()
 
 
-@dataclass(frozen=True, slots=True)
-class _Checkbox:
+class _Checkbox(msgspec.Struct, frozen=True):
     """A ``{"checked", "value"}`` field; ``off`` is the placeholder sent with ``checked: false``."""
 
     off: Any
 
 
-@dataclass(frozen=True, slots=True)
-class _FalseMeans:
+class _FalseMeans(msgspec.Struct, frozen=True):
     """A plain field where the client's ``False`` is sent as ``off`` (MLX KV quantization)."""
 
     off: Any
@@ -98,8 +95,7 @@ class _FalseMeans:
 _Encoding: TypeAlias = _Plain | _Checkbox | _FalseMeans
 
 
-@dataclass(frozen=True, slots=True)
-class _Key:
+class _Key(msgspec.Struct, frozen=True):
     attr: str  # attribute of the config struct
     key: str  # KV key on the wire
     encoding: _Encoding = PLAIN
@@ -213,8 +209,7 @@ _EMBEDDING_LOAD_KEYS: Final = (
 _GPU_SPLIT_KEY: Final = "load.gpuSplitConfig"
 
 
-@dataclass(frozen=True, slots=True)
-class _GpuKeys:
+class _GpuKeys(msgspec.Struct, frozen=True):
     ratio: str
     cpu_expert_layers_ratio: str | None
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import msgspec
@@ -41,8 +40,7 @@ ResponseFormatInput: TypeAlias = Any
 _SETTING_KEYS = {"jsonSchema", "json_schema", "gbnfGrammar", "gbnf_grammar"}
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseFormat:
+class ResponseFormat(msgspec.Struct, frozen=True):
     """A normalised response format: the wire setting plus the parser for the answer."""
 
     setting: LlmStructuredPredictionSetting

@@ -29,7 +29,6 @@ import inspect
 import re
 import typing
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Annotated, Any, TypeAlias
 
 import msgspec
@@ -67,8 +66,7 @@ class ToolFunctionDefDict(typing.TypedDict):
     implementation: Callable[..., Any]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ToolFunctionDef:
+class ToolFunctionDef(msgspec.Struct, frozen=True, kw_only=True):
     """A tool given explicitly: its name, description, parameters and implementation.
 
     ``parameters`` maps each parameter name to its type, or to ``{"type": T, "default":
@@ -163,8 +161,7 @@ ToolDefinition: TypeAlias = (
 """What ``tools=`` accepts (see the module docstring)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Tool:
+class Tool(msgspec.Struct, frozen=True):
     """One checked tool: its wire definition, and how to call it (internal)."""
 
     name: str
@@ -190,8 +187,7 @@ class Tool:
         return {name: getattr(value, name) for name in value.__struct_fields__}
 
 
-@dataclass(frozen=True, slots=True)
-class ToolSet:
+class ToolSet(msgspec.Struct, frozen=True):
     """Checked tools by name, and the ``rawTools`` setting that offers them to the model."""
 
     tools: Mapping[str, Tool]

@@ -26,9 +26,9 @@ tools and asks :class:`ActPlan` what each step means. Rules (all of them live he
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+import msgspec
 from msgspec import UNSET
 
 from .._data.history import Chat, ToolCallRequest, ToolCallResultData
@@ -79,31 +79,27 @@ FINAL_ROUND_TOOL_CALL = "Model requested tool use on final prediction round."
 DEFAULT_DENIAL = "The user denied this tool call."
 
 
-@dataclass(frozen=True, slots=True)
-class RunTool:
+class RunTool(msgspec.Struct, frozen=True):
     """Run ``tool`` with these keyword arguments."""
 
     tool: Tool
     arguments: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class InvalidRequest:
+class InvalidRequest(msgspec.Struct, frozen=True):
     """The request cannot run; ``message`` tells the model why (unless a handler says else)."""
 
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class UnimplementedTool:
+class UnimplementedTool(msgspec.Struct, frozen=True):
     """The tool has no implementation: the caller answers the request after the act."""
 
 
 ToolCallDecision: TypeAlias = RunTool | InvalidRequest | UnimplementedTool
 
 
-@dataclass(frozen=True, slots=True)
-class FinishedCall:
+class FinishedCall(msgspec.Struct, frozen=True):
     """One tool call request of a round, once handled.
 
     ``request`` holds the arguments the tool ran with; ``result`` is ``None`` for an

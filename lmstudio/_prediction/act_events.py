@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
+
+import msgspec
 
 from .._data.history import (
     AssistantResponse,
@@ -75,8 +77,7 @@ class PredictionRoundResult(PredictionResult):
         return cls(round_index=round_index, **given)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ActResult:
+class ActResult(msgspec.Struct, frozen=True, kw_only=True):
     """The outcome of an ``act()``: how many rounds it took, how long, and the whole chat.
 
     ``chat`` is a copy of the chat given to ``act()`` with every round's assistant message
@@ -87,7 +88,7 @@ class ActResult:
     """Prediction rounds performed."""
     total_time_seconds: float
     """Wall time of the whole act."""
-    chat: Chat = field(default_factory=Chat)
+    chat: Chat = msgspec.field(default_factory=Chat)
     """The chat of the whole exchange (the given chat, then what the act added)."""
     predictions: tuple[PredictionRoundResult, ...] = ()
     """Each round's prediction result, in order."""
@@ -107,15 +108,13 @@ class ActResult:
 # --- events -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class RoundStarted:
+class RoundStarted(msgspec.Struct, frozen=True):
     """A prediction round starts."""
 
     round_index: int
 
 
-@dataclass(frozen=True, slots=True)
-class RoundPromptProcessingProgress:
+class RoundPromptProcessingProgress(msgspec.Struct, frozen=True):
     """The round's prompt processing advanced to ``progress`` (0.0 to 1.0)."""
 
     round_index: int
@@ -123,23 +122,20 @@ class RoundPromptProcessingProgress:
     details: PromptProcessingDetails | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RoundFirstToken:
+class RoundFirstToken(msgspec.Struct, frozen=True):
     """The round's first fragment arrived (just before its :class:`RoundFragment`)."""
 
     round_index: int
 
 
-@dataclass(frozen=True, slots=True)
-class RoundFragment:
+class RoundFragment(msgspec.Struct, frozen=True):
     """A fragment of the round's generated text."""
 
     round_index: int
     fragment: PredictionFragment
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCallRequestStarted:
+class ToolCallRequestStarted(msgspec.Struct, frozen=True):
     """The model started writing a tool call request.
 
     ``call_index`` numbers the act's tool call requests from 0 (stable across all of
@@ -151,8 +147,7 @@ class ToolCallRequestStarted:
     tool_call_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCallRequestNameReceived:
+class ToolCallRequestNameReceived(msgspec.Struct, frozen=True):
     """The name of the tool being requested is known."""
 
     round_index: int
@@ -160,8 +155,7 @@ class ToolCallRequestNameReceived:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCallRequestArgumentsFragment:
+class ToolCallRequestArgumentsFragment(msgspec.Struct, frozen=True):
     """A piece of the request's arguments text (not necessarily valid JSON when joined)."""
 
     round_index: int
@@ -169,8 +163,7 @@ class ToolCallRequestArgumentsFragment:
     content: str
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCallRequested:
+class ToolCallRequested(msgspec.Struct, frozen=True):
     """A complete tool call request; its tool starts now (unless invalid or guarded)."""
 
     round_index: int
@@ -179,8 +172,7 @@ class ToolCallRequested:
     raw_content: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCallRequestFailed:
+class ToolCallRequestFailed(msgspec.Struct, frozen=True):
     """The model wrote a tool call request LM Studio could not parse."""
 
     round_index: int
@@ -194,8 +186,7 @@ ToolCallOutcome: TypeAlias = Literal["success", "error", "invalid", "denied"]
 tool, arguments not fitting its parameters) or ``guard_tool_call`` denied it."""
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCallCompleted:
+class ToolCallCompleted(msgspec.Struct, frozen=True):
     """A tool call's result is ready (it is sent to the model in the next round).
 
     ``request`` holds the arguments the tool ran with (``guard_tool_call`` may have
@@ -210,16 +201,14 @@ class ToolCallCompleted:
     error: BaseException | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RoundPredictionCompleted:
+class RoundPredictionCompleted(msgspec.Struct, frozen=True):
     """The round's prediction ended (tools may still be running)."""
 
     round_index: int
     result: PredictionRoundResult
 
 
-@dataclass(frozen=True, slots=True)
-class MessageAdded:
+class MessageAdded(msgspec.Struct, frozen=True):
     """A message was appended to the act's chat: an assistant message (with its tool
     call requests) or the tool results."""
 
@@ -227,8 +216,7 @@ class MessageAdded:
     message: AssistantResponse | ToolResultMessage
 
 
-@dataclass(frozen=True, slots=True)
-class RoundEnded:
+class RoundEnded(msgspec.Struct, frozen=True):
     """A prediction round ended (its messages are recorded)."""
 
     round_index: int
@@ -257,8 +245,7 @@ ActEvent: TypeAlias = (
 _Callback: TypeAlias = Callable[..., object] | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ActCallbacks:
+class ActCallbacks(msgspec.Struct, frozen=True, kw_only=True):
     """The user callbacks of an act; :meth:`dispatch` runs them for one event.
 
     The official Python SDK's callbacks (``on_message(message)``,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeAlias
+
+import msgspec
 
 from .._data.history import AssistantResponse
 from .._exports import publish
@@ -30,8 +31,7 @@ PredictionFragmentCallback: TypeAlias = Callable[[PredictionFragment], object]
 """``on_prediction_fragment(fragment)``: one fragment of generated text."""
 
 
-@dataclass(frozen=True, slots=True)
-class PredictionCallbacks:
+class PredictionCallbacks(msgspec.Struct, frozen=True):
     """The user callbacks of a prediction; :meth:`dispatch` runs them for an event.
 
     The layer that owns the stream calls ``dispatch`` where the stream is consumed (never on

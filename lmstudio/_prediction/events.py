@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TypeAlias
+
+import msgspec
 
 from .._data.history import ToolCallRequest
 from .._protocol.models import (
@@ -29,16 +30,14 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class PromptProcessingProgress:
+class PromptProcessingProgress(msgspec.Struct, frozen=True):
     """Prompt processing advanced to ``progress`` (0.0 to 1.0)."""
 
     progress: float
     details: PromptProcessingDetails | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class FirstToken:
+class FirstToken(msgspec.Struct, frozen=True):
     """The first fragment arrived (just before its :class:`FragmentReceived`)."""
 
 
@@ -71,45 +70,39 @@ class FragmentReceived:
         return f"FragmentReceived(fragment={self._fragment!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCallGenerationStarted:
+class ToolCallGenerationStarted(msgspec.Struct, frozen=True):
     """The model started writing a tool call."""
 
     tool_call_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCallNameReceived:
+class ToolCallNameReceived(msgspec.Struct, frozen=True):
     """The name of the tool being called is known."""
 
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCallArgumentsFragment:
+class ToolCallArgumentsFragment(msgspec.Struct, frozen=True):
     """A piece of the tool call's arguments text."""
 
     content: str
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCallGenerated:
+class ToolCallGenerated(msgspec.Struct, frozen=True):
     """A complete tool call request."""
 
     request: ToolCallRequest
     raw_content: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class ToolCallGenerationFailed:
+class ToolCallGenerationFailed(msgspec.Struct, frozen=True):
     """The model wrote a tool call the server could not parse."""
 
     error: SerializedLMSExtendedError
     raw_content: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class PredictionCompleted:
+class PredictionCompleted(msgspec.Struct, frozen=True):
     """The prediction ended (``success``); the stream's final value."""
 
     result: PredictionResult

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -42,13 +41,12 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class PredictionRequest:
+class PredictionRequest(msgspec.Struct, frozen=True):
     """Everything needed to run one prediction: the creation parameter and the parsing."""
 
     parameter: LlmChannelPredictCreationParameter
     response_format: ResponseFormat | None = None
-    config: LlmPredictionConfig = field(default_factory=LlmPredictionConfig)
+    config: LlmPredictionConfig = msgspec.field(default_factory=LlmPredictionConfig)
     """The caller's config as sent (with ``structured`` / ``raw_tools`` filled in)."""
 
     def new_state(self) -> PredictionState:
