@@ -17,6 +17,7 @@ Module map (each imports only the ones above it):
 - ``boundary``: lower-layer errors become ``lmstudio`` errors here, and only here.
 - ``multiplexer``: sans-I/O routing of calls and channels over one connection.
 - ``identity``, ``discovery``: who the client is, where LM Studio listens.
+- ``framing``: the text-frame fast path (pure functions) and its fallback check.
 - ``connection``: one authenticated WebSocket (asyncio protocol, websockets sans-I/O).
 - ``pool``: a client's connections, one per namespace (engine loop only).
 - ``loop``: the engine thread: lazy start, sharing, exit and fork hooks.
