@@ -9,8 +9,12 @@ Module map (each imports only the ones above it):
 
 - ``wire``: the transport envelope (``rpcCall``, ``channelSend``...), payloads raw.
 - ``callbacks``: user callbacks off the engine thread.
-- ``call``: ``Call[T]``, a ``concurrent.futures.Future`` that is also awaitable.
-- ``stream``: ``Stream[I, R]``, a ``Call[R]`` that is also iterable.
+- ``settle``: the engine's face of a call (push, wake, resolve, fail, cancelled): the one
+  interface through which the pool and the multiplexer settle ``Call`` / ``Stream``.
+- ``call``: ``Call[T]``, a ``concurrent.futures.Future`` that is also awaitable, and its
+  engine face (``new_call`` makes both).
+- ``stream``: ``Stream[I, R]``, a ``Call[R]`` that is also iterable, and its engine face
+  (``new_stream`` makes both).
 - ``channel_state``: the channel lifecycle, all its rules in one table.
 - ``handler``: ``ChannelHandler``, the sans-I/O state a feature plugs into a channel.
 - ``decoders``: one cached msgspec decoder per payload type.

@@ -33,10 +33,10 @@ from .._constants import (
 from .._exports import publish
 from .._types import USE_CLIENT_DEFAULT, Timeout
 from ..errors import LMStudioCancelledError, LMStudioRuntimeError, LMStudioValueError
-from .call import Call
+from .call import Call, new_call
 from .handler import ChannelHandler
 from .identity import Identity, resolve_identity
-from .stream import Skip, Stream
+from .stream import Skip, Stream, new_stream
 from .target import parse_host
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from .decoders import Decoder
     from .loop import Engine
     from .pool import Pool
+    from .settle import Sink
 
 __all__ = ["ClientState", "Session", "parse_host"]
 
@@ -139,12 +140,13 @@ class Session:
         raw = _encode(parameter, namespace, endpoint)
         seconds = self.timeout if timeout is USE_CLIENT_DEFAULT else _check_timeout(timeout)
         engine, pool = self._use()
-        call: Call[Any] = Call(f"{namespace}.{endpoint}")
-        call._cancel_hook = functools.partial(engine.submit, pool.cancel_rpc, call)
+        call, settle = new_call(
+            f"{namespace}.{endpoint}", on_cancel=functools.partial(engine.submit, pool.cancel_rpc)
+        )
         if not engine.submit(
-            pool.start_rpc, namespace, endpoint, raw, call, decoder, transform, seconds
+            pool.start_rpc, namespace, endpoint, raw, settle, decoder, transform, seconds
         ):
-            call._set_exception(_closed_meanwhile())
+            settle.fail(_closed_meanwhile())
         return call
 
     @overload
@@ -221,23 +223,25 @@ class Session:
         raw = _encode(creation_parameter, namespace, endpoint)
         seconds = self.timeout if timeout is USE_CLIENT_DEFAULT else _check_timeout(timeout)
         engine, pool = self._use()
-        stream = stream_class(f"{namespace}.{endpoint}", consume)
-        stream._cancel_hook = functools.partial(engine.submit, pool.cancel_channel, stream)
-        stream._send_hook = functools.partial(
-            _send_packet, engine, pool, stream, namespace, endpoint
+        stream, sink = new_stream(
+            f"{namespace}.{endpoint}",
+            consume,
+            on_cancel=functools.partial(engine.submit, pool.cancel_channel),
+            on_send=functools.partial(_send_packet, engine, pool, namespace, endpoint),
+            stream_class=stream_class,
         )
         if not engine.submit(
             pool.start_channel,
             namespace,
             endpoint,
             raw,
-            stream,
+            sink,
             handler if handler is not None else ChannelHandler(),
             decoder,
             kinds,
             seconds,
         ):
-            stream._set_exception(_closed_meanwhile())
+            sink.fail(_closed_meanwhile())
         return stream
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -328,9 +332,9 @@ def _check_timeout(timeout: object) -> float | None:
 
 
 def _send_packet(
-    engine: Engine, pool: Pool, stream: Stream[Any, Any], namespace: str, endpoint: str, packet: Any
+    engine: Engine, pool: Pool, namespace: str, endpoint: str, sink: Sink, packet: Any
 ) -> None:
-    engine.submit(pool.send_packet, stream, _encode(packet, namespace, endpoint))
+    engine.submit(pool.send_packet, sink, _encode(packet, namespace, endpoint))
 
 
 # --- per-endpoint decoders and parameter encoding ---------------------------------------

@@ -12,8 +12,10 @@ Rules, in one place:
 
 - Items are never lost or reordered. The engine appends what arrives to an unbounded
   buffer, so a slow consumer never stalls the socket it shares with other calls; past
-  ``STREAM_HIGH_WATER`` unconsumed items it logs a warning, once. A blocked consumer
-  is woken once per batch of arrivals, not once per item.
+  ``STREAM_HIGH_WATER`` unconsumed items (checked once per batch) it logs a warning,
+  once. A blocked consumer is woken once per batch of arrivals, not once per item.
+- The engine feeds and settles a stream through its other face, a :class:`StreamSink`
+  made with it by :func:`new_stream` (the interface is in ``settle.py``).
 - One consumer at a time: a second thread or task iterating concurrently gets
   :class:`~lmstudio.LMStudioRuntimeError`. The stream is its own iterator, so a later
   loop continues where an earlier one stopped.
@@ -38,18 +40,20 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 
 from .._constants import STREAM_HIGH_WATER
 from .._exports import publish
 from ..errors import LMStudioError, LMStudioRuntimeError, LMStudioTimeoutError
-from .call import DONE_STATES, Call, _asyncio, _for_raise, _resolve_waiter
+from .call import Call, CallSettle, _asyncio, _for_raise, _Future, _resolve_waiter
 from .callbacks import ENGINE_THREADS
 
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["SKIP", "Skip", "Stream"]
+    from .settle import Settle, Sink
+
+__all__ = ["SKIP", "Skip", "Stream", "StreamSink", "new_stream"]
 
 logger = logging.getLogger("lmstudio.engine")
 
@@ -75,14 +79,74 @@ class _Poll(enum.Enum):
 _EMPTY: Final = _Poll.EMPTY
 _END: Final = _Poll.END
 
+S = TypeVar("S", bound="Stream[Any, Any]")
+
+
+@overload
+def new_stream(
+    description: str,
+    consume: Callable[[Any], Any] | None = None,
+    *,
+    on_cancel: Callable[[Sink], object] | None = None,
+    on_send: Callable[[Sink, Any], object] | None = None,
+    stream_class: None = None,
+) -> tuple[Stream[Any, Any], Sink]: ...
+
+
+@overload
+def new_stream(
+    description: str,
+    consume: Callable[[Any], Any] | None = None,
+    *,
+    on_cancel: Callable[[Sink], object] | None = None,
+    on_send: Callable[[Sink, Any], object] | None = None,
+    stream_class: type[S],
+) -> tuple[S, Sink]: ...
+
+
+def new_stream(
+    description: str,
+    consume: Callable[[Any], Any] | None = None,
+    *,
+    on_cancel: Callable[[Sink], object] | None = None,
+    on_send: Callable[[Sink, Any], object] | None = None,
+    stream_class: type[Stream[Any, Any]] | None = None,
+) -> tuple[Stream[Any, Any], Sink]:
+    """A ``Stream`` and the engine's face of it (see ``settle.py``).
+
+    Args:
+        description: what the stream is, for reprs and errors (``"llm.predict"``).
+        consume: turns each pushed event into an item, or :data:`SKIP`, where the
+            stream is consumed; ``None``: events are the items.
+        on_cancel: run once, with the stream's :class:`~.settle.Sink`, when the
+            caller cancels it; ``None``: nothing to stop.
+        on_send: ``on_send(sink, packet)`` sends a feature's packet on the channel;
+            ``None``: the stream cannot send.
+        stream_class: the :class:`Stream` subclass to make (its constructor takes
+            ``Stream``'s arguments); ``None``: ``Stream``.
+
+    Returns:
+        ``(stream, sink)``: hand ``stream`` to the caller, ``sink`` to the engine.
+    """
+    cls: type[Stream[Any, Any]] = Stream if stream_class is None else stream_class
+    stream = cls(description, consume, on_cancel=on_cancel, on_send=on_send)
+    sink = stream._settle
+    assert isinstance(sink, StreamSink)
+    return stream, sink
+
 
 class Stream(Call[R], Generic[I, R]):
     """Items of one LM Studio channel (``for`` / ``async for``), then its final value."""
 
     def __init__(
-        self, description: str = "stream", consume: Callable[[Any], I | Skip] | None = None
+        self,
+        description: str = "stream",
+        consume: Callable[[Any], I | Skip] | None = None,
+        *,
+        on_cancel: Callable[[Sink], object] | None = None,
+        on_send: Callable[[Sink, Any], object] | None = None,
     ) -> None:
-        super().__init__(description)
+        # Before Call.__init__: the sink it makes (_new_settle) binds to the buffer.
         self._events: deque[Any] = deque()
         self._consume = consume
         self._mutex = threading.Lock()  # guards the two waiter slots
@@ -90,8 +154,13 @@ class Stream(Call[R], Generic[I, R]):
         self._async_waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
         self._consumer = threading.Lock()  # held by the one active consumer
         self._cancel_requested = False
+        self._ended = False  # settled by the engine (set after the Future is done)
         self._backlog_logged = False
-        self._send_hook: Callable[[Any], object] | None = None
+        self._on_send = on_send
+        super().__init__(description, on_cancel=on_cancel)  # type: ignore[arg-type]
+
+    def _new_settle(self) -> Settle:
+        return StreamSink(self)
 
     # --- consuming ----------------------------------------------------------------------
 
@@ -170,15 +239,15 @@ class Stream(Call[R], Generic[I, R]):
         The stream then resolves with the server's final value if it sends one (a
         cancelled prediction does), else as cancelled.
         """
-        if self._state in DONE_STATES:
+        if self.done():
             return self.cancelled()
         if not self._cancel_requested:
             self._cancel_requested = True
             self._events.clear()
             self._wake()
-            hook, self._cancel_hook = self._cancel_hook, None
+            hook, self._on_cancel = self._on_cancel, None
             if hook is not None:
-                hook()
+                hook(self._settle)
         return True
 
     # --- consumer internals --------------------------------------------------------------
@@ -204,7 +273,7 @@ class Stream(Call[R], Generic[I, R]):
                 return _END
             if not events:
                 # The engine appends before it settles: read the state, then look again.
-                over = self._state in DONE_STATES
+                over = self._ended
                 if not events:
                     return _END if over else _EMPTY
             event = events.popleft()
@@ -225,12 +294,13 @@ class Stream(Call[R], Generic[I, R]):
         return item
 
     def _failure(self) -> BaseException | None:
-        if self._cancel_requested or self._state != "FINISHED" or self._exception is None:
+        if self._cancel_requested or not self._ended or self.cancelled():
             return None
-        return _for_raise(self._exception)
+        exc = _Future.exception(self, 0)
+        return None if exc is None else _for_raise(exc)
 
     def _ready(self) -> bool:
-        return bool(self._events) or self._cancel_requested or self._state in DONE_STATES
+        return bool(self._events) or self._cancel_requested or self._ended
 
     def _block(self, deadline: float | None) -> None:
         sleeper = threading.Lock()
@@ -271,16 +341,9 @@ class Stream(Call[R], Generic[I, R]):
                 if self._async_waiter is not None and self._async_waiter[1] is waiter:
                     self._async_waiter = None
 
-    # --- engine side ---------------------------------------------------------------------
+    # --- the engine's side (through StreamSink) -----------------------------------------
 
-    def _push(self, event: Any) -> None:
-        """Append one event (engine thread); the consumer is woken by :meth:`_wake`."""
-        events = self._events
-        events.append(event)
-        if len(events) > STREAM_HIGH_WATER and not self._backlog_logged:
-            self._push_warning()
-
-    def _push_warning(self) -> None:
+    def _backlog_warning(self) -> None:
         self._backlog_logged = True
         logger.warning(
             "%s: more than %d items are waiting to be consumed; they are kept, "
@@ -288,12 +351,6 @@ class Stream(Call[R], Generic[I, R]):
             self._description,
             STREAM_HIGH_WATER,
         )
-
-    def _push_many(self, events: list[Any]) -> None:
-        """Append several events, in order (engine thread)."""
-        self._events.extend(events)
-        if len(self._events) > STREAM_HIGH_WATER and not self._backlog_logged:
-            self._push_warning()
 
     def _wake(self) -> None:
         """Wake the consumer, if one waits (any thread; once per batch of events)."""
@@ -309,24 +366,55 @@ class Stream(Call[R], Generic[I, R]):
             except RuntimeError:  # that loop is closed: nobody waits any more
                 pass
 
-    def _set_result(self, value: Any) -> None:
-        super()._set_result(value)
-        self._wake()
-
-    def _set_exception(self, exc: BaseException) -> None:
-        super()._set_exception(exc)
-        self._wake()
-
-    def _set_cancelled(self) -> None:
-        super()._set_cancelled()
-        self._wake()
-
     def _send(self, packet: Any) -> None:
         """Send one packet to the server on this channel (feature API, any thread)."""
-        hook = self._send_hook
+        hook = self._on_send
         if hook is None:
             raise LMStudioRuntimeError(f"{self._description} cannot send packets")
-        hook(packet)
+        hook(self._settle, packet)  # type: ignore[arg-type]
+
+
+class StreamSink(CallSettle):
+    """The engine's face of a :class:`Stream` (the :class:`~.settle.Sink` interface).
+
+    ``push`` and ``push_many`` are the buffer's own ``append`` and ``extend`` (the hot
+    path: no Python frame per item); :meth:`wake` checks the backlog once per batch.
+    """
+
+    __slots__ = ("_stream", "push", "push_many")
+
+    def __init__(self, stream: Stream[Any, Any]) -> None:
+        super().__init__(stream)
+        self._stream = stream
+        self.push: Callable[[Any], None] = stream._events.append
+        self.push_many: Callable[[list[Any]], None] = stream._events.extend
+
+    def wanted(self) -> bool:
+        stream = self._stream
+        return not stream._cancel_requested and not stream.done()
+
+    def wake(self) -> None:
+        stream = self._stream
+        if len(stream._events) > STREAM_HIGH_WATER and not stream._backlog_logged:
+            stream._backlog_warning()
+        stream._wake()
+
+    def resolve(self, value: Any) -> None:
+        super().resolve(value)
+        self._finish()
+
+    def fail(self, exc: BaseException) -> None:
+        super().fail(exc)
+        self._finish()
+
+    def cancelled(self) -> None:
+        super().cancelled()
+        self._finish()
+
+    def _finish(self) -> None:
+        stream = self._stream
+        stream._ended = True
+        stream._wake()
 
 
 def _busy(stream: Stream[Any, Any]) -> LMStudioError:

@@ -1,4 +1,4 @@
-"""``Stream`` on its own: a helper thread plays the engine (push, wake, settle)."""
+"""``Stream`` on its own: a helper thread plays the engine through the stream's sink."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from lmstudio._engine import stream as stream_module
-from lmstudio._engine.stream import SKIP, Skip, Stream
+from lmstudio._engine.settle import Sink
+from lmstudio._engine.stream import SKIP, Skip, Stream, new_stream
 from lmstudio.errors import (
     LMStudioCancelledError,
     LMStudioRuntimeError,
@@ -21,16 +22,16 @@ from lmstudio.errors import (
 
 
 def produce(
-    stream: Stream[Any, Any], items: list[Any], *, batch: int = 7, result: Any = "done"
+    sink: Sink, items: list[Any], *, batch: int = 7, result: Any = "done"
 ) -> threading.Thread:
     """Push ``items`` in batches from another thread, then finish."""
 
     def run() -> None:
         for start in range(0, len(items), batch):
             for item in items[start : start + batch]:
-                stream._push(item)
-            stream._wake()
-        stream._set_result(result)
+                sink.push(item)
+            sink.wake()
+        sink.resolve(result)
 
     thread = threading.Thread(target=run)
     thread.start()
@@ -38,20 +39,20 @@ def produce(
 
 
 def test_items_in_order_then_result(ms: float) -> None:
-    stream: Stream[int, str] = Stream("test.stream")
+    stream, sink = new_stream("test.stream")
     items = list(range(10_000))
-    producer = produce(stream, items)
+    producer = produce(sink, items)
     assert list(stream) == items
     assert stream.result(5000 * ms) == "done"
     producer.join()
 
 
 def test_async_iteration_in_order(ms: float) -> None:
-    stream: Stream[int, str] = Stream()
+    stream, sink = new_stream("test.stream")
     items = list(range(5_000))
 
     async def main() -> list[int]:
-        producer = produce(stream, items)
+        producer = produce(sink, items)
         got = [item async for item in stream]
         assert await stream == "done"
         producer.join()
@@ -67,8 +68,8 @@ def test_result_without_iterating_runs_the_consume_hook_here(ms: float) -> None:
         seen.append((event, threading.get_ident()))
         return event
 
-    stream: Stream[int, str] = Stream(consume=consume)
-    produce(stream, list(range(100))).join()
+    stream, sink = new_stream("test.stream", consume=consume)
+    produce(sink, list(range(100))).join()
     assert stream.result(5000 * ms) == "done"
     assert [event for event, _ in seen] == list(range(100))
     assert {ident for _, ident in seen} == {threading.get_ident()}
@@ -81,10 +82,10 @@ def test_await_runs_the_consume_hook_on_the_awaiting_loop(ms: float) -> None:
         seen.append(threading.get_ident())
         return event
 
-    stream: Stream[int, str] = Stream(consume=consume)
+    stream, sink = new_stream("test.stream", consume=consume)
 
     async def main() -> str:
-        produce(stream, list(range(50)), batch=3)
+        produce(sink, list(range(50)), batch=3)
         return await stream
 
     assert asyncio.run(main()) == "done"
@@ -95,16 +96,16 @@ def test_consume_can_skip_and_transform() -> None:
     def consume(event: int) -> str | Skip:
         return SKIP if event % 2 else f"<{event}>"
 
-    stream: Stream[str, str] = Stream(consume=consume)
-    produce(stream, list(range(6))).join()
+    stream, sink = new_stream("test.stream", consume=consume)
+    produce(sink, list(range(6))).join()
     assert list(stream) == ["<0>", "<2>", "<4>"]
 
 
 def test_failure_after_the_items() -> None:
-    stream: Stream[int, str] = Stream()
-    stream._push(1)
-    stream._push(2)
-    stream._set_exception(LMStudioServerError("Boom"))
+    stream, sink = new_stream("test.stream")
+    sink.push(1)
+    sink.push(2)
+    sink.fail(LMStudioServerError("Boom"))
     assert next(stream) == 1
     assert next(stream) == 2
     with pytest.raises(LMStudioServerError, match="Boom"):
@@ -114,9 +115,8 @@ def test_failure_after_the_items() -> None:
 
 
 def test_cancel_ends_iteration_promptly_in_another_thread(ms: float) -> None:
-    hooks: list[str] = []
-    stream: Stream[int, str] = Stream("test.stream")
-    stream._cancel_hook = lambda: hooks.append("cancel")
+    hooks: list[Sink] = []
+    stream, sink = new_stream("test.stream", on_cancel=hooks.append)
     got: list[int] = []
     ended = threading.Event()
 
@@ -124,8 +124,8 @@ def test_cancel_ends_iteration_promptly_in_another_thread(ms: float) -> None:
         got.extend(stream)
         ended.set()
 
-    stream._push(1)
-    stream._wake()
+    sink.push(1)
+    sink.wake()
     thread = threading.Thread(target=consume)
     thread.start()
     assert not ended.wait(20 * ms)  # blocked waiting for more
@@ -133,26 +133,27 @@ def test_cancel_ends_iteration_promptly_in_another_thread(ms: float) -> None:
     assert ended.wait(5000 * ms)
     assert got == [1]
     assert stream.cancel()  # idempotent
-    assert hooks == ["cancel"]
+    assert hooks == [sink]  # the hook gets the engine face, to find the channel
+    assert not sink.wanted()  # not started yet? then the pool need not start it
     # No final value from the server: the stream resolves as cancelled.
-    stream._set_cancelled()
+    sink.cancelled()
     with pytest.raises(LMStudioCancelledError):
         stream.result()
 
 
 def test_cancel_with_a_final_value_from_the_server() -> None:
-    stream: Stream[int, str] = Stream()
-    stream._push(1)
+    stream, sink = new_stream("test.stream")
+    sink.push(1)
     assert stream.cancel()
     assert list(stream) == []  # what was buffered is dropped
-    stream._set_result("userStopped")
+    sink.resolve("userStopped")
     assert stream.result() == "userStopped"
     assert not stream.cancelled()
     assert not stream.cancel()  # finished now
 
 
 def test_one_consumer_at_a_time(ms: float) -> None:
-    stream: Stream[int, str] = Stream("test.stream", consume=lambda event: event)
+    stream, sink = new_stream("test.stream", consume=lambda event: event)
     started = threading.Event()
     got: list[int] = []
 
@@ -175,7 +176,7 @@ def test_one_consumer_at_a_time(ms: float) -> None:
     # Waiting for the result does not compete: the iterating thread runs the hook.
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         waiter = pool.submit(stream.result, 5000 * ms)
-        produce(stream, [1, 2, 3]).join()
+        produce(sink, [1, 2, 3]).join()
         assert waiter.result(5000 * ms) == "done"
     thread.join(5000 * ms)
     assert got == [1, 2, 3]
@@ -189,10 +190,11 @@ def test_a_raising_consume_hook_reaches_the_consumer_and_cancels() -> None:
             raise ValueError("callback failed")
         return event
 
-    stream: Stream[int, str] = Stream(consume=consume)
-    stream._cancel_hook = lambda: hooks.append("cancel")
+    stream, sink = new_stream(
+        "test.stream", consume=consume, on_cancel=lambda _: hooks.append("cancel")
+    )
     for event in (1, 2, 3):
-        stream._push(event)
+        sink.push(event)
     assert next(stream) == 1
     with pytest.raises(ValueError, match="callback failed"):
         next(stream)
@@ -200,10 +202,10 @@ def test_a_raising_consume_hook_reaches_the_consumer_and_cancels() -> None:
 
 
 def test_result_timeout(ms: float) -> None:
-    stream: Stream[int, str] = Stream("test.stream", consume=lambda event: event)
+    stream, sink = new_stream("test.stream", consume=lambda event: event)
     with pytest.raises(LMStudioTimeoutError):
         stream.result(10 * ms)
-    stream._set_result("late")
+    sink.resolve("late")
     assert stream.result(0) == "late"
 
 
@@ -211,21 +213,27 @@ def test_backlog_is_logged_once(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(stream_module, "STREAM_HIGH_WATER", 10)
-    stream: Stream[int, str] = Stream("test.stream")
+    stream, sink = new_stream("test.stream")
     with caplog.at_level(logging.WARNING, "lmstudio"):
-        for i in range(15):
-            stream._push(i)
-        stream._push_many(list(range(30)))
+        for i in range(10):
+            sink.push(i)
+        sink.wake()  # checked once per batch: 10 is not past the mark
+        assert caplog.records == []
+        for i in range(5):
+            sink.push(i)
+        sink.wake()
+        sink.push_many(list(range(30)))
+        sink.wake()
     assert len(caplog.records) == 1
     assert "test.stream" in caplog.text
-    stream._set_result("done")
+    sink.resolve("done")
     assert len(list(stream)) == 45  # nothing was dropped
 
 
 def test_a_stream_is_a_future_of_its_result(ms: float) -> None:
-    stream: Stream[int, str] = Stream()
-    stream._push(1)
-    produce(stream, [], result="r")
+    stream, sink = new_stream("test.stream")
+    sink.push(1)
+    produce(sink, [], result="r")
     done, _ = concurrent.futures.wait([stream], timeout=5000 * ms)
     assert done == {stream}
     assert list(stream) == [1]  # finished, yet its items are still there
@@ -233,8 +241,9 @@ def test_a_stream_is_a_future_of_its_result(ms: float) -> None:
 
 def test_cancelling_the_awaiting_task_cancels_the_stream(ms: float) -> None:
     hooks: list[str] = []
-    stream: Stream[int, str] = Stream(consume=lambda event: event)
-    stream._cancel_hook = lambda: hooks.append("cancel")
+    stream, _ = new_stream(
+        "test.stream", consume=lambda event: event, on_cancel=lambda _: hooks.append("cancel")
+    )
 
     async def main() -> None:
         with pytest.raises(asyncio.TimeoutError):
@@ -246,14 +255,13 @@ def test_cancelling_the_awaiting_task_cancels_the_stream(ms: float) -> None:
 
 def test_cancelling_a_wait_for_the_next_item_keeps_the_stream(ms: float) -> None:
     hooks: list[str] = []
-    stream: Stream[int, str] = Stream()
-    stream._cancel_hook = lambda: hooks.append("cancel")
+    stream, sink = new_stream("test.stream", on_cancel=lambda _: hooks.append("cancel"))
 
     async def main() -> int:
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(stream.__anext__(), 20 * ms)
-        stream._push(5)
-        stream._wake()
+        sink.push(5)
+        sink.wake()
         return await stream.__anext__()
 
     assert asyncio.run(main()) == 5
@@ -262,4 +270,19 @@ def test_cancelling_a_wait_for_the_next_item_keeps_the_stream(ms: float) -> None
 
 def test_send_needs_a_channel() -> None:
     with pytest.raises(LMStudioRuntimeError):
-        Stream()._send({"type": "cancel"})
+        new_stream("test.stream")[0]._send({"type": "cancel"})
+    sent: list[tuple[Sink, Any]] = []
+    stream, sink = new_stream("test.stream", on_send=lambda *args: sent.append(args))
+    stream._send({"type": "cancel"})
+    assert sent == [(sink, {"type": "cancel"})]
+
+
+def test_a_subclass_and_its_sink() -> None:
+    class Counting(Stream[int, str]):
+        pass
+
+    stream, sink = new_stream("test.stream", stream_class=Counting)
+    assert type(stream) is Counting
+    sink.push_many([1, 2])
+    sink.resolve("done")
+    assert list(stream) == [1, 2] and stream.result(0) == "done"
