@@ -198,11 +198,9 @@ class Multiplexer:
             parameter: the encoded parameter; ``None``: none.
             decoder: decodes the result into its generated type; ``None``: no result.
             transform: applied to the decoded result (on this thread: quick, no user code).
-            timeout: seconds without an answer before the call fails with
-                ``LMStudioTimeoutError``; ``None``: no limit.
+            timeout: seconds without an answer until ``LMStudioTimeoutError``; ``None``: no limit.
 
-        Returns:
-            The ``callId``.
+        Returns: the ``callId``.
         """
         call_id = self._next_call_id
         self._next_call_id = call_id + 1
@@ -236,14 +234,11 @@ class Multiplexer:
             handler: the channel's state (``handler.py``), fresh for this channel.
             decoder: decodes each packet into the endpoint's generated packet union.
             kinds: the packet ``type`` tags ``decoder`` knows; a packet of another kind
-                (from a newer server) is logged and skipped. ``None``: fail on any
-                undecodable packet.
-            timeout: seconds without a packet before the channel fails with
-                ``LMStudioTimeoutError`` and is cancelled on the server; ``None``: no
-                limit.
+                (a newer server's) is logged and skipped. ``None``: any is an error.
+            timeout: seconds without a packet until ``LMStudioTimeoutError`` (the channel is
+                then cancelled on the server); ``None``: no limit.
 
-        Returns:
-            The ``channelId``.
+        Returns: the ``channelId``.
         """
         channel_id = self._next_channel_id
         self._next_channel_id = channel_id + 1

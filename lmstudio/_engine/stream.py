@@ -22,6 +22,10 @@ Rules, in one place:
 - ``.cancel()`` sends the channel's cancel packet and ends iteration at once. If the
   server still produces a final value (a prediction ends with ``userStopped``), that
   is the result; otherwise the stream resolves as cancelled.
+- ``.close()`` (and leaving ``with stream:``; ``await stream.aclose()`` and ``async
+  with stream:`` in async code) is "done with it": it cancels a stream that has not
+  finished, drops what was not consumed, and waits for the end, at most
+  ``CLOSE_TIMEOUT`` (2 s) by default. An exception leaving the block is not masked.
 - A failure (server error, dropped connection, timeout) is raised by the iterator
   after the items that arrived before it, and by ``.result()`` / ``await``.
 - Feature hooks run where the stream is consumed, never on the engine loop: the
@@ -34,7 +38,9 @@ Rules, in one place:
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import functools
 import logging
 import threading
 import time
@@ -42,14 +48,27 @@ from collections import deque
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 
-from .._constants import STREAM_HIGH_WATER
+from .._constants import CLOSE_TIMEOUT, STREAM_HIGH_WATER
 from .._exports import publish
 from ..errors import LMStudioError, LMStudioRuntimeError, LMStudioTimeoutError
-from .call import Call, CallSettle, _asyncio, _for_raise, _Future, _resolve_waiter
+from .call import (
+    Call,
+    CallSettle,
+    _asyncio,
+    _for_raise,
+    _Future,
+    _FutureCancelledError,
+    _FutureTimeoutError,
+    _resolve_waiter,
+    _wake_waiter,
+)
 from .callbacks import ENGINE_THREADS
 
 if TYPE_CHECKING:
     import asyncio
+    from types import TracebackType
+
+    from typing_extensions import Self
 
     from .settle import Settle, Sink
 
@@ -250,6 +269,76 @@ class Stream(Call[R], Generic[I, R]):
                 hook(self._settle)
         return True
 
+    # --- closing -------------------------------------------------------------------------
+
+    def close(self, timeout: float | None = CLOSE_TIMEOUT) -> None:
+        """Be done with the stream: cancel it if it has not finished, wait for its end.
+
+        What leaving ``with stream:`` does, as ``close()`` in LM Studio's official SDK.
+        Items not consumed yet are dropped and iteration ends; the final value (for a
+        cancelled prediction, the text so far with stop reason ``"userStopped"``) stays
+        available to :meth:`result`. The stream's own error is not raised here.
+
+        Args:
+            timeout: seconds to wait at most for the server to end the stream
+                (default ``CLOSE_TIMEOUT``, 2 s); ``None``: no limit. If it expires, the
+                stream stays cancelling and ends when the server answers, or when the
+                connection or the client closes.
+
+        Raises:
+            LMStudioRuntimeError: called on the engine thread for a stream that has not
+                ended (waiting there would deadlock).
+        """
+        if threading.get_ident() in ENGINE_THREADS and not self.done():
+            raise LMStudioRuntimeError(
+                f"{self._description}: cannot close a stream from the lmstudio engine thread "
+                "(it would wait for the engine); cancel() it instead"
+            )
+        self._give_up()
+        with contextlib.suppress(_FutureCancelledError, _FutureTimeoutError):
+            _Future.exception(self, timeout)
+
+    async def aclose(self, timeout: float | None = CLOSE_TIMEOUT) -> None:
+        """:meth:`close` for async code: waits on the running loop without blocking it.
+
+        Args:
+            timeout: as for :meth:`close`.
+        """
+        self._give_up()
+        if not self.done():
+            asyncio = _asyncio()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(_until_done(self), timeout)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def _give_up(self) -> None:
+        """Cancel if not finished; end iteration and drop unconsumed items either way."""
+        self.cancel()
+        self._cancel_requested = True  # (cancel() leaves a finished stream as it is)
+        self._events.clear()
+        self._wake()
+
     # --- consumer internals --------------------------------------------------------------
 
     def _drains(self) -> bool:
@@ -415,6 +504,14 @@ class StreamSink(CallSettle):
         stream = self._stream
         stream._ended = True
         stream._wake()
+
+
+async def _until_done(call: Call[Any]) -> None:
+    loop = _asyncio().get_running_loop()
+    waiter = loop.create_future()
+    # The base method: the wake-up is cheap and thread-safe (see call.py).
+    _Future.add_done_callback(call, functools.partial(_wake_waiter, loop, waiter))
+    await waiter
 
 
 def _busy(stream: Stream[Any, Any]) -> LMStudioError:
