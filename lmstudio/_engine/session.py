@@ -15,11 +15,12 @@ Feature API (see ``rpc`` and ``channel``)::
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import enum
 import functools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from .._constants import (
@@ -275,46 +276,63 @@ class Session:
             return self._engine, self._pool
 
     def close(self, timeout: float = CLOSE_TIMEOUT + 1.0) -> None:
-        """Cancel what is in flight and close every connection (idempotent, blocking)."""
-        engine, pool = self._begin_close()
-        if engine is None or pool is None:
-            return
-        if engine.in_engine_thread():
+        """Cancel what is in flight and close every connection (idempotent, blocking).
+
+        Args:
+            timeout: seconds to wait at most for the connections to close; then the
+                sockets are left to the engine, which aborts them.
+
+        Raises:
+            LMStudioRuntimeError: called on the engine thread (it would deadlock).
+        """
+        engine = self._engine
+        if engine is not None and engine.in_engine_thread():
             raise LMStudioRuntimeError("cannot close a client from the lmstudio engine thread")
-        # A timeout, or the engine stopped (at exit, its hook closed every pool): the
-        # sockets go with the loop. Never create the coroutine of a stopped engine.
-        if not engine.stopped:
+        for closing in self._closing(timeout):
             with contextlib.suppress(Exception):
-                engine.run(pool.close()).result(timeout)
-        self._finish_close(engine, timeout)
+                closing.result(timeout)
 
     async def aclose(self, timeout: float = CLOSE_TIMEOUT + 1.0) -> None:
-        """:meth:`close` for async code: waits without blocking the running loop."""
+        """:meth:`close` for async code: waits without blocking the running loop.
+
+        Args:
+            timeout: as for :meth:`close`.
+        """
         import asyncio
 
-        engine, pool = self._begin_close()
-        if engine is None or pool is None:
-            return
-        if not engine.stopped:
+        for closing in self._closing(timeout):
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.wrap_future(engine.run(pool.close())), timeout)
-        self._finish_close(engine, timeout)
+                await asyncio.wait_for(asyncio.wrap_future(closing), timeout)
 
-    def _begin_close(self) -> tuple[Engine | None, Pool | None]:
+    def _closing(self, timeout: float) -> Iterator[concurrent.futures.Future[None]]:
+        """The one implementation of :meth:`close` and :meth:`aclose`.
+
+        It yields what the caller must wait for (blocking or awaiting; a failure or a
+        timeout there is not an error: the sockets go with the engine), and does the
+        rest itself: mark the client closed, close its pool on the engine, release the
+        engine (its thread stops with the last client).
+        """
         with self._lock:
             if self.state is ClientState.CLOSED:
-                return None, None
+                return
             self.state = ClientState.CLOSED
             engine, pool = self._engine, self._pool
             self._engine = self._pool = None
-        if engine is not None and engine.defunct:
-            return None, None
-        return engine, pool
-
-    def _finish_close(self, engine: Engine, timeout: float) -> None:
+        if engine is None or pool is None or engine.defunct:
+            return  # never opened, or a forked child's copy of the parent's engine
         from . import loop
 
-        loop.release(engine, timeout)
+        try:
+            # If the engine stopped (at exit, its hook closed every pool), the sockets
+            # went with its loop: never create the coroutine of a stopped engine.
+            if not engine.stopped:
+                try:
+                    closing = engine.run(pool.close())
+                except LMStudioRuntimeError:  # it stopped meanwhile
+                    return
+                yield closing
+        finally:  # also when the wait is interrupted (Ctrl-C, a cancelled task)
+            loop.release(engine, timeout)
 
 
 def _closed_meanwhile() -> LMStudioCancelledError:
