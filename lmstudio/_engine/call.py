@@ -35,7 +35,7 @@ import functools
 import sys
 import threading
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from .._exports import publish
 from ..errors import (
@@ -59,6 +59,7 @@ _Future = concurrent.futures.Future
 _InvalidStateError = concurrent.futures.InvalidStateError
 _FutureCancelledError = concurrent.futures.CancelledError
 _FutureTimeoutError = concurrent.futures.TimeoutError
+_PENDING: Any = object()  # Call._value until the engine resolves the call
 
 
 def new_call(
@@ -93,10 +94,12 @@ class Call(concurrent.futures.Future[T]):
         super().__init__()
         self._description = description
         self._on_cancel = on_cancel
-        self._settle: Settle = self._new_settle()
+        # The value, once the engine resolved the call (the Future holds it already): a
+        # lock-free fast path for result() and await of a successful call.
+        self._value: Any = _PENDING
+        self._settle: Settle = self._settle_class(self)
 
-    def _new_settle(self) -> Settle:
-        return CallSettle(self)
+    _settle_class: ClassVar[type[CallSettle]]  # CallSettle (set below); Stream: StreamSink
 
     def __repr__(self) -> str:
         if self.cancelled():
@@ -124,6 +127,9 @@ class Call(concurrent.futures.Future[T]):
             LMStudioTimeoutError: ``timeout`` expired first (the call keeps running).
             LMStudioRuntimeError: called on the engine thread (it would deadlock).
         """
+        value = self._value
+        if value is not _PENDING:
+            return value  # type: ignore[no-any-return]
         exc = self._wait(timeout)
         if exc is not None:
             raise _for_raise(exc)
@@ -156,6 +162,9 @@ class Call(concurrent.futures.Future[T]):
 
     def __await__(self) -> Generator[Any, None, T]:
         """Wait on the running asyncio loop; cancelling the awaiting task cancels the call."""
+        value = self._value
+        if value is not _PENDING:
+            return value  # type: ignore[no-any-return]
         if not self.done():
             yield from _wait_on_running_loop(self)
         exc = self._wait(0)
@@ -202,10 +211,12 @@ class CallSettle:
     # try/except rather than contextlib.suppress: these are on the hot path.
 
     def resolve(self, value: Any) -> None:
-        try:  # noqa: SIM105
-            _Future.set_result(self._call, value)
+        call = self._call
+        try:
+            _Future.set_result(call, value)
         except _InvalidStateError:  # the caller cancelled it meanwhile
-            pass
+            return
+        call._value = value
 
     def fail(self, exc: BaseException) -> None:
         try:  # noqa: SIM105
@@ -218,6 +229,9 @@ class CallSettle:
 
     def __repr__(self) -> str:
         return f"<settle of {self._call!r}>"
+
+
+Call._settle_class = CallSettle
 
 
 def _for_raise(exc: BaseException) -> BaseException:

@@ -70,7 +70,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
-    from .settle import Settle, Sink
+    from .settle import Sink
 
 __all__ = ["SKIP", "Skip", "Stream", "StreamSink", "new_stream"]
 
@@ -165,7 +165,7 @@ class Stream(Call[R], Generic[I, R]):
         on_cancel: Callable[[Sink], object] | None = None,
         on_send: Callable[[Sink, Any], object] | None = None,
     ) -> None:
-        # Before Call.__init__: the sink it makes (_new_settle) binds to the buffer.
+        # Before Call.__init__: the sink it makes (_settle_class) binds to the buffer.
         self._events: deque[Any] = deque()
         self._consume = consume
         self._mutex = threading.Lock()  # guards the two waiter slots
@@ -177,9 +177,6 @@ class Stream(Call[R], Generic[I, R]):
         self._backlog_logged = False
         self._on_send = on_send
         super().__init__(description, on_cancel=on_cancel)  # type: ignore[arg-type]
-
-    def _new_settle(self) -> Settle:
-        return StreamSink(self)
 
     # --- consuming ----------------------------------------------------------------------
 
@@ -504,6 +501,9 @@ class StreamSink(CallSettle):
         stream = self._stream
         stream._ended = True
         stream._wake()
+
+
+Stream._settle_class = StreamSink
 
 
 async def _until_done(call: Call[Any]) -> None:

@@ -100,6 +100,8 @@ def test_cancel() -> None:
     settle.resolve(1)  # a late answer from the engine is tolerated
     settle.fail(LMStudioServerError("late"))
     assert call.cancelled()
+    with pytest.raises(LMStudioCancelledError):
+        call.result()  # the late value did not slip in
 
 
 def test_cancel_after_done_is_refused() -> None:
