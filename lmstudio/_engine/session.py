@@ -15,7 +15,6 @@ Feature API (see ``rpc`` and ``channel``)::
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import enum
 import functools
@@ -41,6 +40,8 @@ from .stream import Skip, Stream, new_stream
 from .target import parse_host
 
 if TYPE_CHECKING:
+    import concurrent.futures
+
     import msgspec
 
     from .decoders import Decoder
