@@ -457,18 +457,75 @@ def test_close_is_idempotent_and_final(fake_lmstudio: FakeLMStudio, ms: float) -
         pass
 
 
-def test_close_cancels_what_is_in_flight(fake_lmstudio: FakeLMStudio, ms: float) -> None:
+@pytest.mark.parametrize("how", ["close", "aclose"])
+def test_close_cancels_what_is_in_flight(fake_lmstudio: FakeLMStudio, ms: float, how: str) -> None:
     client = Client(fake_lmstudio.api_host)
     fake_lmstudio.set_fragment_delay(5 * ms)
     with fake_lmstudio.faults.silence("listLoaded"):
         call = client.llm.list_loaded()
         stream = predict(client, "count to 100000")
         next(stream)
-        client.close()
+        if how == "close":
+            client.close()
+        else:
+            asyncio.run(client.aclose())
+    assert client.state is ClientState.CLOSED
     with pytest.raises(LMStudioCancelledError, match="the client was closed"):
         call.result(5000 * ms)
     with pytest.raises(LMStudioCancelledError):
         stream.result(5000 * ms)
+
+
+def test_a_server_started_either_way_and_a_client_closed_either_way(ms: float) -> None:
+    # FakeLMStudio.start()/astart() share one implementation, as Client.close()/aclose().
+    with FakeLMStudio() as server:
+        with pytest.raises(RuntimeError, match="already running"):
+            server.start()
+        client = Client(server.api_host)
+        assert client.system.version().result(5000 * ms)  # the refusal left it running
+        client.close()
+
+    async def main() -> None:
+        async with FakeLMStudio() as server:
+            with pytest.raises(RuntimeError, match="already running"):
+                await server.astart()
+            with pytest.raises(RuntimeError, match="already running"):
+                server.start()  # not from another thread either
+            async with Client(server.api_host) as client:
+                assert await client.system.version()
+        assert client.state is ClientState.CLOSED
+        server.start()  # stopped: it can start again, in its own thread this time
+        try:
+            async with Client(server.api_host) as client:
+                assert await client.system.version()
+        finally:
+            server.stop()
+
+    asyncio.run(main())
+
+
+def test_close_on_the_engine_thread_is_refused_and_changes_nothing(
+    fake_lmstudio: FakeLMStudio, ms: float
+) -> None:
+    client = Client(fake_lmstudio.api_host)
+    client.system.version().result(5000 * ms)
+    refused: concurrent.futures.Future[BaseException | None] = concurrent.futures.Future()
+
+    def close_there() -> None:
+        try:
+            client.close()
+        except BaseException as exc:
+            refused.set_result(exc)
+        else:
+            refused.set_result(None)
+
+    assert client._session._engine is not None
+    client._session._engine.submit(close_there)
+    assert isinstance(refused.result(5000 * ms), LMStudioRuntimeError)
+    assert client.state is ClientState.OPENED
+    assert client.system.version().result(5000 * ms)  # still usable
+    client.close()
+    assert client.state is ClientState.CLOSED
 
 
 def test_close_racing_with_submissions_leaves_no_call_hanging(
@@ -512,12 +569,13 @@ def test_async_with_and_aclose(fake_lmstudio: FakeLMStudio) -> None:
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="counts sockets in /proc")
-def test_nothing_left_behind_after_close() -> None:
+@pytest.mark.parametrize("how", ["close", "aclose"])
+def test_nothing_left_behind_after_close(how: str) -> None:
     # In a fresh interpreter: the engine is process-wide, so the check needs a process
     # where nothing else uses it.
     done = run_script(
         """
-        import os, threading, time
+        import asyncio, os, sys, threading, time
         from lmstudio import Client
         from lmstudio._protocol.endpoints import llm as llm_api
         from tests.helpers import FinalPacketHandler
@@ -549,12 +607,16 @@ def test_nothing_left_behind_after_close() -> None:
             assert {t.name for t in threading.enumerate()} >= {"lmstudio-engine", "lmstudio-callbacks"}
             engine = client._session._engine
             assert sockets() > before
-            client.close()
+            if sys.argv[1] == "close":
+                client.close()
+            else:
+                asyncio.run(client.aclose())
             assert set(threading.enumerate()) == threads, threading.enumerate()
             assert engine.loop.is_closed()
             assert settled(lambda: sockets() == before), (sockets(), before)
         print("ok")
-        """
+        """,
+        how,
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "ok\n", "")
 

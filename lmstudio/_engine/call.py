@@ -19,6 +19,9 @@ Rules, in one place:
   ``asyncio.wait_for``) cancels the call.
 - ``.cancel()`` resolves the call as cancelled at once; the engine then forgets it (an
   rpc's late answer is dropped, a channel is cancelled on the server).
+- The engine completes a call through its other face, a :class:`CallSettle` made with
+  it by :func:`new_call` (the interface is in ``settle.py``); a ``Call`` itself uses
+  only ``concurrent.futures.Future``'s public API.
 - Done callbacks never run on the engine loop: when the engine completes a call they
   run on a small dispatcher thread, otherwise in the thread that completes or adds them.
 - A failed call raises the stored :class:`~lmstudio.LMStudioError` from the waiting
@@ -32,8 +35,7 @@ import functools
 import sys
 import threading
 from collections.abc import Callable, Generator
-from concurrent.futures._base import CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from .._exports import publish
 from ..errors import (
@@ -47,14 +49,35 @@ from .callbacks import ENGINE_THREADS, run_off_engine
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["Call"]
+    from .settle import Settle
+
+__all__ = ["Call", "CallSettle", "new_call"]
 
 T = TypeVar("T")
 
 _Future = concurrent.futures.Future
 _InvalidStateError = concurrent.futures.InvalidStateError
-_CANCELLED_STATES = (CANCELLED, CANCELLED_AND_NOTIFIED)
-DONE_STATES = (FINISHED, CANCELLED, CANCELLED_AND_NOTIFIED)
+_FutureCancelledError = concurrent.futures.CancelledError
+_FutureTimeoutError = concurrent.futures.TimeoutError
+_PENDING: Any = object()  # Call._value until the engine resolves the call
+
+
+def new_call(
+    description: str, *, on_cancel: Callable[[Settle], object] | None = None
+) -> tuple[Call[Any], Settle]:
+    """A ``Call`` and the engine's face of it (see ``settle.py``).
+
+    Args:
+        description: what the call is, for reprs and error messages
+            (``"system.version"``).
+        on_cancel: run once, with the call's :class:`~.settle.Settle`, when the caller
+            cancels the call before it is done; ``None``: nothing to stop.
+
+    Returns:
+        ``(call, settle)``: hand ``call`` to the caller, ``settle`` to the engine.
+    """
+    call: Call[Any] = Call(description, on_cancel=on_cancel)
+    return call, call._settle
 
 
 class Call(concurrent.futures.Future[T]):
@@ -65,14 +88,26 @@ class Call(concurrent.futures.Future[T]):
     ``add_done_callback()`` behave as on :class:`concurrent.futures.Future`.
     """
 
-    def __init__(self, description: str = "call") -> None:
+    def __init__(
+        self, description: str = "call", *, on_cancel: Callable[[Settle], object] | None = None
+    ) -> None:
         super().__init__()
         self._description = description
-        self._cancel_hook: Callable[[], object] | None = None
-        self._wire: tuple[Any, int] | None = None  # (connection, id), set by the engine
+        self._on_cancel = on_cancel
+        # The value, once the engine resolved the call (the Future holds it already): a
+        # lock-free fast path for result() and await of a successful call.
+        self._value: Any = _PENDING
+        self._settle: Settle = self._settle_class(self)
+
+    _settle_class: ClassVar[type[CallSettle]]  # CallSettle (set below); Stream: StreamSink
 
     def __repr__(self) -> str:
-        state = self._state.lower().replace("_and_notified", "")
+        if self.cancelled():
+            state = "cancelled"
+        elif self.done():
+            state = "finished"
+        else:
+            state = "running" if self.running() else "pending"
         return f"<{type(self).__name__} {self._description} state={state}>"
 
     # --- waiting --------------------------------------------------------------------
@@ -80,87 +115,123 @@ class Call(concurrent.futures.Future[T]):
     def result(self, timeout: float | None = None) -> T:
         """The value, blocking up to ``timeout`` seconds (``None``: until done).
 
-        Raises the call's error, :class:`~lmstudio.LMStudioCancelledError` if it was
-        cancelled, or :class:`~lmstudio.LMStudioTimeoutError` if ``timeout`` expires
-        first (the call keeps running).
+        Args:
+            timeout: seconds to wait at most; ``None``: until the call is done.
+
+        Returns:
+            The call's value.
+
+        Raises:
+            LMStudioError: the call's error (a subclass: server, transport, timeout...).
+            LMStudioCancelledError: the call was cancelled.
+            LMStudioTimeoutError: ``timeout`` expired first (the call keeps running).
+            LMStudioRuntimeError: called on the engine thread (it would deadlock).
         """
-        if self._state != FINISHED:
-            self._wait(timeout)
-        exc = self._exception
+        value = self._value
+        if value is not _PENDING:
+            return value  # type: ignore[no-any-return]
+        exc = self._wait(timeout)
         if exc is not None:
             raise _for_raise(exc)
-        return self._result  # type: ignore[return-value]
+        return _Future.result(self, 0)
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
-        """The call's error, or ``None`` if it succeeded; blocks like :meth:`result`."""
-        if self._state != FINISHED:
-            self._wait(timeout)
-        return self._exception
+        """The call's error, or ``None`` if it succeeded; blocks and raises like :meth:`result`."""
+        return self._wait(timeout)
 
-    def _wait(self, timeout: float | None) -> None:
-        """Block until done; raise if cancelled, on timeout, or on the engine thread."""
-        with self._condition:
-            if self._state not in DONE_STATES:
-                if threading.get_ident() in ENGINE_THREADS:
-                    raise LMStudioRuntimeError(
-                        f"{self._description}: cannot block on a call from the lmstudio engine "
-                        "thread (it would deadlock); await it or use a done callback instead"
-                    )
-                self._condition.wait(timeout)
-            if self._state in _CANCELLED_STATES:
-                raise LMStudioCancelledError(f"{self._description} was cancelled")
-            if self._state != FINISHED:
-                raise LMStudioTimeoutError(
-                    f"{self._description} is not done after waiting {timeout} s "
-                    "(it is still running; cancel() it to give up)"
-                )
+    def _wait(self, timeout: float | None) -> BaseException | None:
+        """Block until done (through ``Future.exception``) and return the stored error.
+
+        Raises ours instead of ``concurrent.futures``' cancelled and timeout errors, and
+        refuses to block the engine thread.
+        """
+        if threading.get_ident() in ENGINE_THREADS and not self.done():
+            raise LMStudioRuntimeError(
+                f"{self._description}: cannot block on a call from the lmstudio engine "
+                "thread (it would deadlock); await it or use a done callback instead"
+            )
+        try:
+            return _Future.exception(self, timeout)
+        except _FutureCancelledError:
+            raise LMStudioCancelledError(f"{self._description} was cancelled") from None
+        except _FutureTimeoutError:
+            raise LMStudioTimeoutError(
+                f"{self._description} is not done after waiting {timeout} s "
+                "(it is still running; cancel() it to give up)"
+            ) from None
 
     def __await__(self) -> Generator[Any, None, T]:
         """Wait on the running asyncio loop; cancelling the awaiting task cancels the call."""
-        if self._state not in DONE_STATES:
+        value = self._value
+        if value is not _PENDING:
+            return value  # type: ignore[no-any-return]
+        if not self.done():
             yield from _wait_on_running_loop(self)
-        if self._state in _CANCELLED_STATES:
-            raise LMStudioCancelledError(f"{self._description} was cancelled")
-        exc = self._exception
+        exc = self._wait(0)
         if exc is not None:
             raise _for_raise(exc)
-        return self._result  # type: ignore[return-value]
+        return _Future.result(self, 0)
 
     # --- cancelling and callbacks -----------------------------------------------------
 
     def cancel(self) -> bool:
-        """Cancel the call; ``False`` if it already finished. The engine then forgets it."""
+        """Cancel the call; the engine then forgets it.
+
+        Returns:
+            ``True`` if the call is cancelled now, ``False`` if it had finished already.
+        """
         if not super().cancel():
             return False
-        hook, self._cancel_hook = self._cancel_hook, None
+        hook, self._on_cancel = self._on_cancel, None
         if hook is not None:
-            hook()
+            hook(self._settle)
         return True
 
     def add_done_callback(self, fn: Callable[[_Future[T]], object]) -> None:
         """Call ``fn(call)`` when done; never on the engine loop (see the module docstring)."""
         super().add_done_callback(functools.partial(run_off_engine, fn))
 
-    # --- engine side --------------------------------------------------------------------
-    # The engine settles calls with these; they tolerate a concurrent user cancel().
+
+class CallSettle:
+    """The engine's face of a :class:`Call` (the :class:`~.settle.Settle` interface).
+
+    It completes the call through ``concurrent.futures.Future``'s own methods (so a
+    ``Call`` override never runs, nor its cancel hook), tolerating a concurrent cancel.
+    """
+
+    __slots__ = ("_call", "route")
+
+    def __init__(self, call: Call[Any]) -> None:
+        self._call = call
+        self.route: Any = None
+
+    def wanted(self) -> bool:
+        return not self._call.done()
 
     # try/except rather than contextlib.suppress: these are on the hot path.
 
-    def _set_result(self, value: Any) -> None:
+    def resolve(self, value: Any) -> None:
+        call = self._call
+        try:
+            _Future.set_result(call, value)
+        except _InvalidStateError:  # the caller cancelled it meanwhile
+            return
+        call._value = value
+
+    def fail(self, exc: BaseException) -> None:
         try:  # noqa: SIM105
-            _Future.set_result(self, value)
+            _Future.set_exception(self._call, exc)
         except _InvalidStateError:
             pass
 
-    def _set_exception(self, exc: BaseException) -> None:
-        try:  # noqa: SIM105
-            _Future.set_exception(self, exc)
-        except _InvalidStateError:
-            pass
+    def cancelled(self) -> None:
+        _Future.cancel(self._call)
 
-    def _set_cancelled(self) -> None:
-        """Resolve as cancelled from the engine side (no cancel hook runs)."""
-        _Future.cancel(self)
+    def __repr__(self) -> str:
+        return f"<settle of {self._call!r}>"
+
+
+Call._settle_class = CallSettle
 
 
 def _for_raise(exc: BaseException) -> BaseException:

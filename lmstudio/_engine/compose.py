@@ -1,5 +1,5 @@
-"""One ``Call`` from several: the engine's way to join calls (features use this,
-never ``Call``'s private setters).
+"""One ``Call`` from several: the engine's way to join calls (features use this; only
+the engine settles a ``Call``, through its ``settle.py`` face).
 
 LM Studio has no batch endpoints (``embed`` of a list is one ``embedString`` per text),
 and a few methods span namespaces (``list_loaded_models`` asks ``llm`` and
@@ -20,7 +20,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from .call import Call
+from .call import Call, new_call
+from .settle import Settle
 
 __all__ = ["gather"]
 
@@ -30,38 +31,38 @@ R = TypeVar("R")
 
 def gather(calls: Sequence[Call[T]], combine: Callable[[list[T]], R], description: str) -> Call[R]:
     """A call of ``combine([each result, in order])`` once every call in ``calls`` is done."""
-    joined: Call[R] = Call(description)
     pending = list(calls)
 
-    def cancel_all() -> None:
+    def cancel_all(_: object = None) -> None:
         for call in pending:
             call.cancel()
 
-    joined._cancel_hook = cancel_all
+    joined: Call[R]
+    joined, settle = new_call(description, on_cancel=cancel_all)
     if not pending:
-        _settle(joined, combine, [])
+        _settle(settle, combine, [])
         return joined
     lock = threading.Lock()
     remaining = len(pending)
 
     def one_done(call: concurrent.futures.Future[Any]) -> None:
         nonlocal remaining
-        if joined.done():
+        if not settle.wanted():
             return
         if call.cancelled():
-            joined._set_cancelled()
+            settle.cancelled()
             cancel_all()
             return
         error = call.exception()
         if error is not None:
-            joined._set_exception(error)
+            settle.fail(error)
             cancel_all()
             return
         with lock:
             remaining -= 1
             last = remaining == 0
         if last:
-            _settle(joined, combine, [c.result() for c in pending])
+            _settle(settle, combine, [c.result() for c in pending])
 
     for call in pending:
         # The base method: ``one_done`` is cheap and thread-safe, so it may run on the
@@ -70,10 +71,10 @@ def gather(calls: Sequence[Call[T]], combine: Callable[[list[T]], R], descriptio
     return joined
 
 
-def _settle(joined: Call[R], combine: Callable[[list[T]], R], results: list[T]) -> None:
+def _settle(settle: Settle, combine: Callable[[list[T]], R], results: list[T]) -> None:
     try:
         value = combine(results)
     except Exception as exc:
-        joined._set_exception(exc)
+        settle.fail(exc)
     else:
-        joined._set_result(value)
+        settle.resolve(value)

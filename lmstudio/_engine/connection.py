@@ -6,13 +6,13 @@ from the socket go into the WebSocket protocol, complete text messages go into t
 written back. No task per message or per call: only opening a connection runs a
 coroutine. Liveness uses WebSocket ping/pong frames.
 
-Once open, both directions have a fast path: the connection reads frame headers itself
-and hands each ordinary text message to the multiplexer directly
-(:meth:`Connection._receive_frames`); websockets still parses the handshake and every
-other frame (pings, closes, fragments, anything invalid), always as whole frames. It
-also frames outgoing messages itself (:meth:`Connection._frames`) and writes a batch of
-them at once. With websockets' logger at DEBUG level, websockets handles every frame,
-so that each one is logged.
+Once open, both directions take the fast path of ``framing.py``: ordinary text frames
+go from the socket's bytes to the multiplexer without websockets' frame objects, and
+outgoing messages are framed and masked there and written in one batch; websockets
+still parses the handshake and every other frame (pings, closes, fragments, anything
+invalid), always as whole frames. Whenever ``framing.fast_path_ok`` says no (websockets
+logs frames at DEBUG level, its parser holds a partial frame, or its internals are not
+the ones the check knows), websockets parses everything.
 
 Lifecycle: CONNECTING (TCP + WebSocket handshake) -> AUTHENTICATING (first frame is
 the authentication packet, first answer its result) -> OPEN -> CLOSED. Messages
@@ -36,12 +36,6 @@ from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.protocol import State as WsState
-from websockets.streams import StreamReader
-
-try:
-    from websockets.speedups import apply_mask as _apply_mask
-except ImportError:  # pragma: no cover - websockets without its C extension
-    from websockets.utils import apply_mask as _apply_mask
 from websockets.uri import parse_uri
 
 from .._constants import CLOSE_TIMEOUT, OPEN_TIMEOUT, PING_INTERVAL, PING_TIMEOUT, USER_AGENT
@@ -53,6 +47,7 @@ from ..errors import (
 )
 from . import wire
 from .boundary import translate
+from .framing import MaskingKeys, fast_path_ok, read_frames, text_frames
 from .identity import Identity
 from .multiplexer import Multiplexer
 from .target import Target
@@ -112,14 +107,13 @@ class Connection(asyncio.Protocol):
         self._ws: ClientProtocol | None = None
         self._fragments: list[bytes] | None = None
         self._fragments_binary = False
-        # The fast path (see _receive_frames): on once websockets' parser is idle after
-        # the handshake; a frame that spans reads waits in _partial until complete.
+        # The fast path (framing.py): on once websockets' parser is idle after the
+        # handshake; a frame that spans reads waits in _partial until complete.
         self._fast = False
         self._partial: list[bytes] = []
         self._partial_size = 0
         self._needed = 0
-        self._masks = b""  # random masking keys for client frames, 4 bytes each
-        self._mask_at = 0
+        self._keys = MaskingKeys()
         self._authenticated: asyncio.Future[None] = loop.create_future()
         self._auth_error: LMStudioError | None = None
         self._lost: asyncio.Future[None] = loop.create_future()
@@ -204,29 +198,36 @@ class Connection(asyncio.Protocol):
                     return  # a large frame still arriving: join its pieces once, at the end
                 data = b"".join(self._partial)
                 self._partial.clear()
-            self._receive_frames(data)
-            self.mux.wake_consumers()
+            end, needed = read_frames(data, self.mux.receive, self._whole_frame)
+            if end < len(data) and self.state is not _CLOSED and ws.parser_exc is None:
+                if needed:  # the start of a frame: wait for the rest of it
+                    rest = data[end:] if end else data
+                    self._partial.append(rest)
+                    self._partial_size = len(rest)
+                    self._needed = needed
+                else:  # the fast path stopped (a fragmented message): websockets goes on
+                    self._fast = False
+                    self._receive_slowly(ws, data[end:])
         else:
-            ws.receive_data(data)
-            events = ws.events_received()
-            if self.state is _OPEN:
-                receive = self.mux.receive
-                for frame in events:
-                    if frame.opcode is _TEXT and frame.fin and self._fragments is None:  # type: ignore[union-attr]
-                        receive(frame.data)  # type: ignore[union-attr]
-                    else:
-                        self._other_frame(frame)  # type: ignore[arg-type]
-            else:
-                self._handshake_events(events)
-            # From the next read on, frames bypass websockets' parser if it is idle (and
-            # does not log every frame: its logger at DEBUG level).
-            self._fast = self.state is _OPEN and not ws.debug and _parser_idle(ws)
-            self.mux.wake_consumers()
+            self._receive_slowly(ws, data)
+        self.mux.wake_consumers()
         if ws.parser_exc is not None and self.state is not _CLOSED:
             self._terminate(
                 translate(ws.parser_exc, f"LM Studio at {self.url} broke the WebSocket protocol")
             )
         self._flush()
+
+    def _receive_slowly(self, ws: ClientProtocol, data: bytes) -> None:
+        """Bytes through websockets' parser: the handshake, and whenever the fast path is off."""
+        ws.receive_data(data)
+        events = ws.events_received()
+        if self.state is _OPEN:
+            self._open_frames(events)
+        else:
+            self._handshake_events(events)
+        # From the next read on, frames bypass websockets' parser if it is idle (see
+        # framing.fast_path_ok: not when websockets logs every frame, at DEBUG level).
+        self._fast = self.state is _OPEN and self._fragments is None and fast_path_ok(ws)
 
     def eof_received(self) -> bool | None:
         ws = self._ws
@@ -326,66 +327,25 @@ class Connection(asyncio.Protocol):
             self._authenticated.set_exception(error)
         self._terminate(error)
 
-    def _receive_frames(self, data: bytes) -> None:
-        """The hot path, once open: parse frame headers here and hand each complete,
-        unfragmented, unmasked text frame's payload straight to the multiplexer.
-
-        Every other frame (control frames, fragments, anything unusual or invalid) goes
-        whole to websockets' parser, which validates it and answers pings and closes: as
-        it only ever gets complete frames, it stays at a frame boundary. This skips the
-        per-frame generator machinery of websockets' parser, the costliest step of
-        receiving a stream of small messages.
-        """
-        receive = self.mux.receive
-        end = len(data)
-        pos = 0
-        needed = 2
-        while end - pos >= 2:
-            first = data[pos]
-            second = data[pos + 1]
-            length = second & 0x7F
-            start = pos + 2
-            if length >= 126:
-                extra = 2 if length == 126 else 8
-                if start + extra > end:
-                    needed = extra + 2
-                    break
-                length = int.from_bytes(data[start : start + extra], "big")
-                start += extra
-            if second & 0x80:  # masked: a server must not; websockets fails the connection
-                start += 4
-            stop = start + length
-            if stop > end:
-                needed = stop - pos
-                break
-            if first == 0x81 and second < 0x80 and self._fragments is None:  # FIN + TEXT
-                # No copy of a large payload: msgspec decodes from the view.
-                receive(data[start:stop] if length < 4096 else memoryview(data)[start:stop])
-            else:
-                self._parse_frame(data[pos:stop])
-                if self.state is _CLOSED:
-                    return
-            pos = stop
-        if pos < end:
-            rest = data[pos:] if pos else data
-            self._partial.append(rest)
-            self._partial_size = len(rest)
-            self._needed = needed
-
-    def _parse_frame(self, frame: bytes) -> None:
-        """One complete frame through websockets' parser (fast path: the unusual ones)."""
+    def _whole_frame(self, frame: bytes) -> bool:
+        """One complete frame the fast path leaves to websockets' parser (a ping, a close,
+        a fragment...); returns whether the fast path may go on after it."""
         ws = self._ws
         assert ws is not None
         ws.receive_data(frame)
-        for event in ws.events_received():
-            if event.opcode is _TEXT and event.fin and self._fragments is None:  # type: ignore[union-attr]
-                self.mux.receive(event.data)  # type: ignore[union-attr]
+        self._open_frames(ws.events_received())
+        return self.state is _OPEN and self._fragments is None and ws.parser_exc is None
+
+    def _open_frames(self, events: list[Any]) -> None:
+        """Frames websockets parsed on an open connection, in order."""
+        receive = self.mux.receive
+        for frame in events:
+            if frame.opcode is _TEXT and frame.fin and self._fragments is None:
+                receive(frame.data)
             else:
-                self._other_frame(event)  # type: ignore[arg-type]
-        if ws.parser_exc is not None and self.state is not _CLOSED:
-            self._terminate(
-                translate(ws.parser_exc, f"LM Studio at {self.url} broke the WebSocket protocol")
-            )
+                self._other_frame(frame)
+            if self.state is _CLOSED:
+                return
 
     def _other_frame(self, frame: Frame) -> None:
         opcode = frame.opcode
@@ -442,7 +402,7 @@ class Connection(asyncio.Protocol):
         # websockets' own frames first (a pong, a close), then the multiplexer's messages.
         data = ws.data_to_send()
         if messages:
-            data += self._frames(messages)
+            data += text_frames(messages, self._keys.take(len(messages)))
         if not data:
             return
         if len(data) == 1 and data[0]:
@@ -463,29 +423,6 @@ class Connection(asyncio.Protocol):
                 transport.write_eof()
         if batch:
             transport.write(b"".join(batch))
-
-    def _frames(self, messages: list[bytes]) -> list[bytes]:
-        """Masked text frames, as websockets' ``send_text`` makes them, without its
-        per-frame objects and copies; the masks come from ``os.urandom`` in bulk."""
-        frames: list[bytes] = []
-        for message in messages:
-            at = self._mask_at
-            if at >= len(self._masks):
-                self._masks, at = os.urandom(_MASKS), 0
-            mask = self._masks[at : at + 4]
-            self._mask_at = at + 4
-            length = len(message)
-            if length < 126:
-                frames.append(bytes((0x81, 0x80 | length)) + mask + _apply_mask(message, mask))
-            else:
-                extended = (
-                    b"\x81\xfe" + length.to_bytes(2, "big")
-                    if length < 65536
-                    else (b"\x81\xff" + length.to_bytes(8, "big"))
-                )
-                frames.append(extended + mask)
-                frames.append(_apply_mask(message, mask))
-        return frames
 
     def _schedule(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
         return self.loop.call_later(delay, self._timer_fired, callback)
@@ -572,27 +509,7 @@ class Connection(asyncio.Protocol):
             transport.abort()
 
 
-def _parser_idle(ws: ClientProtocol) -> bool:
-    """Whether websockets' parser waits at a frame boundary with nothing buffered.
-
-    Only then may frames bypass it. This looks at websockets internals (its reader's
-    buffer, and which generator its parser is suspended in); if they ever change, the
-    answer is ``False`` and every frame keeps going through websockets, only slower.
-    """
-    try:
-        if ws.reader.buffer:
-            return False
-        generator: Any = ws.parser
-        while (inner := getattr(generator, "gi_yieldfrom", None)) is not None:
-            generator = inner
-        return getattr(generator, "gi_code", None) is _AT_EOF_CODE
-    except AttributeError:  # pragma: no cover - another websockets version
-        return False
-
-
-_AT_EOF_CODE = getattr(getattr(StreamReader, "at_eof", None), "__code__", None)
 _LARGE = 1 << 16  # frames of this size or more are written on their own, never joined
-_MASKS = 512  # random bytes drawn at a time for masking keys (128 frames; small per client)
 
 
 def _cancel(timer: asyncio.TimerHandle | None) -> None:

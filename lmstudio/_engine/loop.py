@@ -166,7 +166,7 @@ class Engine:
     def _cancel_leftovers(self) -> None:
         """Cancel the calls of submissions that raced with the stop (they never run)."""
         from ..errors import LMStudioCancelledError
-        from .call import Call
+        from .settle import Settle
 
         while self._queue:
             try:
@@ -174,10 +174,8 @@ class Engine:
             except IndexError:  # pragma: no cover - emptied concurrently
                 break
             for arg in args:
-                if isinstance(arg, Call) and not arg.done():
-                    arg._set_exception(
-                        LMStudioCancelledError("cancelled: the client was closed meanwhile")
-                    )
+                if isinstance(arg, Settle):  # a no-op if it is settled already
+                    arg.fail(LMStudioCancelledError("cancelled: the client was closed meanwhile"))
 
 
 def _finish_loop(loop: asyncio.AbstractEventLoop) -> None:

@@ -3,7 +3,9 @@
 Like websockets' ``Protocol``: messages go in (:meth:`Multiplexer.receive`), calls and
 streams get settled, and the bytes to send are collected (:meth:`data_to_send`).
 There is no socket and no ``await``; the asyncio side (``connection.py``) only moves
-text frames, so this class is tested directly.
+text frames, so this class is tested directly. It knows calls and streams only through
+the interface of ``settle.py`` (a :class:`~.settle.Settle` per rpc, a
+:class:`~.settle.Sink` per channel), never as ``Call`` / ``Stream``.
 
 Responsibilities:
 
@@ -42,11 +44,10 @@ from ..errors import (
 )
 from . import wire
 from .boundary import translate
-from .call import Call
 from .channel_state import TERMINAL, ChannelEvent, ChannelState, transition
 from .decoders import Decoder
 from .handler import ChannelHandler
-from .stream import Stream
+from .settle import Settle, Sink
 
 __all__ = ["Multiplexer", "Timer"]
 
@@ -77,17 +78,17 @@ _decode_kind = msgspec.json.Decoder(_PacketKind).decode
 
 
 class _Rpc:
-    __slots__ = ("call", "decoder", "endpoint", "timeout", "timer", "transform")
+    __slots__ = ("decoder", "endpoint", "settle", "timeout", "timer", "transform")
 
     def __init__(
         self,
-        call: Call[Any],
+        settle: Settle,
         endpoint: str,
         decoder: Decoder | None,
         transform: Callable[[Any], Any] | None,
         timeout: float | None,
     ) -> None:
-        self.call = call
+        self.settle = settle
         self.endpoint = endpoint
         self.decoder = decoder
         self.transform = transform
@@ -103,8 +104,8 @@ class _Channel:
         "handler",
         "kinds",
         "last",
+        "sink",
         "state",
-        "stream",
         "timeout",
         "timer",
         "to_wake",
@@ -112,7 +113,7 @@ class _Channel:
 
     def __init__(
         self,
-        stream: Stream[Any, Any],
+        sink: Sink,
         endpoint: str,
         handler: ChannelHandler[Any, Any],
         decoder: Decoder,
@@ -121,7 +122,7 @@ class _Channel:
         timeout: float | None,
         now: float,
     ) -> None:
-        self.stream = stream
+        self.sink = sink
         self.endpoint = endpoint
         self.handler = handler
         self.decoder = decoder
@@ -181,7 +182,7 @@ class Multiplexer:
 
     def start_rpc(
         self,
-        call: Call[Any],
+        settle: Settle,
         endpoint: str,
         parameter: msgspec.Raw | None,
         decoder: Decoder | None,
@@ -189,14 +190,25 @@ class Multiplexer:
         transform: Callable[[Any], Any] | None = None,
         timeout: float | None = None,
     ) -> int:
-        """Queue an ``rpcCall``; ``call`` is settled with the decoded, transformed result."""
+        """Queue an ``rpcCall``, settled later with the decoded, transformed result.
+
+        Args:
+            settle: the call's engine face (``settle.py``).
+            endpoint: the endpoint's name in this namespace.
+            parameter: the encoded parameter; ``None``: none.
+            decoder: decodes the result into its generated type; ``None``: no result.
+            transform: applied to the decoded result (on this thread: quick, no user code).
+            timeout: seconds without an answer until ``LMStudioTimeoutError``; ``None``: no limit.
+
+        Returns: the ``callId``.
+        """
         call_id = self._next_call_id
         self._next_call_id = call_id + 1
         message = wire.RpcCall(
             endpoint=endpoint, call_id=call_id, parameter=_UNSET if parameter is None else parameter
         )
         self._outgoing.append(_encode(message))
-        entry = _Rpc(call, endpoint, decoder, transform, timeout)
+        entry = _Rpc(settle, endpoint, decoder, transform, timeout)
         self._calls[call_id] = entry
         if timeout is not None and self._schedule is not None:
             entry.timer = self._schedule(timeout, functools.partial(self._rpc_timed_out, call_id))
@@ -204,7 +216,7 @@ class Multiplexer:
 
     def start_channel(
         self,
-        stream: Stream[Any, Any],
+        sink: Sink,
         endpoint: str,
         creation_parameter: msgspec.Raw | None,
         handler: ChannelHandler[Any, Any],
@@ -213,10 +225,20 @@ class Multiplexer:
         kinds: frozenset[str] | None = None,
         timeout: float | None = None,
     ) -> int:
-        """Queue a ``channelCreate``; packets then feed ``handler`` and ``stream``.
+        """Queue a ``channelCreate``; packets then feed ``handler``, its events ``sink``.
 
-        ``kinds`` are the packet ``type`` tags ``decoder`` knows; a packet of another
-        kind (from a newer server) is logged and skipped.
+        Args:
+            sink: the stream's engine face (``settle.py``).
+            endpoint: the endpoint's name in this namespace.
+            creation_parameter: the encoded creation parameter; ``None``: none.
+            handler: the channel's state (``handler.py``), fresh for this channel.
+            decoder: decodes each packet into the endpoint's generated packet union.
+            kinds: the packet ``type`` tags ``decoder`` knows; a packet of another kind
+                (a newer server's) is logged and skipped. ``None``: any is an error.
+            timeout: seconds without a packet until ``LMStudioTimeoutError`` (the channel is
+                then cancelled on the server); ``None``: no limit.
+
+        Returns: the ``channelId``.
         """
         channel_id = self._next_channel_id
         self._next_channel_id = channel_id + 1
@@ -228,7 +250,7 @@ class Multiplexer:
         self._outgoing.append(_encode(message))
         cancel = handler.cancel_packet
         entry = _Channel(
-            stream,
+            sink,
             endpoint,
             handler,
             decoder,
@@ -258,7 +280,7 @@ class Multiplexer:
         if entry is not None:
             _cancel_timer(entry)
             self._dropped_calls.add(call_id)
-            entry.call._set_cancelled()
+            entry.settle.cancelled()
 
     def cancel_channel(self, channel_id: int) -> None:
         """Ask the server to stop a channel (its cancel packet), or abandon it."""
@@ -285,7 +307,7 @@ class Multiplexer:
         self._dropped_calls.clear()
         for rpc in calls.values():
             _cancel_timer(rpc)
-            rpc.call._set_exception(make_error())
+            rpc.settle.fail(make_error())
         for channel in channels.values():
             if channel.state not in TERMINAL:
                 self._advance(channel, ChannelEvent.LOST, make_error())
@@ -333,7 +355,7 @@ class Multiplexer:
         to_wake, self._to_wake = self._to_wake, []
         for channel in to_wake:
             channel.to_wake = False
-            channel.stream._wake()
+            channel.sink.wake()
 
     # --- rpc -----------------------------------------------------------------------------
 
@@ -353,12 +375,12 @@ class Multiplexer:
                 value = entry.transform(value)
         except _DecodeErrors as exc:
             what = f"the {self.namespace}.{entry.endpoint} result could not be decoded"
-            entry.call._set_exception(translate(exc, what))
+            entry.settle.fail(translate(exc, what))
             return
         except Exception as exc:
-            entry.call._set_exception(exc)
+            entry.settle.fail(exc)
             return
-        entry.call._set_result(value)
+        entry.settle.resolve(value)
 
     def _on_rpc_error(self, message: wire.RpcError) -> None:
         entry = self._calls.pop(message.call_id, None)
@@ -366,14 +388,14 @@ class Multiplexer:
             self._unknown_call(message.call_id, "rpcError")
             return
         _cancel_timer(entry)
-        entry.call._set_exception(_server_error(message.error))
+        entry.settle.fail(_server_error(message.error))
 
     def _rpc_timed_out(self, call_id: int) -> None:
         entry = self._calls.pop(call_id, None)
         if entry is None:
             return
         self._dropped_calls.add(call_id)
-        entry.call._set_exception(
+        entry.settle.fail(
             LMStudioTimeoutError(
                 f"{self.namespace}.{entry.endpoint}: no answer from LM Studio within "
                 f"{entry.timeout:g} s"
@@ -424,9 +446,9 @@ class Multiplexer:
             if type(event) is list:
                 if not event:
                     return
-                entry.stream._push_many(event)
+                entry.sink.push_many(event)
             else:
-                entry.stream._push(event)
+                entry.sink.push(event)
             if not entry.to_wake:
                 entry.to_wake = True
                 self._to_wake.append(entry)
@@ -532,15 +554,13 @@ class Multiplexer:
         """Apply ``event`` (channel_state rules) and settle the stream if it ended."""
         new = transition(entry.state, event)
         entry.state = new
-        stream = entry.stream
+        sink = entry.sink
         if new is ChannelState.FINISHED:
-            stream._set_result(result)
+            sink.resolve(result)
         elif new is ChannelState.FAILED:
-            stream._set_exception(
-                error or LMStudioProtocolError(f"{self.namespace}.{entry.endpoint} failed")
-            )
+            sink.fail(error or LMStudioProtocolError(f"{self.namespace}.{entry.endpoint} failed"))
         elif new is ChannelState.CANCELLED:
-            stream._set_cancelled()
+            sink.cancelled()
 
     def _unknown_channel(self, channel_id: int, what: str) -> None:
         logger.warning(

@@ -17,13 +17,12 @@ import msgspec
 
 from .._constants import CLOSE_TIMEOUT, DEFAULT_PORTS, OPEN_TIMEOUT, PING_INTERVAL, PING_TIMEOUT
 from ..errors import LMStudioCancelledError, LMStudioClientError
-from .call import Call
 from .connection import Connection
 from .decoders import Decoder
 from .discovery import discover
 from .handler import ChannelHandler
 from .identity import Identity
-from .stream import Stream
+from .settle import Settle, Sink
 from .target import Target
 
 if TYPE_CHECKING:
@@ -62,33 +61,37 @@ class Pool:
         return dict(self._connections)
 
     # --- submitted operations --------------------------------------------------------------
+    # Each request is known here by its engine face (settle.py); its route is set once it
+    # is on a connection: (connection, callId or channelId).
 
     def start_rpc(
         self,
         namespace: str,
         endpoint: str,
         parameter: msgspec.Raw | None,
-        call: Call[Any],
+        settle: Settle,
         decoder: Decoder | None,
         transform: Callable[[Any], Any] | None,
         timeout: float | None,
     ) -> None:
-        if call.done():  # cancelled before it started
+        """Send an ``rpcCall`` on ``namespace``'s connection (opened on first use)."""
+        if not settle.wanted():  # cancelled before it started
             return
         if self.closed:
-            call._set_exception(_closed_error(namespace))
+            settle.fail(_closed_error(namespace))
             return
         conn = self._connection(namespace)
         call_id = conn.mux.start_rpc(
-            call, endpoint, parameter, decoder, transform=transform, timeout=timeout
+            settle, endpoint, parameter, decoder, transform=transform, timeout=timeout
         )
-        call._wire = (conn, call_id)
+        settle.route = (conn, call_id)
         conn.flush_soon()
 
-    def cancel_rpc(self, call: Call[Any]) -> None:
-        wire = call._wire
-        if wire is not None:
-            conn, call_id = wire
+    def cancel_rpc(self, settle: Settle) -> None:
+        """Forget a cancelled rpc (its late answer is dropped)."""
+        route = settle.route
+        if route is not None:
+            conn, call_id = route
             conn.mux.cancel_rpc(call_id)
 
     def start_channel(
@@ -96,38 +99,39 @@ class Pool:
         namespace: str,
         endpoint: str,
         creation_parameter: msgspec.Raw | None,
-        stream: Stream[Any, Any],
+        sink: Sink,
         handler: ChannelHandler[Any, Any],
         decoder: Decoder,
         kinds: frozenset[str] | None,
         timeout: float | None,
     ) -> None:
-        if stream.done():
-            return
-        if stream._cancel_requested:  # cancelled before it started: nothing to stop
-            stream._set_cancelled()
+        """Send a ``channelCreate`` on ``namespace``'s connection (opened on first use)."""
+        if not sink.wanted():  # cancelled before it started: nothing to stop
+            sink.cancelled()
             return
         if self.closed:
-            stream._set_exception(_closed_error(namespace))
+            sink.fail(_closed_error(namespace))
             return
         conn = self._connection(namespace)
         channel_id = conn.mux.start_channel(
-            stream, endpoint, creation_parameter, handler, decoder, kinds=kinds, timeout=timeout
+            sink, endpoint, creation_parameter, handler, decoder, kinds=kinds, timeout=timeout
         )
-        stream._wire = (conn, channel_id)
+        sink.route = (conn, channel_id)
         conn.flush_soon()
 
-    def cancel_channel(self, stream: Stream[Any, Any]) -> None:
-        wire = stream._wire
-        if wire is not None:
-            conn, channel_id = wire
+    def cancel_channel(self, sink: Sink) -> None:
+        """Ask the server to stop a channel its caller cancelled."""
+        route = sink.route
+        if route is not None:
+            conn, channel_id = route
             conn.mux.cancel_channel(channel_id)
             conn.flush_soon()
 
-    def send_packet(self, stream: Stream[Any, Any], packet: msgspec.Raw) -> None:
-        wire = stream._wire
-        if wire is not None:
-            conn, channel_id = wire
+    def send_packet(self, sink: Sink, packet: msgspec.Raw) -> None:
+        """Send a feature's packet on a live channel (dropped once it has ended)."""
+        route = sink.route
+        if route is not None:
+            conn, channel_id = route
             if conn.mux.send_packet(channel_id, packet):
                 conn.flush_soon()
 

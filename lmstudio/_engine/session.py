@@ -23,7 +23,7 @@ import contextlib
 import enum
 import functools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from .._constants import (
@@ -37,13 +37,15 @@ from .._constants import (
 from .._exports import publish
 from .._types import USE_CLIENT_DEFAULT, Timeout
 from ..errors import LMStudioCancelledError, LMStudioRuntimeError, LMStudioValueError
-from .call import Call
+from .call import Call, new_call
 from .handler import ChannelHandler
 from .identity import Identity, resolve_identity
-from .stream import Skip, Stream
+from .stream import Skip, Stream, new_stream
 from .target import parse_host
 
 if TYPE_CHECKING:
+    import concurrent.futures
+
     import msgspec
     from typing_extensions import TypeVar
 
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
     from .decoders import Decoder
     from .loop import Engine
     from .pool import Pool
+    from .settle import Sink
 
     # Type checkers only (no typing_extensions at run time: ``Client()`` stays cheap).
     # Defaults (PEP 696) let one signature cover what took overloads: without
@@ -154,12 +157,14 @@ class Session:
         raw = _encode(parameter, namespace, endpoint_name, "parameter")
         seconds = self.timeout if timeout is USE_CLIENT_DEFAULT else _check_timeout(timeout)
         engine, pool = self._use()
-        call: Call[Any] = Call(f"{namespace}.{endpoint_name}")
-        call._cancel_hook = functools.partial(engine.submit, pool.cancel_rpc, call)
+        call, settle = new_call(
+            f"{namespace}.{endpoint_name}",
+            on_cancel=functools.partial(engine.submit, pool.cancel_rpc),
+        )
         if not engine.submit(
-            pool.start_rpc, namespace, endpoint_name, raw, call, decoder, transform, seconds
+            pool.start_rpc, namespace, endpoint_name, raw, settle, decoder, transform, seconds
         ):
-            call._set_exception(_closed_meanwhile())
+            settle.fail(_closed_meanwhile())
         return call
 
     def channel(
@@ -191,23 +196,25 @@ class Session:
         raw = _encode(creation_parameter, namespace, endpoint_name, "creation_parameter")
         seconds = self.timeout if timeout is USE_CLIENT_DEFAULT else _check_timeout(timeout)
         engine, pool = self._use()
-        stream = stream_class(f"{namespace}.{endpoint_name}", consume)
-        stream._cancel_hook = functools.partial(engine.submit, pool.cancel_channel, stream)
-        stream._send_hook = functools.partial(
-            _send_packet, engine, pool, stream, namespace, endpoint_name
+        stream, sink = new_stream(
+            f"{namespace}.{endpoint_name}",
+            consume,
+            on_cancel=functools.partial(engine.submit, pool.cancel_channel),
+            on_send=functools.partial(_send_packet, engine, pool, namespace, endpoint_name),
+            stream_class=stream_class,
         )
         if not engine.submit(
             pool.start_channel,
             namespace,
             endpoint_name,
             raw,
-            stream,
+            sink,
             handler if handler is not None else ChannelHandler(),
             decoder,
             kinds,
             seconds,
         ):
-            stream._set_exception(_closed_meanwhile())
+            sink.fail(_closed_meanwhile())
         return stream
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -241,46 +248,63 @@ class Session:
             return self._engine, self._pool
 
     def close(self, timeout: float = CLOSE_TIMEOUT + 1.0) -> None:
-        """Cancel what is in flight and close every connection (idempotent, blocking)."""
-        engine, pool = self._begin_close()
-        if engine is None or pool is None:
-            return
-        if engine.in_engine_thread():
+        """Cancel what is in flight and close every connection (idempotent, blocking).
+
+        Args:
+            timeout: seconds to wait at most for the connections to close; then the
+                sockets are left to the engine, which aborts them.
+
+        Raises:
+            LMStudioRuntimeError: called on the engine thread (it would deadlock).
+        """
+        engine = self._engine
+        if engine is not None and engine.in_engine_thread():
             raise LMStudioRuntimeError("cannot close a client from the lmstudio engine thread")
-        # A timeout, or the engine stopped (at exit, its hook closed every pool): the
-        # sockets go with the loop. Never create the coroutine of a stopped engine.
-        if not engine.stopped:
+        for closing in self._closing(timeout):
             with contextlib.suppress(Exception):
-                engine.run(pool.close()).result(timeout)
-        self._finish_close(engine, timeout)
+                closing.result(timeout)
 
     async def aclose(self, timeout: float = CLOSE_TIMEOUT + 1.0) -> None:
-        """:meth:`close` for async code: waits without blocking the running loop."""
+        """:meth:`close` for async code: waits without blocking the running loop.
+
+        Args:
+            timeout: as for :meth:`close`.
+        """
         import asyncio
 
-        engine, pool = self._begin_close()
-        if engine is None or pool is None:
-            return
-        if not engine.stopped:
+        for closing in self._closing(timeout):
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.wrap_future(engine.run(pool.close())), timeout)
-        self._finish_close(engine, timeout)
+                await asyncio.wait_for(asyncio.wrap_future(closing), timeout)
 
-    def _begin_close(self) -> tuple[Engine | None, Pool | None]:
+    def _closing(self, timeout: float) -> Iterator[concurrent.futures.Future[None]]:
+        """The one implementation of :meth:`close` and :meth:`aclose`.
+
+        It yields what the caller must wait for (blocking or awaiting; a failure or a
+        timeout there is not an error: the sockets go with the engine), and does the
+        rest itself: mark the client closed, close its pool on the engine, release the
+        engine (its thread stops with the last client).
+        """
         with self._lock:
             if self.state is ClientState.CLOSED:
-                return None, None
+                return
             self.state = ClientState.CLOSED
             engine, pool = self._engine, self._pool
             self._engine = self._pool = None
-        if engine is not None and engine.defunct:
-            return None, None
-        return engine, pool
-
-    def _finish_close(self, engine: Engine, timeout: float) -> None:
+        if engine is None or pool is None or engine.defunct:
+            return  # never opened, or a forked child's copy of the parent's engine
         from . import loop
 
-        loop.release(engine, timeout)
+        try:
+            # If the engine stopped (at exit, its hook closed every pool), the sockets
+            # went with its loop: never create the coroutine of a stopped engine.
+            if not engine.stopped:
+                try:
+                    closing = engine.run(pool.close())
+                except LMStudioRuntimeError:  # it stopped meanwhile
+                    return
+                yield closing
+        finally:  # also when the wait is interrupted (Ctrl-C, a cancelled task)
+            loop.release(engine, timeout)
 
 
 def _closed_meanwhile() -> LMStudioCancelledError:
@@ -298,9 +322,9 @@ def _check_timeout(timeout: object) -> float | None:
 
 
 def _send_packet(
-    engine: Engine, pool: Pool, stream: Stream[Any, Any], namespace: str, endpoint: str, packet: Any
+    engine: Engine, pool: Pool, namespace: str, endpoint: str, sink: Sink, packet: Any
 ) -> None:
-    engine.submit(pool.send_packet, stream, _encode(packet, namespace, endpoint, None))
+    engine.submit(pool.send_packet, sink, _encode(packet, namespace, endpoint, None))
 
 
 # --- endpoint lookup, per-endpoint decoders and parameter encoding -----------------------

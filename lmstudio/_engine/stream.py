@@ -12,14 +12,20 @@ Rules, in one place:
 
 - Items are never lost or reordered. The engine appends what arrives to an unbounded
   buffer, so a slow consumer never stalls the socket it shares with other calls; past
-  ``STREAM_HIGH_WATER`` unconsumed items it logs a warning, once. A blocked consumer
-  is woken once per batch of arrivals, not once per item.
+  ``STREAM_HIGH_WATER`` unconsumed items (checked once per batch) it logs a warning,
+  once. A blocked consumer is woken once per batch of arrivals, not once per item.
+- The engine feeds and settles a stream through its other face, a :class:`StreamSink`
+  made with it by :func:`new_stream` (the interface is in ``settle.py``).
 - One consumer at a time: a second thread or task iterating concurrently gets
   :class:`~lmstudio.LMStudioRuntimeError`. The stream is its own iterator, so a later
   loop continues where an earlier one stopped.
 - ``.cancel()`` sends the channel's cancel packet and ends iteration at once. If the
   server still produces a final value (a prediction ends with ``userStopped``), that
   is the result; otherwise the stream resolves as cancelled.
+- ``.close()`` (and leaving ``with stream:``; ``await stream.aclose()`` and ``async
+  with stream:`` in async code) is "done with it": it cancels a stream that has not
+  finished, drops what was not consumed, and waits for the end, at most
+  ``CLOSE_TIMEOUT`` (2 s) by default. An exception leaving the block is not masked.
 - A failure (server error, dropped connection, timeout) is raised by the iterator
   after the items that arrived before it, and by ``.result()`` / ``await``.
 - Feature hooks run where the stream is consumed, never on the engine loop: the
@@ -32,24 +38,41 @@ Rules, in one place:
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import functools
 import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 
-from .._constants import STREAM_HIGH_WATER
+from .._constants import CLOSE_TIMEOUT, STREAM_HIGH_WATER
 from .._exports import publish
 from ..errors import LMStudioError, LMStudioRuntimeError, LMStudioTimeoutError
-from .call import DONE_STATES, Call, _asyncio, _for_raise, _resolve_waiter
+from .call import (
+    Call,
+    CallSettle,
+    _asyncio,
+    _for_raise,
+    _Future,
+    _FutureCancelledError,
+    _FutureTimeoutError,
+    _resolve_waiter,
+    _wake_waiter,
+)
 from .callbacks import ENGINE_THREADS
 
 if TYPE_CHECKING:
     import asyncio
+    from types import TracebackType
 
-__all__ = ["SKIP", "Skip", "Stream"]
+    from typing_extensions import Self
+
+    from .settle import Sink
+
+__all__ = ["SKIP", "Skip", "Stream", "StreamSink", "new_stream"]
 
 logger = logging.getLogger("lmstudio.engine")
 
@@ -75,14 +98,74 @@ class _Poll(enum.Enum):
 _EMPTY: Final = _Poll.EMPTY
 _END: Final = _Poll.END
 
+S = TypeVar("S", bound="Stream[Any, Any]")
+
+
+@overload
+def new_stream(
+    description: str,
+    consume: Callable[[Any], Any] | None = None,
+    *,
+    on_cancel: Callable[[Sink], object] | None = None,
+    on_send: Callable[[Sink, Any], object] | None = None,
+    stream_class: None = None,
+) -> tuple[Stream[Any, Any], Sink]: ...
+
+
+@overload
+def new_stream(
+    description: str,
+    consume: Callable[[Any], Any] | None = None,
+    *,
+    on_cancel: Callable[[Sink], object] | None = None,
+    on_send: Callable[[Sink, Any], object] | None = None,
+    stream_class: type[S],
+) -> tuple[S, Sink]: ...
+
+
+def new_stream(
+    description: str,
+    consume: Callable[[Any], Any] | None = None,
+    *,
+    on_cancel: Callable[[Sink], object] | None = None,
+    on_send: Callable[[Sink, Any], object] | None = None,
+    stream_class: type[Stream[Any, Any]] | None = None,
+) -> tuple[Stream[Any, Any], Sink]:
+    """A ``Stream`` and the engine's face of it (see ``settle.py``).
+
+    Args:
+        description: what the stream is, for reprs and errors (``"llm.predict"``).
+        consume: turns each pushed event into an item, or :data:`SKIP`, where the
+            stream is consumed; ``None``: events are the items.
+        on_cancel: run once, with the stream's :class:`~.settle.Sink`, when the
+            caller cancels it; ``None``: nothing to stop.
+        on_send: ``on_send(sink, packet)`` sends a feature's packet on the channel;
+            ``None``: the stream cannot send.
+        stream_class: the :class:`Stream` subclass to make (its constructor takes
+            ``Stream``'s arguments); ``None``: ``Stream``.
+
+    Returns:
+        ``(stream, sink)``: hand ``stream`` to the caller, ``sink`` to the engine.
+    """
+    cls: type[Stream[Any, Any]] = Stream if stream_class is None else stream_class
+    stream = cls(description, consume, on_cancel=on_cancel, on_send=on_send)
+    sink = stream._settle
+    assert isinstance(sink, StreamSink)
+    return stream, sink
+
 
 class Stream(Call[R], Generic[I, R]):
     """Items of one LM Studio channel (``for`` / ``async for``), then its final value."""
 
     def __init__(
-        self, description: str = "stream", consume: Callable[[Any], I | Skip] | None = None
+        self,
+        description: str = "stream",
+        consume: Callable[[Any], I | Skip] | None = None,
+        *,
+        on_cancel: Callable[[Sink], object] | None = None,
+        on_send: Callable[[Sink, Any], object] | None = None,
     ) -> None:
-        super().__init__(description)
+        # Before Call.__init__: the sink it makes (_settle_class) binds to the buffer.
         self._events: deque[Any] = deque()
         self._consume = consume
         self._mutex = threading.Lock()  # guards the two waiter slots
@@ -90,8 +173,10 @@ class Stream(Call[R], Generic[I, R]):
         self._async_waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
         self._consumer = threading.Lock()  # held by the one active consumer
         self._cancel_requested = False
+        self._ended = False  # settled by the engine (set after the Future is done)
         self._backlog_logged = False
-        self._send_hook: Callable[[Any], object] | None = None
+        self._on_send = on_send
+        super().__init__(description, on_cancel=on_cancel)  # type: ignore[arg-type]
 
     # --- consuming ----------------------------------------------------------------------
 
@@ -170,16 +255,86 @@ class Stream(Call[R], Generic[I, R]):
         The stream then resolves with the server's final value if it sends one (a
         cancelled prediction does), else as cancelled.
         """
-        if self._state in DONE_STATES:
+        if self.done():
             return self.cancelled()
         if not self._cancel_requested:
             self._cancel_requested = True
             self._events.clear()
             self._wake()
-            hook, self._cancel_hook = self._cancel_hook, None
+            hook, self._on_cancel = self._on_cancel, None
             if hook is not None:
-                hook()
+                hook(self._settle)
         return True
+
+    # --- closing -------------------------------------------------------------------------
+
+    def close(self, timeout: float | None = CLOSE_TIMEOUT) -> None:
+        """Be done with the stream: cancel it if it has not finished, wait for its end.
+
+        What leaving ``with stream:`` does, as ``close()`` in LM Studio's official SDK.
+        Items not consumed yet are dropped and iteration ends; the final value (for a
+        cancelled prediction, the text so far with stop reason ``"userStopped"``) stays
+        available to :meth:`result`. The stream's own error is not raised here.
+
+        Args:
+            timeout: seconds to wait at most for the server to end the stream
+                (default ``CLOSE_TIMEOUT``, 2 s); ``None``: no limit. If it expires, the
+                stream stays cancelling and ends when the server answers, or when the
+                connection or the client closes.
+
+        Raises:
+            LMStudioRuntimeError: called on the engine thread for a stream that has not
+                ended (waiting there would deadlock).
+        """
+        if threading.get_ident() in ENGINE_THREADS and not self.done():
+            raise LMStudioRuntimeError(
+                f"{self._description}: cannot close a stream from the lmstudio engine thread "
+                "(it would wait for the engine); cancel() it instead"
+            )
+        self._give_up()
+        with contextlib.suppress(_FutureCancelledError, _FutureTimeoutError):
+            _Future.exception(self, timeout)
+
+    async def aclose(self, timeout: float | None = CLOSE_TIMEOUT) -> None:
+        """:meth:`close` for async code: waits on the running loop without blocking it.
+
+        Args:
+            timeout: as for :meth:`close`.
+        """
+        self._give_up()
+        if not self.done():
+            asyncio = _asyncio()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(_until_done(self), timeout)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def _give_up(self) -> None:
+        """Cancel if not finished; end iteration and drop unconsumed items either way."""
+        self.cancel()
+        self._cancel_requested = True  # (cancel() leaves a finished stream as it is)
+        self._events.clear()
+        self._wake()
 
     # --- consumer internals --------------------------------------------------------------
 
@@ -204,7 +359,7 @@ class Stream(Call[R], Generic[I, R]):
                 return _END
             if not events:
                 # The engine appends before it settles: read the state, then look again.
-                over = self._state in DONE_STATES
+                over = self._ended
                 if not events:
                     return _END if over else _EMPTY
             event = events.popleft()
@@ -225,12 +380,13 @@ class Stream(Call[R], Generic[I, R]):
         return item
 
     def _failure(self) -> BaseException | None:
-        if self._cancel_requested or self._state != "FINISHED" or self._exception is None:
+        if self._cancel_requested or not self._ended or self.cancelled():
             return None
-        return _for_raise(self._exception)
+        exc = _Future.exception(self, 0)
+        return None if exc is None else _for_raise(exc)
 
     def _ready(self) -> bool:
-        return bool(self._events) or self._cancel_requested or self._state in DONE_STATES
+        return bool(self._events) or self._cancel_requested or self._ended
 
     def _block(self, deadline: float | None) -> None:
         sleeper = threading.Lock()
@@ -271,16 +427,9 @@ class Stream(Call[R], Generic[I, R]):
                 if self._async_waiter is not None and self._async_waiter[1] is waiter:
                     self._async_waiter = None
 
-    # --- engine side ---------------------------------------------------------------------
+    # --- the engine's side (through StreamSink) -----------------------------------------
 
-    def _push(self, event: Any) -> None:
-        """Append one event (engine thread); the consumer is woken by :meth:`_wake`."""
-        events = self._events
-        events.append(event)
-        if len(events) > STREAM_HIGH_WATER and not self._backlog_logged:
-            self._push_warning()
-
-    def _push_warning(self) -> None:
+    def _backlog_warning(self) -> None:
         self._backlog_logged = True
         logger.warning(
             "%s: more than %d items are waiting to be consumed; they are kept, "
@@ -288,12 +437,6 @@ class Stream(Call[R], Generic[I, R]):
             self._description,
             STREAM_HIGH_WATER,
         )
-
-    def _push_many(self, events: list[Any]) -> None:
-        """Append several events, in order (engine thread)."""
-        self._events.extend(events)
-        if len(self._events) > STREAM_HIGH_WATER and not self._backlog_logged:
-            self._push_warning()
 
     def _wake(self) -> None:
         """Wake the consumer, if one waits (any thread; once per batch of events)."""
@@ -309,24 +452,66 @@ class Stream(Call[R], Generic[I, R]):
             except RuntimeError:  # that loop is closed: nobody waits any more
                 pass
 
-    def _set_result(self, value: Any) -> None:
-        super()._set_result(value)
-        self._wake()
-
-    def _set_exception(self, exc: BaseException) -> None:
-        super()._set_exception(exc)
-        self._wake()
-
-    def _set_cancelled(self) -> None:
-        super()._set_cancelled()
-        self._wake()
-
     def _send(self, packet: Any) -> None:
         """Send one packet to the server on this channel (feature API, any thread)."""
-        hook = self._send_hook
+        hook = self._on_send
         if hook is None:
             raise LMStudioRuntimeError(f"{self._description} cannot send packets")
-        hook(packet)
+        hook(self._settle, packet)  # type: ignore[arg-type]
+
+
+class StreamSink(CallSettle):
+    """The engine's face of a :class:`Stream` (the :class:`~.settle.Sink` interface).
+
+    ``push`` and ``push_many`` are the buffer's own ``append`` and ``extend`` (the hot
+    path: no Python frame per item); :meth:`wake` checks the backlog once per batch.
+    """
+
+    __slots__ = ("_stream", "push", "push_many")
+
+    def __init__(self, stream: Stream[Any, Any]) -> None:
+        super().__init__(stream)
+        self._stream = stream
+        self.push: Callable[[Any], None] = stream._events.append
+        self.push_many: Callable[[list[Any]], None] = stream._events.extend
+
+    def wanted(self) -> bool:
+        stream = self._stream
+        return not stream._cancel_requested and not stream.done()
+
+    def wake(self) -> None:
+        stream = self._stream
+        if len(stream._events) > STREAM_HIGH_WATER and not stream._backlog_logged:
+            stream._backlog_warning()
+        stream._wake()
+
+    def resolve(self, value: Any) -> None:
+        super().resolve(value)
+        self._finish()
+
+    def fail(self, exc: BaseException) -> None:
+        super().fail(exc)
+        self._finish()
+
+    def cancelled(self) -> None:
+        super().cancelled()
+        self._finish()
+
+    def _finish(self) -> None:
+        stream = self._stream
+        stream._ended = True
+        stream._wake()
+
+
+Stream._settle_class = StreamSink
+
+
+async def _until_done(call: Call[Any]) -> None:
+    loop = _asyncio().get_running_loop()
+    waiter = loop.create_future()
+    # The base method: the wake-up is cheap and thread-safe (see call.py).
+    _Future.add_done_callback(call, functools.partial(_wake_waiter, loop, waiter))
+    await waiter
 
 
 def _busy(stream: Stream[Any, Any]) -> LMStudioError:

@@ -43,7 +43,8 @@ import msgspec
 
 from .._data.history import Chat, HistoryInput, ToolCallRequest
 from .._data.tools import ToolDefinition, tool_set
-from .._engine.stream import Stream
+from .._engine.settle import Sink
+from .._engine.stream import Stream, new_stream
 from .._exports import publish
 from .._prediction.act import (
     ActPlan,
@@ -102,8 +103,8 @@ class ActStream(Stream[ActEvent, ActResult]):
     ``LLM.act``). Remembers the loop that consumes it: async tools run there.
     """
 
-    def __init__(self, description: str = "act", consume: Any = None) -> None:
-        super().__init__(description, consume)
+    def __init__(self, description: str = "act", consume: Any = None, **hooks: Any) -> None:
+        super().__init__(description, consume, **hooks)
         self._consumer_loop: asyncio.AbstractEventLoop | None = None
 
     def __await__(self) -> Generator[Any, None, ActResult]:
@@ -128,22 +129,22 @@ class ActStream(Stream[ActEvent, ActResult]):
 
 
 class _Feed:
-    """Settles the act's stream (the engine's internal setters, used here only)."""
+    """Settles the act's stream through the engine's settle interface (``settle.py``)."""
 
-    __slots__ = ("_stream",)
+    __slots__ = ("_sink",)
 
-    def __init__(self, stream: ActStream) -> None:
-        self._stream = stream
+    def __init__(self, sink: Sink) -> None:
+        self._sink = sink
 
     def push(self, event: ActEvent) -> None:
-        self._stream._push(event)
-        self._stream._wake()
+        self._sink.push(event)
+        self._sink.wake()
 
     def resolve(self, result: ActResult) -> None:
-        self._stream._set_result(result)
+        self._sink.resolve(result)
 
     def fail(self, exc: BaseException) -> None:
-        self._stream._set_exception(exc)
+        self._sink.fail(exc)
 
 
 def start_act(
@@ -181,10 +182,17 @@ def start_act(
         return prepare_respond(model, plan.chat, config=config, preset=preset, tools=offered)
 
     first = make_request(0)  # checks the chat and the config before anything is sent
-    stream = ActStream("llm.act", callbacks.consume)
+    driver: _Driver
+
+    def cancel(_: Sink) -> None:
+        driver.cancel()  # bound below, before the stream is handed out
+
+    stream, sink = new_stream(
+        "llm.act", callbacks.consume, on_cancel=cancel, stream_class=ActStream
+    )
     driver = _Driver(
         plan,
-        _Feed(stream),
+        _Feed(sink),
         predict,
         make_request,
         first,
@@ -194,7 +202,6 @@ def start_act(
         handle_invalid_tool_request,
         consumer_loop=lambda: stream._consumer_loop,
     )
-    stream._cancel_hook = driver.cancel
     driver.start(helper_loop())
     return stream
 

@@ -358,8 +358,6 @@ class FakeLMStudio:
 
     def start(self) -> FakeLMStudio:
         """Start in a daemon thread with its own event loop (the ``with`` form)."""
-        if self._loop is not None:
-            raise RuntimeError("the fake server is already running")
         loop = asyncio.new_event_loop()
         ready = threading.Event()
 
@@ -370,13 +368,15 @@ class FakeLMStudio:
 
         thread = threading.Thread(target=run, name="lmstudio-fake-server", daemon=True)
         thread.start()
-        if not ready.wait(_CONTROL_TIMEOUT):
-            raise RuntimeError("the fake server's thread did not start")
-        self._loop, self._thread = loop, thread
         try:
-            asyncio.run_coroutine_threadsafe(self._start(), loop).result(_CONTROL_TIMEOUT)
+            if not ready.wait(_CONTROL_TIMEOUT):
+                raise RuntimeError("the fake server's thread did not start")
+            coroutine = self._start_on_running_loop(thread)
+            asyncio.run_coroutine_threadsafe(coroutine, loop).result(_CONTROL_TIMEOUT)
         except BaseException:
-            self._shutdown_thread()
+            if self._thread is thread:  # started, then failed: forget it
+                self._loop = self._thread = None
+            _end_loop_thread(loop, thread)
             raise
         return self
 
@@ -395,12 +395,8 @@ class FakeLMStudio:
     def _shutdown_thread(self) -> None:
         loop, thread = self._loop, self._thread
         self._loop = self._thread = None
-        if loop is None or thread is None:
-            return
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(_CONTROL_TIMEOUT)
-        if not thread.is_alive():
-            loop.close()
+        if loop is not None and thread is not None:
+            _end_loop_thread(loop, thread)
 
     def __enter__(self) -> FakeLMStudio:
         return self.start()
@@ -417,15 +413,20 @@ class FakeLMStudio:
 
     async def astart(self) -> FakeLMStudio:
         """Start on the running event loop (the ``async with`` form)."""
+        await self._start_on_running_loop(None)
+        return self
+
+    async def _start_on_running_loop(self, thread: threading.Thread | None) -> None:
+        """What :meth:`start` (on its own loop ``thread``) and :meth:`astart` (``None``:
+        the caller's loop) share: claim the running loop, then listen."""
         if self._loop is not None:
             raise RuntimeError("the fake server is already running")
-        self._loop = asyncio.get_running_loop()
+        self._loop, self._thread = asyncio.get_running_loop(), thread
         try:
             await self._start()
         except BaseException:
-            self._loop = None
+            self._loop = self._thread = None
             raise
-        return self
 
     async def aclose(self) -> None:
         """Stop a server started with ``async with`` / :meth:`astart`."""
@@ -544,3 +545,11 @@ class FakeLMStudio:
             return fn()
 
         return asyncio.run_coroutine_threadsafe(run(), loop).result(_CONTROL_TIMEOUT)
+
+
+def _end_loop_thread(loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
+    """Stop the loop running in ``thread`` (``start()``'s own) and close it once it stopped."""
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(_CONTROL_TIMEOUT)
+    if not thread.is_alive():
+        loop.close()

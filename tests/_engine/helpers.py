@@ -1,12 +1,88 @@
-"""Helpers of the engine tests: a fake clock for the sans-I/O multiplexer."""
+"""Helpers of the engine tests: a recording sink and a fake clock for the multiplexer."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from lmstudio._engine.multiplexer import Multiplexer
+
+
+class Recorder:
+    """A recording implementation of ``settle.py``'s ``Settle`` / ``Sink``.
+
+    What the multiplexer did to one call or stream, in order, in ``log``: ``("push",
+    item)``, ``("push_many", items)``, ``("wake",)``, ``("resolve", value)``, ``("fail",
+    exc)``, ``("cancelled",)``. Unlike a real ``Call``, it keeps a second settling too,
+    so that :attr:`outcome` can check that there was at most one.
+    """
+
+    def __init__(self) -> None:
+        self.log: list[tuple[Any, ...]] = []
+        self.route: Any = None
+
+    def wanted(self) -> bool:
+        return self.outcome is None
+
+    def push(self, item: Any) -> None:
+        self.log.append(("push", item))
+
+    def push_many(self, items: list[Any]) -> None:
+        self.log.append(("push_many", list(items)))
+
+    def wake(self) -> None:
+        self.log.append(("wake",))
+
+    def resolve(self, value: Any) -> None:
+        self.log.append(("resolve", value))
+
+    def fail(self, exc: BaseException) -> None:
+        self.log.append(("fail", exc))
+
+    def cancelled(self) -> None:
+        self.log.append(("cancelled",))
+
+    # --- reading the record ------------------------------------------------------------
+
+    @property
+    def items(self) -> list[Any]:
+        """Every item pushed, in order."""
+        out: list[Any] = []
+        for entry in self.log:
+            if entry[0] == "push":
+                out.append(entry[1])
+            elif entry[0] == "push_many":
+                out.extend(entry[1])
+        return out
+
+    @property
+    def outcome(self) -> tuple[Any, ...] | None:
+        """The one settling entry, ``None`` if not settled (fails if settled twice)."""
+        settled = [e for e in self.log if e[0] in ("resolve", "fail", "cancelled")]
+        assert len(settled) <= 1, f"settled more than once: {settled}"
+        return settled[0] if settled else None
+
+    @property
+    def value(self) -> Any:
+        """The resolved value (fails if it was not resolved)."""
+        outcome = self.outcome
+        assert outcome is not None and outcome[0] == "resolve", outcome
+        return outcome[1]
+
+    def error(self, kind: type[BaseException] = BaseException, match: str = "") -> BaseException:
+        """The error it failed with, checked against ``kind`` and the regex ``match``."""
+        outcome = self.outcome
+        assert outcome is not None and outcome[0] == "fail", outcome
+        exc: BaseException = outcome[1]
+        assert isinstance(exc, kind), repr(exc)
+        assert re.search(match, str(exc)), str(exc)
+        return exc
+
+    @property
+    def was_cancelled(self) -> bool:
+        return self.outcome == ("cancelled",)
 
 
 class FakeTimer:

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import pytest
 
-from lmstudio._engine.call import Call
+from lmstudio._engine.call import Call, new_call
 from lmstudio._engine.compose import gather
+from lmstudio._engine.settle import Settle
 from lmstudio.errors import LMStudioCancelledError, LMStudioServerError
 
 
-def calls(n: int) -> list[Call[int]]:
-    return [Call(f"sub{i}") for i in range(n)]
+def calls(n: int) -> tuple[list[Call[int]], list[Settle]]:
+    """``n`` calls and their engine faces, to settle by hand."""
+    pairs = [new_call(f"sub{i}") for i in range(n)]
+    return [call for call, _ in pairs], [settle for _, settle in pairs]
 
 
 def test_results_combine_in_order_whatever_order_they_finish() -> None:
-    subs = calls(3)
+    subs, settles = calls(3)
     joined = gather(subs, sum, "joined")
-    subs[2]._set_result(100)
-    subs[0]._set_result(1)
+    settles[2].resolve(100)
+    settles[0].resolve(1)
     assert not joined.done()
-    subs[1]._set_result(10)
+    settles[1].resolve(10)
     assert joined.result(0) == 111
     assert gather(subs, list, "again").result(0) == [1, 10, 100]
 
@@ -29,24 +32,24 @@ def test_no_calls_combines_at_once() -> None:
 
 
 def test_the_first_error_fails_it_and_cancels_the_others() -> None:
-    subs = calls(3)
+    subs, settles = calls(3)
     joined = gather(subs, sum, "joined")
-    subs[0]._set_result(1)
-    subs[1]._set_exception(LMStudioServerError("Boom"))
+    settles[0].resolve(1)
+    settles[1].fail(LMStudioServerError("Boom"))
     with pytest.raises(LMStudioServerError, match="Boom"):
         joined.result(0)
     assert subs[2].cancelled()
 
 
 def test_a_cancelled_sub_call_cancels_it() -> None:
-    subs = calls(2)
+    subs, _ = calls(2)
     joined = gather(subs, sum, "joined")
     subs[0].cancel()
     assert joined.cancelled() and subs[1].cancelled()
 
 
 def test_cancelling_it_cancels_every_sub_call() -> None:
-    subs = calls(2)
+    subs, _ = calls(2)
     joined = gather(subs, sum, "joined")
     assert joined.cancel()
     assert all(sub.cancelled() for sub in subs)
@@ -55,12 +58,12 @@ def test_cancelling_it_cancels_every_sub_call() -> None:
 
 
 def test_a_raising_combine_fails_it() -> None:
-    subs = calls(1)
+    subs, settles = calls(1)
 
     def combine(values: list[int]) -> int:
         raise ValueError("bad")
 
     joined = gather(subs, combine, "joined")
-    subs[0]._set_result(1)
+    settles[0].resolve(1)
     with pytest.raises(ValueError, match="bad"):
         joined.result(0)

@@ -1,21 +1,25 @@
-"""The sans-I/O multiplexer, driven directly: messages in, calls settled, bytes out."""
+"""The sans-I/O multiplexer, driven directly: messages in, calls settled, bytes out.
+
+Calls and streams are :class:`~tests._engine.helpers.Recorder` objects, a recording
+implementation of the engine's settle interface: a test reads what the multiplexer
+pushed, woke and settled, in order (what ``Call`` / ``Stream`` make of that is tested in
+``test_call.py`` and ``test_stream.py``).
+"""
 
 from __future__ import annotations
 
+import ast
 import logging
-import threading
 from typing import Any
 
 import msgspec
 import pytest
 
-from lmstudio._engine.call import Call
+from lmstudio._engine import multiplexer as multiplexer_module, pool as pool_module
 from lmstudio._engine.decoders import decoder_for, packet_kinds
 from lmstudio._engine.handler import ChannelHandler
-from lmstudio._engine.stream import Stream
 from lmstudio._protocol import models
 from lmstudio.errors import (
-    LMStudioCancelledError,
     LMStudioModelNotFoundError,
     LMStudioProtocolError,
     LMStudioServerError,
@@ -24,7 +28,7 @@ from lmstudio.errors import (
 )
 from tests.helpers import FinalPacketHandler
 
-from .helpers import feed, new_mux, sent
+from .helpers import Recorder, feed, new_mux, sent
 
 PREDICT_PACKET = models.LlmChannelPredictToClientPacket
 PREDICT_DECODER = decoder_for(PREDICT_PACKET)
@@ -72,8 +76,8 @@ SUCCESS = {
 
 def start_predict(
     mux: Any, handler: ChannelHandler[Any, Any] | None = None, timeout: float | None = None
-) -> tuple[Stream[Any, Any], int]:
-    stream: Stream[Any, Any] = Stream("llm.predict")
+) -> tuple[Recorder, int]:
+    stream = Recorder()
     channel_id = mux.start_channel(
         stream,
         "predict",
@@ -86,8 +90,8 @@ def start_predict(
     return stream, channel_id
 
 
-def rpc(mux: Any, endpoint: str = "listLoaded", **kwargs: Any) -> tuple[Call[Any], int]:
-    call: Call[Any] = Call(f"llm.{endpoint}")
+def rpc(mux: Any, endpoint: str = "listLoaded", **kwargs: Any) -> tuple[Recorder, int]:
+    call = Recorder()
     decoder = kwargs.pop("decoder", decoder_for(models.LlmRpcListLoadedReturns))
     call_id = mux.start_rpc(call, endpoint, kwargs.pop("parameter", None), decoder, **kwargs)
     return call, call_id
@@ -137,10 +141,10 @@ def test_results_are_routed_by_call_id_and_decoded() -> None:
     first, _ = rpc(mux)
     second, _ = rpc(mux, "countTokens", decoder=decoder_for(models.EmbeddingRpcCountTokensReturns))
     feed(mux, {"type": "rpcResult", "callId": 2, "result": {"tokenCount": 7}})
-    assert not first.done()
-    assert second.result(0) == models.EmbeddingRpcCountTokensReturns(token_count=7)
+    assert first.log == []
+    assert second.log == [("resolve", models.EmbeddingRpcCountTokensReturns(token_count=7))]
     feed(mux, {"type": "rpcResult", "callId": 1, "result": []})
-    assert first.result(0) == []
+    assert first.log == [("resolve", [])]
     assert mux.in_flight == 0
 
 
@@ -149,16 +153,15 @@ def test_void_result_and_transform() -> None:
     void, _ = rpc(mux, "unloadModel", decoder=None)
     shaped, _ = rpc(mux, "countTokens", decoder=None, transform=lambda value: ("seen", value))
     feed(mux, {"type": "rpcResult", "callId": 1}, {"type": "rpcResult", "callId": 2})
-    assert void.result(0) is None
-    assert shaped.result(0) == ("seen", None)
+    assert void.value is None
+    assert shaped.value == ("seen", None)
 
 
 def test_undecodable_result_is_a_protocol_error() -> None:
     mux, _ = new_mux()
     call, _ = rpc(mux)
     feed(mux, {"type": "rpcResult", "callId": 1, "result": [{"identifier": 3}]})
-    with pytest.raises(LMStudioProtocolError, match=r"llm.listLoaded result could not be decoded"):
-        call.result(0)
+    call.error(LMStudioProtocolError, r"llm.listLoaded result could not be decoded")
 
 
 def test_rpc_error_becomes_a_typed_server_error() -> None:
@@ -182,11 +185,10 @@ def test_rpc_error_becomes_a_typed_server_error() -> None:
             },
         },
     )
-    error = plain.exception(0)
+    error = plain.error()
     assert type(error) is LMStudioServerError
     assert (error.title, error.cause) == ("Boom", "because")
-    with pytest.raises(LMStudioModelNotFoundError, match="nope"):
-        missing.result(0)
+    missing.error(LMStudioModelNotFoundError, "nope")
 
 
 def test_unknown_call_id_is_logged_and_ignored(caplog: pytest.LogCaptureFixture) -> None:
@@ -195,18 +197,17 @@ def test_unknown_call_id_is_logged_and_ignored(caplog: pytest.LogCaptureFixture)
     with caplog.at_level(logging.DEBUG, "lmstudio"):
         feed(mux, {"type": "rpcResult", "callId": 99, "result": []})
     assert "unknown call 99" in caplog.text
-    assert not call.done()
+    assert call.log == []
 
 
 def test_cancelled_call_drops_its_late_answer_quietly(caplog: pytest.LogCaptureFixture) -> None:
     mux, _ = new_mux()
     call, call_id = rpc(mux)
-    assert call.cancel()
     mux.cancel_rpc(call_id)
     with caplog.at_level(logging.WARNING, "lmstudio"):
         feed(mux, {"type": "rpcResult", "callId": call_id, "result": []})
     assert caplog.records == []
-    assert call.cancelled()
+    assert call.log == [("cancelled",)]
     assert mux.in_flight == 0
 
 
@@ -214,13 +215,13 @@ def test_rpc_timeout_then_late_answer_dropped(caplog: pytest.LogCaptureFixture) 
     mux, clock = new_mux()
     call, _ = rpc(mux, timeout=5.0)
     clock.advance(4.9)
-    assert not call.done()
+    assert call.log == []
     clock.advance(0.2)
-    with pytest.raises(LMStudioTimeoutError, match=r"llm.listLoaded: no answer .* within 5 s"):
-        call.result(0)
+    call.error(LMStudioTimeoutError, r"llm.listLoaded: no answer .* within 5 s")
     with caplog.at_level(logging.WARNING, "lmstudio"):
         feed(mux, {"type": "rpcResult", "callId": 1, "result": []})
     assert caplog.records == []
+    assert len(call.log) == 1  # the late answer settled nothing
 
 
 def test_answered_rpc_cancels_its_timer() -> None:
@@ -257,7 +258,7 @@ def test_unknown_message_type_is_logged_once(caplog: pytest.LogCaptureFixture) -
         feed(mux, {"type": "rpcResult", "callId": 1, "result": []})
     assert len(caplog.records) == 1
     assert "fromTheFuture" in caplog.text
-    assert call.result(0) == []
+    assert call.value == []
 
 
 def test_malformed_message_is_logged(caplog: pytest.LogCaptureFixture) -> None:
@@ -275,13 +276,13 @@ def test_channel_packets_become_items_then_the_result() -> None:
     stream, channel_id = start_predict(mux)
     feed(mux, fragment(channel_id, "a"), fragment(channel_id, "b"))
     feed(mux, {"type": "channelSend", "channelId": channel_id, "message": SUCCESS})
-    assert not stream.done()
+    assert stream.outcome is None
     feed(mux, {"type": "channelClose", "channelId": channel_id})
-    items = list(stream)
+    items = stream.items
     assert [item.fragment.content for item in items] == ["a", "b"]
     assert isinstance(items[0], models.LlmChannelPredictToClientPacketFragment)
-    result = stream.result(0)
-    assert isinstance(result, models.LlmChannelPredictToClientPacketSuccess)
+    assert [entry[0] for entry in stream.log] == ["push", "push", "wake", "resolve"]
+    assert isinstance(stream.value, models.LlmChannelPredictToClientPacketSuccess)
     assert mux.in_flight == 0
 
 
@@ -303,8 +304,12 @@ def test_handler_may_return_several_events_or_none() -> None:
     feed(mux, fragment(cid, "a"), fragment(cid, "b"))
     feed(mux, {"type": "channelSend", "channelId": cid, "message": SUCCESS})
     feed(mux, {"type": "channelClose", "channelId": cid})
-    assert list(stream) == ["a", "A", "b", "B"]
-    assert stream.result(0) == 3
+    assert stream.log == [
+        ("push_many", ["a", "A"]),
+        ("push_many", ["b", "B"]),
+        ("wake",),
+        ("resolve", 3),
+    ]
 
 
 def test_unknown_packet_kind_is_skipped_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
@@ -317,7 +322,7 @@ def test_unknown_packet_kind_is_skipped_and_logged_once(caplog: pytest.LogCaptur
     assert "hologram" in caplog.text
     feed(mux, {"type": "channelSend", "channelId": cid, "message": SUCCESS})
     feed(mux, {"type": "channelClose", "channelId": cid})
-    assert [item.fragment.content for item in stream] == ["a"]
+    assert [item.fragment.content for item in stream.items] == ["a"]
 
 
 def test_undecodable_known_packet_fails_the_channel_and_cancels_it() -> None:
@@ -326,9 +331,8 @@ def test_undecodable_known_packet_fails_the_channel_and_cancels_it() -> None:
     sent(mux)
     bad = {"type": "channelSend", "channelId": cid, "message": {"type": "fragment", "fragment": 5}}
     feed(mux, fragment(cid, "a"), bad)
-    assert [item.fragment.content for item in _take(stream, 1)] == ["a"]
-    with pytest.raises(LMStudioProtocolError, match=r"llm\.predict packet could not be decoded"):
-        next(stream)
+    assert [item.fragment.content for item in stream.items] == ["a"]
+    stream.error(LMStudioProtocolError, r"llm\.predict packet could not be decoded")
     assert sent(mux) == [{"type": "channelSend", "channelId": cid, "message": {"type": "cancel"}}]
     # Late packets of that channel are dropped quietly until the server ends it.
     feed(mux, fragment(cid, "late"), {"type": "channelClose", "channelId": cid})
@@ -343,19 +347,15 @@ def test_channel_error_after_items(caplog: pytest.LogCaptureFixture) -> None:
         fragment(cid, "a"),
         {"type": "channelError", "channelId": cid, "error": {"title": "Model crashed"}},
     )
-    assert next(stream).fragment.content == "a"
-    with pytest.raises(LMStudioServerError, match="Model crashed"):
-        next(stream)
-    with pytest.raises(LMStudioServerError, match="Model crashed"):
-        stream.result(0)
+    assert [item.fragment.content for item in stream.items] == ["a"]
+    stream.error(LMStudioServerError, "Model crashed")
 
 
 def test_close_without_final_packet_fails() -> None:
     mux, _ = new_mux()
     stream, cid = start_predict(mux)
     feed(mux, {"type": "channelClose", "channelId": cid})
-    with pytest.raises(LMStudioProtocolError, match="without its final packet"):
-        stream.result(0)
+    stream.error(LMStudioProtocolError, "without its final packet")
 
 
 def test_cancel_sends_the_cancel_packet_and_keeps_the_final_value() -> None:
@@ -370,27 +370,22 @@ def test_cancel_sends_the_cancel_packet_and_keeps_the_final_value() -> None:
     stream, cid = start_predict(mux, handler)
     feed(mux, fragment(cid, "a"))
     sent(mux)
-    assert stream.cancel()
     mux.cancel_channel(cid)
     assert handler.cancelled
     assert sent(mux) == [{"type": "channelSend", "channelId": cid, "message": {"type": "cancel"}}]
-    assert list(stream) == []  # iteration ends at once
     feed(mux, fragment(cid, "b"), {"type": "channelSend", "channelId": cid, "message": SUCCESS})
     feed(mux, {"type": "channelClose", "channelId": cid})
-    assert stream._events == type(stream._events)()  # nothing after the cancel was kept
-    assert isinstance(stream.result(0), models.LlmChannelPredictToClientPacketSuccess)
-    assert not stream.cancelled()
+    assert [item.fragment.content for item in stream.items] == ["a"]  # nothing after the cancel
+    assert isinstance(stream.value, models.LlmChannelPredictToClientPacketSuccess)
 
 
 def test_cancel_without_final_value_resolves_cancelled() -> None:
     mux, _ = new_mux()
     stream, cid = start_predict(mux)
-    stream.cancel()
     mux.cancel_channel(cid)
+    assert stream.outcome is None  # until the server ends it
     feed(mux, {"type": "channelError", "channelId": cid, "error": {"title": "Cancelled"}})
-    assert stream.cancelled()
-    with pytest.raises(LMStudioCancelledError):
-        stream.result(0)
+    assert stream.was_cancelled
 
 
 def test_abandon_when_the_endpoint_has_no_cancel_packet(caplog: pytest.LogCaptureFixture) -> None:
@@ -400,13 +395,13 @@ def test_abandon_when_the_endpoint_has_no_cancel_packet(caplog: pytest.LogCaptur
     mux, _ = new_mux()
     stream, cid = start_predict(mux, NoCancel())
     sent(mux)
-    stream.cancel()
     mux.cancel_channel(cid)
-    assert stream.cancelled()
+    assert stream.was_cancelled
     assert sent(mux) == []
     with caplog.at_level(logging.WARNING, "lmstudio"):
         feed(mux, fragment(cid, "late"), {"type": "channelClose", "channelId": cid})
     assert caplog.records == []
+    assert stream.was_cancelled  # settled once
     assert mux.in_flight == 0
 
 
@@ -417,12 +412,11 @@ def test_channel_inactivity_timeout_cancels_on_the_server() -> None:
     for _ in range(5):  # packets keep a long stream alive
         clock.advance(8.0)
         feed(mux, fragment(cid, "x"))
-    assert not stream.done()
+    assert stream.outcome is None
     clock.advance(10.5)
     assert sent(mux) == [{"type": "channelSend", "channelId": cid, "message": {"type": "cancel"}}]
-    assert len(list(_take(stream, 5))) == 5
-    with pytest.raises(LMStudioTimeoutError, match=r"llm.predict: nothing received .* for 10 s"):
-        next(stream)
+    assert len(stream.items) == 5
+    stream.error(LMStudioTimeoutError, r"llm.predict: nothing received .* for 10 s")
 
 
 def test_fail_all_fails_everything_with_fresh_errors() -> None:
@@ -430,16 +424,14 @@ def test_fail_all_fails_everything_with_fresh_errors() -> None:
     call, _ = rpc(mux, timeout=5)
     stream, cid = start_predict(mux, timeout=5)
     cancelling, cid2 = start_predict(mux)
-    cancelling.cancel()
     mux.cancel_channel(cid2)
     feed(mux, fragment(cid, "a"))
     mux.fail_all(lambda: LMStudioWebsocketError("lost"))
-    assert isinstance(call.exception(0), LMStudioWebsocketError)
-    assert stream.exception(0) is not call.exception(0)
-    assert next(stream).fragment.content == "a"
-    with pytest.raises(LMStudioWebsocketError, match="lost"):
-        next(stream)
-    assert cancelling.cancelled()
+    error = call.error(LMStudioWebsocketError, "lost")
+    assert stream.error(LMStudioWebsocketError, "lost") is not error
+    assert [item.fragment.content for item in stream.items] == ["a"]
+    assert [entry[0] for entry in stream.log] == ["push", "wake", "fail"]
+    assert cancelling.was_cancelled
     assert mux.in_flight == 0
     assert clock.pending == []
 
@@ -450,7 +442,7 @@ def test_packets_with_an_ack_id_are_acknowledged() -> None:
     sent(mux)
     feed(mux, {**fragment(cid, "a"), "ackId": 4}, fragment(cid, "b"))
     assert sent(mux) == [{"type": "channelAck", "channelId": cid, "ackId": 4}]
-    assert [item.fragment.content for item in _take(stream, 2)] == ["a", "b"]
+    assert [item.fragment.content for item in stream.items] == ["a", "b"]
 
 
 def test_unknown_channel_is_logged(caplog: pytest.LogCaptureFixture) -> None:
@@ -469,36 +461,34 @@ def test_send_packet_only_on_live_channels() -> None:
     assert not mux.send_packet(cid + 1, msgspec.Raw(b"{}"))
 
 
-def test_consumer_is_woken_once_per_batch(ms: float) -> None:
+def test_consumer_is_woken_once_per_batch() -> None:
     mux, _ = new_mux()
     stream, cid = start_predict(mux)
-    got: list[str] = []
-    started = threading.Event()
-
-    def consume() -> None:
-        started.set()
-        for item in stream:
-            got.append(item.fragment.content)
-
-    thread = threading.Thread(target=consume)
-    thread.start()
-    assert started.wait(1000 * ms)
+    quiet, _ = start_predict(mux)
     # Events arrive but the batch is not over: the consumer is not woken yet.
     for content in "abc":
         mux.receive(_json(fragment(cid, content)))
-    thread.join(20 * ms)
-    assert got == []
+    assert [entry[0] for entry in stream.log] == ["push", "push", "push"]
     mux.wake_consumers()
+    mux.wake_consumers()  # nothing new: no second wake-up
     feed(mux, {"type": "channelSend", "channelId": cid, "message": SUCCESS})
-    feed(mux, {"type": "channelClose", "channelId": cid})
-    thread.join(5000 * ms)
-    assert not thread.is_alive()
-    assert got == ["a", "b", "c"]
+    assert [entry[0] for entry in stream.log] == ["push", "push", "push", "wake"]
+    assert quiet.log == []  # a stream that received nothing is not woken
+
+
+@pytest.mark.parametrize("module", [multiplexer_module, pool_module])
+def test_the_engine_settles_through_the_interface_only(module: Any) -> None:
+    # Neither the multiplexer nor the pool imports Call or Stream (even for typing).
+    with open(module.__file__) as file:
+        tree = ast.parse(file.read())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            imported.add(node.module or "")
+            imported.update(alias.name for alias in node.names)
+    assert imported.isdisjoint({"call", "stream", "Call", "Stream", "CallSettle", "StreamSink"})
+    assert "settle" in imported
 
 
 def _json(message: dict[str, Any]) -> bytes:
     return msgspec.json.encode(message)
-
-
-def _take(stream: Stream[Any, Any], n: int) -> list[Any]:
-    return [next(stream) for _ in range(n)]
