@@ -53,7 +53,6 @@ if TYPE_CHECKING:
     from .decoders import Decoder
     from .loop import Engine
     from .pool import Pool
-    from .settle import Sink
 
     # Type checkers only (no typing_extensions at run time: ``Client()`` stays cheap).
     # Defaults (PEP 696) let one signature cover what took overloads: without
@@ -200,7 +199,6 @@ class Session:
             f"{namespace}.{endpoint_name}",
             consume,
             on_cancel=functools.partial(engine.submit, pool.cancel_channel),
-            on_send=functools.partial(_send_packet, engine, pool, namespace, endpoint_name),
             stream_class=stream_class,
         )
         if not engine.submit(
@@ -319,12 +317,6 @@ def _check_timeout(timeout: object) -> float | None:
             f"timeout must be a positive number of seconds or None, not {timeout!r}"
         )
     return float(timeout)
-
-
-def _send_packet(
-    engine: Engine, pool: Pool, namespace: str, endpoint: str, sink: Sink, packet: Any
-) -> None:
-    engine.submit(pool.send_packet, sink, _encode(packet, namespace, endpoint, None))
 
 
 # --- endpoint lookup, per-endpoint decoders and parameter encoding -----------------------

@@ -8,13 +8,12 @@ Each in-flight request has two faces, created together:
   what the pool and the sans-I/O multiplexer hold and settle, and all they know of it::
 
       call, settle = new_call("system.version", on_cancel=...)            # call.py
-      stream, sink = new_stream("llm.predict", consume, on_cancel=..., on_send=...)
+      stream, sink = new_stream("llm.predict", consume, on_cancel=...)
 
 The multiplexer never imports ``Call`` or ``Stream``; its tests drive it with a
 recording implementation of this interface (``tests/_engine/helpers.py``). Hooks go the
 other way, from the public face to the engine, and are given at construction:
-``on_cancel(settle)`` when the caller cancels, ``on_send(sink, packet)`` when a feature
-sends a packet on the channel.
+``on_cancel(settle)`` when the caller cancels.
 
 Rules:
 

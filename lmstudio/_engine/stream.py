@@ -107,7 +107,6 @@ def new_stream(
     consume: Callable[[Any], Any] | None = None,
     *,
     on_cancel: Callable[[Sink], object] | None = None,
-    on_send: Callable[[Sink, Any], object] | None = None,
     stream_class: None = None,
 ) -> tuple[Stream[Any, Any], Sink]: ...
 
@@ -118,7 +117,6 @@ def new_stream(
     consume: Callable[[Any], Any] | None = None,
     *,
     on_cancel: Callable[[Sink], object] | None = None,
-    on_send: Callable[[Sink, Any], object] | None = None,
     stream_class: type[S],
 ) -> tuple[S, Sink]: ...
 
@@ -128,7 +126,6 @@ def new_stream(
     consume: Callable[[Any], Any] | None = None,
     *,
     on_cancel: Callable[[Sink], object] | None = None,
-    on_send: Callable[[Sink, Any], object] | None = None,
     stream_class: type[Stream[Any, Any]] | None = None,
 ) -> tuple[Stream[Any, Any], Sink]:
     """A ``Stream`` and the engine's face of it (see ``settle.py``).
@@ -139,8 +136,6 @@ def new_stream(
             stream is consumed; ``None``: events are the items.
         on_cancel: run once, with the stream's :class:`~.settle.Sink`, when the
             caller cancels it; ``None``: nothing to stop.
-        on_send: ``on_send(sink, packet)`` sends a feature's packet on the channel;
-            ``None``: the stream cannot send.
         stream_class: the :class:`Stream` subclass to make (its constructor takes
             ``Stream``'s arguments); ``None``: ``Stream``.
 
@@ -148,7 +143,7 @@ def new_stream(
         ``(stream, sink)``: hand ``stream`` to the caller, ``sink`` to the engine.
     """
     cls: type[Stream[Any, Any]] = Stream if stream_class is None else stream_class
-    stream = cls(description, consume, on_cancel=on_cancel, on_send=on_send)
+    stream = cls(description, consume, on_cancel=on_cancel)
     sink = stream._settle
     assert isinstance(sink, StreamSink)
     return stream, sink
@@ -163,7 +158,6 @@ class Stream(Call[R], Generic[I, R]):
         consume: Callable[[Any], I | Skip] | None = None,
         *,
         on_cancel: Callable[[Sink], object] | None = None,
-        on_send: Callable[[Sink, Any], object] | None = None,
     ) -> None:
         # Before Call.__init__: the sink it makes (_settle_class) binds to the buffer.
         self._events: deque[Any] = deque()
@@ -175,7 +169,6 @@ class Stream(Call[R], Generic[I, R]):
         self._cancel_requested = False
         self._ended = False  # settled by the engine (set after the Future is done)
         self._backlog_logged = False
-        self._on_send = on_send
         super().__init__(description, on_cancel=on_cancel)  # type: ignore[arg-type]
 
     # --- consuming ----------------------------------------------------------------------
@@ -451,13 +444,6 @@ class Stream(Call[R], Generic[I, R]):
                 loop.call_soon_threadsafe(_resolve_waiter, waiter)
             except RuntimeError:  # that loop is closed: nobody waits any more
                 pass
-
-    def _send(self, packet: Any) -> None:
-        """Send one packet to the server on this channel (feature API, any thread)."""
-        hook = self._on_send
-        if hook is None:
-            raise LMStudioRuntimeError(f"{self._description} cannot send packets")
-        hook(self._settle, packet)  # type: ignore[arg-type]
 
 
 class StreamSink(CallSettle):

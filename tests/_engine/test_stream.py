@@ -279,15 +279,6 @@ def test_cancelling_a_wait_for_the_next_item_keeps_the_stream(ms: float) -> None
     assert hooks == []
 
 
-def test_send_needs_a_channel() -> None:
-    with pytest.raises(LMStudioRuntimeError):
-        new_stream("test.stream")[0]._send({"type": "cancel"})
-    sent: list[tuple[Sink, Any]] = []
-    stream, sink = new_stream("test.stream", on_send=lambda *args: sent.append(args))
-    stream._send({"type": "cancel"})
-    assert sent == [(sink, {"type": "cancel"})]
-
-
 def test_a_subclass_and_its_sink() -> None:
     class Counting(Stream[int, str]):
         pass
