@@ -105,7 +105,12 @@ class Chat:
     __hash__ = None  # type: ignore[assignment]  # mutable, compares by content
 
     def __init__(self, initial_prompt: str | TextData | Mapping[str, Any] | None = None) -> None:
-        """Start a chat, with a system prompt if ``initial_prompt`` is given."""
+        """Start a chat, with a system prompt if ``initial_prompt`` is given.
+
+        Args:
+            initial_prompt: the system prompt (text, a ``TextData`` or its dict).
+                ``None`` (default): no system prompt.
+        """
         self._messages: list[ChatMessage] = []
         if initial_prompt is not None:
             self.add_system_prompt(initial_prompt)
@@ -116,9 +121,18 @@ class Chat:
     def from_history(cls, history: HistoryInput) -> Self:
         """A new chat from existing history (never shared with the source).
 
-        Accepts a string (one user message), a ``Chat``, a ``ChatHistoryData``, a dict
-        ``{"messages": [...]}`` or a list of messages, each a message struct or a dict in the
-        wire or OpenAI shape.
+        ``chat = Chat.from_history([{"role": "user", "content": "Hi"}])``
+
+        Args:
+            history: a string (one user message), a ``Chat``, a ``ChatHistoryData``, a
+                dict ``{"messages": [...]}`` or a list of messages, each a message struct
+                or a dict in the wire or OpenAI shape.
+
+        Returns:
+            The new chat.
+
+        Raises:
+            LMStudioValueError: ``history`` or one of its messages cannot be read.
         """
         chat = cls()
         if isinstance(history, str):
@@ -143,7 +157,17 @@ class Chat:
 
     @classmethod
     def from_json(cls, data: str | bytes) -> Self:
-        """A chat from the JSON of :meth:`to_json` (the wire ``chatHistoryData``)."""
+        """A chat from the JSON of :meth:`to_json` (the wire ``chatHistoryData``).
+
+        Args:
+            data: the JSON text or bytes.
+
+        Returns:
+            The chat.
+
+        Raises:
+            LMStudioValueError: the JSON is invalid or is not a chat history.
+        """
         try:
             history = _history_decoder().decode(data)
         except msgspec.DecodeError as exc:
@@ -201,7 +225,17 @@ class Chat:
     # --- adding messages ----------------------------------------------------------------
 
     def add_system_prompt(self, prompt: str | TextData | Mapping[str, Any]) -> SystemPrompt:
-        """Append a system prompt."""
+        """Append a system prompt.
+
+        Args:
+            prompt: the text (or a ``TextData`` or its dict).
+
+        Returns:
+            The ``SystemPrompt`` message appended.
+
+        Raises:
+            LMStudioValueError: ``prompt`` is not text.
+        """
         message = SystemPrompt(content=[_text_part(prompt, "system prompt")])
         self._messages.append(message)
         return message
@@ -215,8 +249,19 @@ class Chat:
     ) -> UserMessage:
         """Append a user message: text and/or file handles, then ``images`` and ``files``.
 
-        ``images`` and ``files`` take handles from ``client.files.prepare_image`` /
-        ``prepare_file``; they are added after the text, as LM Studio expects.
+        ``chat.add_user_message("What is in this picture?", images=[image])``
+
+        Args:
+            content: the text, a ``FileHandle``, or several of them (an iterable).
+            images: handles from ``client.files.prepare_image``, added after the text as
+                LM Studio expects.
+            files: handles from ``client.files.prepare_file``, added after the images.
+
+        Returns:
+            The ``UserMessage`` appended.
+
+        Raises:
+            LMStudioValueError: nothing to send, or a part that is neither text nor a file.
         """
         items: list[Any] = [content] if _is_single(content) else list(content)  # type: ignore[arg-type]
         parts: list[TextData | FileHandle] = [_user_part(item) for item in items]
@@ -235,7 +280,19 @@ class Chat:
     ) -> AssistantResponse:
         """Append the assistant's answer (text or a ``PredictionResult``) and tool requests.
 
-        A result's own ``tool_call_requests`` are kept when ``tool_call_requests`` is empty.
+        ``chat.add_assistant_response(model.respond(chat).result())``
+
+        Args:
+            response: the answer: text, a ``PredictionResult`` (its ``content``), or a
+                file handle.
+            tool_call_requests: the tool calls the assistant asked for. Empty (default):
+                a ``PredictionResult``'s own ``tool_call_requests`` are kept.
+
+        Returns:
+            The ``AssistantResponse`` message appended.
+
+        Raises:
+            LMStudioValueError: a response or request that cannot be read.
         """
         first: TextData | FileHandle
         if isinstance(response, _HasHistoryContent):
@@ -256,11 +313,32 @@ class Chat:
     def add_tool_call_requests(
         self, tool_call_requests: Iterable[ToolCallRequestInput], text: str = ""
     ) -> AssistantResponse:
-        """Append an assistant message requesting tool calls (with optional text first)."""
+        """Append an assistant message requesting tool calls (with optional text first).
+
+        Args:
+            tool_call_requests: ``ToolCallRequest`` structs or their dicts.
+            text: text before the requests (default: none).
+
+        Returns:
+            The ``AssistantResponse`` message appended.
+        """
         return self.add_assistant_response(text, tool_call_requests)
 
     def add_tool_results(self, results: Iterable[ToolCallResultInput]) -> ToolResultMessage:
-        """Append one tool message holding several tool call results."""
+        """Append one tool message holding several tool call results.
+
+        ``chat.add_tool_results([{"tool_call_id": "call_1", "content": "3"}])``
+
+        Args:
+            results: ``ToolCallResultData`` structs or dicts (``content``,
+                ``tool_call_id``).
+
+        Returns:
+            The ``ToolResultMessage`` appended.
+
+        Raises:
+            LMStudioValueError: no result, or one that cannot be read.
+        """
         parts = [_tool_result_part(result) for result in results]
         if not parts:
             raise LMStudioValueError("A tool message needs at least one result")
@@ -269,15 +347,43 @@ class Chat:
         return message
 
     def add_tool_result(self, result: ToolCallResultInput) -> ToolResultMessage:
-        """Append a tool message holding one tool call result."""
+        """Append a tool message holding one tool call result.
+
+        Args:
+            result: a ``ToolCallResultData`` or its dict.
+
+        Returns:
+            The ``ToolResultMessage`` appended.
+        """
         return self.add_tool_results([result])
 
     def add_entry(self, role: str, content: Any) -> ChatMessage:
-        """Append a message for ``role`` (``system``/``user``/``assistant``/``tool``)."""
+        """Append a message for ``role`` (``system``/``user``/``assistant``/``tool``).
+
+        Args:
+            role: the message's role.
+            content: its content, as the wire or OpenAI shape writes it.
+
+        Returns:
+            The message appended.
+
+        Raises:
+            LMStudioValueError: an unknown role or content that cannot be read.
+        """
         return self.append({"role": role, "content": content})
 
     def append(self, message: MessageInput) -> ChatMessage:
-        """Append a copy of a message: a message struct, or a wire- or OpenAI-shaped dict."""
+        """Append a copy of a message: a message struct, or a wire- or OpenAI-shaped dict.
+
+        Args:
+            message: the message.
+
+        Returns:
+            The message appended (a copy).
+
+        Raises:
+            LMStudioValueError: the message cannot be read.
+        """
         parsed = _parse_message(message)
         self._messages.append(parsed)
         return parsed

@@ -70,14 +70,24 @@ class RepositoryNamespace:
         *,
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> Call[list[AvailableModel]]:
-        """Models available for download, matching ``search_term`` (by name).
-
-        ``limit``: at most this many results (``None``: LM Studio's default).
-        ``compatibility_types``: only these formats (``"gguf"``, ``"safetensors"``...).
-
-        Returns ``Call[list[AvailableModel]]``.
+        """Models available for download from LM Studio's hub, matching ``search_term``.
 
         ``found = client.repository.search_models("qwen").result()``
+
+        Args:
+            search_term: what to look for (names, publishers...). ``None`` (default):
+                LM Studio's picks.
+            limit: at most this many results. ``None`` (default): LM Studio's default.
+            compatibility_types: only these formats (``"gguf"``, ``"safetensors"``...).
+                ``None`` (default): any.
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[list[AvailableModel]]``.
+
+        Raises:
+            LMStudioValueError: an invalid argument (raised here).
         """
         opts = ModelSearchOpts()
         if search_term is not None:
@@ -138,9 +148,14 @@ class AvailableModel:
     ) -> Call[list[ModelDownloadOption]]:
         """The files this model can be downloaded as (quantizations), recommended first.
 
-        Returns ``Call[list[ModelDownloadOption]]``.
-
         ``options = found[0].get_download_options().result()``
+
+        Args:
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[list[ModelDownloadOption]]``.
         """
         session = self._session
 
@@ -207,13 +222,24 @@ class ModelDownloadOption:
     ) -> Stream[DownloadProgressUpdate, str]:
         """Download this option; the final value is the model key to load it with.
 
-        Iterate the stream for progress updates, or pass ``on_progress`` (and
-        ``on_finalize``, called once the bytes are in and LM Studio finalizes); they run
-        where the stream is consumed. ``.cancel()`` stops the download.
-
-        Returns ``Stream[DownloadProgressUpdate, str]``.
-
         ``key = option.download(on_progress=print).result()``
+
+        Args:
+            on_progress: called with each ``DownloadProgressUpdate``.
+            on_finalize: called once the bytes are in and LM Studio finalizes the model.
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's): a download fails when no progress arrives for that long.
+
+        Callbacks run where the stream is consumed (the thread that iterates it or blocks
+        in ``.result()``, or the awaiting loop), never on the SDK's own loop.
+
+        Returns:
+            ``Stream[DownloadProgressUpdate, str]``: iterate it for the progress updates,
+            ``.result()`` / ``await`` it for the model key, ``.cancel()`` it to stop the
+            download.
+
+        Raises:
+            LMStudioValueError: a callback that is not callable (raised here).
         """
         for name, callback in (("on_progress", on_progress), ("on_finalize", on_finalize)):
             if callback is not None and not callable(callback):

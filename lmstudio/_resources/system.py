@@ -33,10 +33,17 @@ class SystemNamespace:
     def version(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[LMStudioVersion]:
         """LM Studio's version and build number.
 
-        Returns ``Call[LMStudioVersion]`` (``.version``, ``.build``). Raises
-        :class:`~lmstudio.LMStudioClientError` if LM Studio is unreachable.
-
         ``print(client.system.version().result().version)``
+
+        Args:
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[LMStudioVersion]`` (``.version``, ``.build``).
+
+        The call fails with :class:`~lmstudio.LMStudioClientError` if LM Studio is not
+        reachable.
         """
         return self._session.rpc(system_api.VERSION, timeout=timeout)
 
@@ -45,10 +52,15 @@ class SystemNamespace:
     ) -> Call[list[DownloadedLlm | DownloadedEmbeddingModel]]:
         """Every downloaded model, LLMs and embedding models, as LM Studio lists them.
 
-        Returns ``Call[list[DownloadedLlm | DownloadedEmbeddingModel]]``; each can
-        ``.model()`` or ``.load_new_instance()`` itself.
-
         ``for m in client.system.list_downloaded_models().result(): print(m.model_key)``
+
+        Args:
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[list[DownloadedLlm | DownloadedEmbeddingModel]]``; each can
+            ``.model()`` or ``.load_new_instance()`` itself.
         """
         # Resolved here, not in the transform: namespaces import their modules lazily,
         # and the transform runs on the engine loop.
