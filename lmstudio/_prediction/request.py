@@ -66,7 +66,7 @@ def prepare_respond(
     """The request for a chat response to ``history``.
 
     ``config`` is a typed config or a dict; ``preset`` a preset name (fuzzy matched by the
-    server); ``response_format`` asks for structured output (see ``lmstudio.structured``);
+    server); ``response_format`` asks for structured output (see ``_data/structured.py``);
     ``tools`` the tool definitions to offer (from ``tools.py``). Raises
     ``LMStudioValueError`` for invalid arguments.
     """

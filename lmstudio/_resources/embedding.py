@@ -111,8 +111,7 @@ class EmbeddingNamespace(
         DownloadedEmbeddingModel,
     ]
 ):
-    """Embedding models: ``client.embedding`` (see
-    :class:`~lmstudio._model_handle.ModelNamespace`).
+    """Embedding models: ``client.embedding``.
 
     ``client.embedding.model(key)``, ``load_new_instance(key)``, ``unload(identifier)``,
     ``list_loaded()``, ``list_downloaded()``, ``get_model_info(identifier)``; each

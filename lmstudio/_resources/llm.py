@@ -556,7 +556,7 @@ class DownloadedLlm(DownloadedModel[LlmInfo, "LLM", LlmLoadConfigInput]):
 class LlmNamespace(
     ModelNamespace[LLM, LlmInstanceInfo, LlmLoadModelConfig, LlmLoadConfigInput, DownloadedLlm]
 ):
-    """Large language models: ``client.llm`` (see :class:`~lmstudio._model_handle.ModelNamespace`).
+    """Large language models: ``client.llm``.
 
     ``client.llm.model(key)``, ``load_new_instance(key)``, ``unload(identifier)``,
     ``list_loaded()``, ``list_downloaded()``, ``get_model_info(identifier)``; each returns
