@@ -148,3 +148,17 @@ async def act(model: LLM) -> None:
         assert_type(event, ActEvent)
     async for item in model.act("hi", [add]):
         assert_type(item, ActEvent)
+
+
+def close_a_stream(model: LLM) -> None:
+    with model.respond_stream("hi") as stream:
+        assert_type(stream, PredictionStream)
+        for fragment in stream:
+            assert_type(fragment.content, str)
+    assert_type(stream.close(), None)
+
+
+async def aclose_a_stream(model: LLM) -> None:
+    async with model.respond_stream("hi") as stream:
+        assert_type(stream, PredictionStream)
+    assert_type(await stream.aclose(), None)
