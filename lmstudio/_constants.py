@@ -8,11 +8,15 @@ from typing import Final
 
 __all__ = [
     "CLOSE_TIMEOUT",
+    "DEFAULT_MAX_PARALLEL_TOOL_CALLS",
     "DEFAULT_PORTS",
     "DEFAULT_TIMEOUT",
     "DEFAULT_TTL",
+    "ENGINE_START_TIMEOUT",
     "EXIT_TIMEOUT",
+    "GREETING_MAX_BYTES",
     "GREETING_PATH",
+    "MASKING_KEY_BATCH",
     "OPEN_TIMEOUT",
     "PING_INTERVAL",
     "PING_TIMEOUT",
@@ -59,3 +63,15 @@ USER_AGENT: Final = "lmstudio-futures-python"
 DEFAULT_TTL: Final = 3600
 """Seconds an instance loaded by this SDK may stay idle before LM Studio unloads it
 (one hour, as in the official SDKs)."""
+
+ENGINE_START_TIMEOUT: Final = 30.0
+"""Seconds to wait for the engine thread's loop to start (only a starved machine waits)."""
+
+GREETING_MAX_BYTES: Final = 64 * 1024
+"""The most of a greeting probe's HTTP answer that is read."""
+
+MASKING_KEY_BATCH: Final = 512
+"""Random bytes drawn at a time for WebSocket masking keys (128 frames' worth)."""
+
+DEFAULT_MAX_PARALLEL_TOOL_CALLS: Final = 1
+"""Tools ``act()`` runs at once by default, as in the official Python SDK."""

@@ -12,13 +12,11 @@ import json
 import logging
 from collections.abc import Sequence
 
-from .._constants import DEFAULT_PORTS, GREETING_PATH, PROBE_TIMEOUT
+from .._constants import DEFAULT_PORTS, GREETING_MAX_BYTES, GREETING_PATH, PROBE_TIMEOUT
 
 __all__ = ["discover", "probe"]
 
 logger = logging.getLogger("lmstudio.engine")
-
-_MAX_RESPONSE = 64 * 1024
 
 
 async def discover(
@@ -62,11 +60,11 @@ async def _greet(host: str, port: int) -> bool:
             if sep:
                 headers[name.strip().lower()] = value.strip()
         if "content-length" in headers:
-            body = await reader.readexactly(min(int(headers["content-length"]), _MAX_RESPONSE))
+            body = await reader.readexactly(min(int(headers["content-length"]), GREETING_MAX_BYTES))
         elif headers.get("transfer-encoding", "").lower() == "chunked":
             body = await _read_chunked(reader)
         else:
-            body = await reader.read(_MAX_RESPONSE)
+            body = await reader.read(GREETING_MAX_BYTES)
         answer = json.loads(body)
         return isinstance(answer, dict) and bool(answer.get("lmstudio"))
     finally:
@@ -75,7 +73,7 @@ async def _greet(host: str, port: int) -> bool:
 
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
     body = b""
-    while len(body) < _MAX_RESPONSE:
+    while len(body) < GREETING_MAX_BYTES:
         size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
         if size == 0:
             break

@@ -31,6 +31,8 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from .._constants import MASKING_KEY_BATCH
+
 __all__ = ["MaskingKeys", "apply_mask", "fast_path_ok", "read_frames", "text_frames"]
 
 _FIN_TEXT = 0x81  # FIN, no extension bits, opcode TEXT
@@ -192,7 +194,7 @@ class MaskingKeys:
 
     __slots__ = ("_at", "_batch", "_pool")
 
-    def __init__(self, batch: int = 512) -> None:
+    def __init__(self, batch: int = MASKING_KEY_BATCH) -> None:
         self._batch = batch
         self._pool = b""
         self._at = 0

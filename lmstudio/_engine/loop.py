@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from .._constants import EXIT_TIMEOUT
+from .._constants import ENGINE_START_TIMEOUT, EXIT_TIMEOUT
 from ..errors import LMStudioRuntimeError
 from . import callbacks
 from .callbacks import ENGINE_THREADS
@@ -51,8 +51,6 @@ logger = logging.getLogger("lmstudio.engine")
 
 T = TypeVar("T")
 
-_START_TIMEOUT = 30.0
-
 
 class Engine:
     """The loop thread. Use :func:`acquire` / :func:`release` rather than this class."""
@@ -70,7 +68,7 @@ class Engine:
         self._started = threading.Event()
         self.thread = threading.Thread(target=self._run, name="lmstudio-engine", daemon=True)
         self.thread.start()
-        if not self._started.wait(_START_TIMEOUT):  # pragma: no cover - a starved machine
+        if not self._started.wait(ENGINE_START_TIMEOUT):  # pragma: no cover - a starved machine
             raise LMStudioRuntimeError("the lmstudio engine thread did not start")
 
     # --- any thread ----------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from .._constants import DEFAULT_MAX_PARALLEL_TOOL_CALLS
 from .._data.config import (
     llm_load_config_from_kv,
     llm_load_config_stack,
@@ -382,7 +383,7 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
         tools: Iterable[ToolDefinition],
         *,
         max_prediction_rounds: int | None = None,
-        max_parallel_tool_calls: int | None = 1,
+        max_parallel_tool_calls: int | None = DEFAULT_MAX_PARALLEL_TOOL_CALLS,
         config: PredictionConfigInput | None = None,
         preset: str | None = None,
         on_message: Callable[[AssistantResponse | ToolResultMessage], object] | None = None,
