@@ -139,9 +139,9 @@ def block(client: lms.Client) -> None:
     model = lms.llm().result()
     assert_type(model, lms.LLM)
     assert_type(llm_function("key").result(), lms.LLM)
-    assert_type(model.respond("hi", config={"temperature": 0.5}).result(), lms.PredictionResult)
+    assert_type(model.respond("hi", config={"temperature": 0.5}).result(), lms.PredictionResult[str])
     stream = model.respond_stream("hi")
-    assert_type(stream, lms.PredictionStream)
+    assert_type(stream, lms.PredictionStream[str])
     for fragment in stream:
         assert_type(fragment, lms.PredictionFragment)
     assert_type(stream.stats, lms.LlmPredictionStats | None)
@@ -162,7 +162,7 @@ async def await_() -> None:
     assert_type(model, lms.LLM)
     async for fragment in model.respond_stream("hi"):
         assert_type(fragment, lms.PredictionFragment)
-    assert_type(await model.respond("x"), lms.PredictionResult)
+    assert_type(await model.respond("x"), lms.PredictionResult[str])
     assert_type(await model.get_info(), lms.LlmInstanceInfo)
 """
 

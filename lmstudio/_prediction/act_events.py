@@ -64,14 +64,14 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class PredictionRoundResult(PredictionResult):
+class PredictionRoundResult(PredictionResult[str]):
     """The result of one prediction round of an act (a :class:`PredictionResult`)."""
 
     round_index: int = 0
     """Which round produced it, counting from 0."""
 
     @classmethod
-    def from_result(cls, result: PredictionResult, round_index: int) -> PredictionRoundResult:
+    def from_result(cls, result: PredictionResult[Any], round_index: int) -> PredictionRoundResult:
         """``result`` as the result of round ``round_index``."""
         given = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.init}
         return cls(round_index=round_index, **given)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import msgspec
 
@@ -105,7 +105,7 @@ class ToolCallGenerationFailed(msgspec.Struct, frozen=True):
 class PredictionCompleted(msgspec.Struct, frozen=True):
     """The prediction ended (``success``); the stream's final value."""
 
-    result: PredictionResult
+    result: PredictionResult[Any]
 
 
 PredictionEvent: TypeAlias = (

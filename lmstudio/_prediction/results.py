@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from msgspec import UNSET
 
@@ -92,9 +92,12 @@ _UNPARSED: Any = object()
 _SAME_AS_CONTENT: Any = object()
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PredictionResult:
-    """The final result of a prediction.
+class PredictionResult(Generic[T]):
+    """The final result of a prediction; ``T`` is the type of :attr:`parsed`.
 
     ``content`` is the whole generated text, reasoning and its tags included, as in both
     official SDKs; ``reasoning_content`` is the model's reasoning and
@@ -126,13 +129,19 @@ class PredictionResult:
             object.__setattr__(self, "non_reasoning_content", self.content)
 
     @property
-    def parsed(self) -> Any:
-        """The structured value (a dict, or an instance of the requested type), else the text.
+    def parsed(self) -> T:
+        """The structured value (an instance of the requested type, a dict for a JSON
+        schema), else the answer text.
 
-        Parsed on first access, where the result is consumed: a type's own validation code
-        never runs on the engine loop.
+        Typed ``T``: the ``response_format`` class (``PredictionResult[Book]`` for
+        ``response_format=Book``), ``dict[str, Any]`` for a JSON schema, ``str`` without a
+        format. When an answer that should be structured did not parse (cut off by a token
+        limit, or cancelled), it holds the text and :attr:`structured` is false: check
+        ``structured`` where that can happen. Parsed on first access, where the result is
+        consumed: a type's own validation code never runs on the engine loop.
         """
-        return self._parse()[0]
+        value: T = self._parse()[0]
+        return value
 
     @property
     def structured(self) -> bool:

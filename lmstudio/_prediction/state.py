@@ -40,6 +40,7 @@ parsed from the answer.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from msgspec import UNSET
 
@@ -87,7 +88,7 @@ _log = logging.getLogger("lmstudio.prediction")
 # --- The stream state ------------------------------------------------------------------
 
 
-class PredictionState(ChannelHandler[PredictionEvent, PredictionResult]):
+class PredictionState(ChannelHandler[PredictionEvent, PredictionResult[Any]]):
     """One ``predict`` channel's packets into events, a snapshot and a result (the handler)."""
 
     def __init__(self, response_format: ResponseFormat | None = None) -> None:
@@ -98,7 +99,7 @@ class PredictionState(ChannelHandler[PredictionEvent, PredictionResult]):
         self._progress = -1.0
         self._fragments_count = 0
         self._cancelled = False
-        self._result: PredictionResult | None = None
+        self._result: PredictionResult[Any] | None = None
         self._tool_calls: list[ToolCallRequest] = []
         self._tool_call_failures: list[ToolCallGenerationFailed] = []
 
@@ -154,7 +155,7 @@ class PredictionState(ChannelHandler[PredictionEvent, PredictionResult]):
         return self._result is not None
 
     @property
-    def result(self) -> PredictionResult | None:
+    def result(self) -> PredictionResult[Any] | None:
         """The result once ``success`` arrived, else ``None``."""
         return self._result
 
@@ -221,7 +222,7 @@ class PredictionState(ChannelHandler[PredictionEvent, PredictionResult]):
                 _log.debug("Ignoring an unknown predict packet: %r", packet)
                 return []
 
-    def close(self) -> PredictionResult:
+    def close(self) -> PredictionResult[Any]:
         """The result, when LM Studio closes the channel after ``success``.
 
         Raises :class:`~lmstudio.LMStudioProtocolError` if it closed without one.
@@ -280,7 +281,7 @@ class PredictionState(ChannelHandler[PredictionEvent, PredictionResult]):
         events.append(received)
         return events
 
-    def _finish(self, packet: LlmChannelPredictToClientPacketSuccess) -> PredictionResult:
+    def _finish(self, packet: LlmChannelPredictToClientPacketSuccess) -> PredictionResult[Any]:
         # A stopped prediction's text is partial: never parse it as structured output.
         stopped = self._cancelled or packet.stats.stop_reason == "userStopped"
         self._result = PredictionResult(

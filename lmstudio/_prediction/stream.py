@@ -8,7 +8,7 @@ there (see :class:`~.callbacks.PredictionCallbacks`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .._engine.call import Call
 from .._engine.stream import SKIP, Skip, Stream
@@ -20,11 +20,14 @@ from .results import PredictionFragment, PredictionResult
 
 __all__ = ["PredictionStream", "consumer"]
 
+T = TypeVar("T")
 
-class PredictionStream(Stream[PredictionFragment, PredictionResult]):
+
+class PredictionStream(Stream[PredictionFragment, PredictionResult[T]], Generic[T]):
     """A prediction: its fragments (``for`` / ``async for``), then its result.
 
-    A ``Stream[PredictionFragment, PredictionResult]``: ``.result(timeout)`` or ``await``
+    A ``Stream[PredictionFragment, PredictionResult[T]]`` (``T``: the type of the result's
+    ``parsed``): ``.result(timeout)`` or ``await``
     for the :class:`~lmstudio.PredictionResult` (iterating first is optional);
     ``.cancel()`` stops generating: the result then holds the text generated so far, with
     stop reason ``"userStopped"``. ``close()`` and ``with ... as stream:`` cancel it if it
@@ -45,7 +48,7 @@ class PredictionStream(Stream[PredictionFragment, PredictionResult]):
         result = self._final()
         return None if result is None else result.model_info
 
-    def _final(self) -> PredictionResult | None:
+    def _final(self) -> PredictionResult[T] | None:
         # Call's own methods: Stream.result() would consume pending fragments.
         if not self.done() or self.cancelled() or Call.exception(self) is not None:
             return None

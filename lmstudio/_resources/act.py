@@ -82,7 +82,7 @@ __all__ = ["ActStream", "GuardToolCallHandler", "InvalidToolRequestHandler", "st
 
 _log = logging.getLogger("lmstudio.act")
 
-Predict = Callable[[PredictionRequest], Stream[PredictionEvent, PredictionResult]]
+Predict = Callable[[PredictionRequest], Stream[PredictionEvent, PredictionResult[Any]]]
 """Opens one round's prediction; its items are all the prediction's events."""
 
 InvalidToolRequestHandler = Callable[[LMStudioPredictionError, ToolCallRequest | None], Any]
@@ -237,7 +237,7 @@ class _Driver:
         self._pool: ThreadPoolExecutor | None = None
         self._slots: asyncio.Semaphore | None = None
         self._guard_lock: asyncio.Lock | None = None
-        self._stream: Stream[PredictionEvent, PredictionResult] | None = None
+        self._stream: Stream[PredictionEvent, PredictionResult[Any]] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._cancelled = False
         self._failure: BaseException | None = None

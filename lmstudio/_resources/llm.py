@@ -24,18 +24,11 @@ from .._data.history import (
     ToolResultMessage,
 )
 from .._data.specifiers import model_specifier
-from .._data.structured import ResponseFormatInput
-from .._data.tools import ToolDefinition, tool_set
+from .._data.tools import ToolDefinition
 from .._engine.call import Call
 from .._exports import publish
 from .._prediction.act_events import ActCallbacks, PredictionRoundResult
-from .._prediction.callbacks import (
-    PredictionCallbacks,
-    PredictionFragmentCallback,
-    PredictionMessageCallback,
-)
-from .._prediction.request import prepare_complete, prepare_respond
-from .._prediction.results import PredictionFragment, PredictionResult
+from .._prediction.results import PredictionFragment
 from .._prediction.stream import PredictionStream
 from .._protocol.endpoints import llm as llm_api
 from .._protocol.models import (
@@ -52,20 +45,19 @@ from .._types import (
     USE_CLIENT_DEFAULT,
     LlmLoadConfigInput,
     PredictionConfigInput,
-    PredictionFirstTokenCallback,
-    PromptProcessingCallback,
     Timeout,
 )
 from ..errors import LMStudioPredictionError
 from .act import ActStream, GuardToolCallHandler, InvalidToolRequestHandler, start_act
 from .downloaded import DownloadedModel
+from .llm_predictions import LlmPredictions
 from .models import ModelHandle, ModelNamespace
-from .predicting import predict, predict_events
+from .predicting import predict_events
 
 __all__ = ["LLM", "ActStream", "LlmNamespace", "PredictionStream"]
 
 
-class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
+class LLM(LlmPredictions, ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
     """A loaded LLM: chat responses, completions, tokens, its info and config.
 
     Obtained from ``client.llm.model(key)`` (or ``lms.llm(key)``), ``load_new_instance()``
@@ -88,294 +80,6 @@ class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
     """
 
     __slots__ = ()
-
-    def respond_stream(
-        self,
-        history: HistoryInput,
-        *,
-        tools: Iterable[ToolDefinition] | None = None,
-        response_format: ResponseFormatInput | None = None,
-        config: PredictionConfigInput | None = None,
-        preset: str | None = None,
-        on_message: PredictionMessageCallback | None = None,
-        on_first_token: PredictionFirstTokenCallback | None = None,
-        on_prediction_fragment: PredictionFragmentCallback | None = None,
-        on_prompt_processing_progress: PromptProcessingCallback | None = None,
-        timeout: Timeout = USE_CLIENT_DEFAULT,
-    ) -> PredictionStream:
-        """The model's next message in a chat, streamed fragment by fragment.
-
-        ``for fragment in model.respond_stream(chat): print(fragment.content, end="")``
-
-        Args:
-            history: the chat so far: a :class:`~lmstudio.Chat`, a string (one user
-                message), or what ``Chat.from_history`` takes (wire- or OpenAI-shaped
-                dicts). Copied when the request is sent: later changes do not affect it.
-            response_format: structured output: a JSON schema dict, a msgspec
-                ``Struct``, a dataclass, a ``TypedDict`` or a pydantic model class;
-                ``result.parsed`` then holds the parsed value. ``None`` (default): text.
-            config: the prediction config: an :class:`~lmstudio.LlmPredictionConfig` or a
-                dict with snake_case or camelCase keys (``temperature``, ``max_tokens``,
-                ``stop_strings``, ``top_k_sampling``, ``draft_model``...). ``None``
-                (default): the model's defaults.
-            preset: the name of a preset configured in LM Studio, applied under
-                ``config``. ``None`` (default): no preset.
-            tools: tools to offer the model (functions, ``ToolFunctionDef`` or raw
-                definitions, as for :meth:`act`); their requests are in
-                ``result.tool_call_requests`` and nothing runs them (:meth:`act` does).
-                ``None`` (default): no tools.
-            on_message: called with the final assistant message (``AssistantResponse``).
-            on_first_token: called once, when the first fragment arrives.
-            on_prediction_fragment: called with each :class:`~lmstudio.PredictionFragment`.
-            on_prompt_processing_progress: called with the prompt processing progress
-                (0.0 to 1.0).
-            timeout: the inactivity timeout in seconds: the prediction fails when nothing
-                arrives for that long (so long generations never trip it). ``None``: no
-                timeout. Default: the client's (60 s unless configured).
-
-        Callbacks run where the prediction is consumed: in the thread that iterates it or
-        blocks in ``.result()``, or on the loop that awaits it; never on the SDK's own
-        event loop. A prediction nobody consumes yet keeps its callbacks, in order, until
-        it is. After ``cancel()`` no further callback runs. An exception raised by a
-        callback stops the prediction and is raised to the consumer.
-
-        Returns:
-            A :class:`~lmstudio.PredictionStream` (``Stream[PredictionFragment,
-            PredictionResult]``): iterate it (``for`` / ``async for``) for the fragments,
-            ``.result()`` or ``await`` it for the :class:`~lmstudio.PredictionResult`,
-            ``.cancel()`` it to stop generating (the result then has stop reason
-            ``"userStopped"``), or use it as ``with ... as stream:`` to cancel it on exit.
-
-        Raises:
-            LMStudioValueError: an invalid argument (raised here, before anything is sent).
-
-        The stream fails (raised by ``.result()``, ``await`` or the iterator) with
-        :class:`~lmstudio.LMStudioPredictionError` if the prediction fails,
-        :class:`~lmstudio.LMStudioModelNotFoundError` if the model is no longer loaded,
-        :class:`~lmstudio.LMStudioTimeoutError` on inactivity past ``timeout``.
-        """
-        request = prepare_respond(
-            self.identifier,
-            history,
-            config=config,
-            preset=preset,
-            response_format=response_format,
-            tools=None if tools is None else tool_set(tools).setting,
-        )
-        callbacks = PredictionCallbacks(
-            on_message, on_first_token, on_prediction_fragment, on_prompt_processing_progress
-        )
-        return predict(self._session, request, callbacks, timeout)
-
-    def respond(
-        self,
-        history: HistoryInput,
-        *,
-        tools: Iterable[ToolDefinition] | None = None,
-        response_format: ResponseFormatInput | None = None,
-        config: PredictionConfigInput | None = None,
-        preset: str | None = None,
-        on_message: PredictionMessageCallback | None = None,
-        on_first_token: PredictionFirstTokenCallback | None = None,
-        on_prediction_fragment: PredictionFragmentCallback | None = None,
-        on_prompt_processing_progress: PromptProcessingCallback | None = None,
-        timeout: Timeout = USE_CLIENT_DEFAULT,
-    ) -> Call[PredictionResult]:
-        """The model's next message in a chat (the same request as :meth:`respond_stream`).
-
-        ``print(model.respond("Hello!").result().content)``
-
-        Args:
-            history: the chat so far: a :class:`~lmstudio.Chat`, a string (one user
-                message), or what ``Chat.from_history`` takes (wire- or OpenAI-shaped
-                dicts). Copied when the request is sent: later changes do not affect it.
-            response_format: structured output: a JSON schema dict, a msgspec
-                ``Struct``, a dataclass, a ``TypedDict`` or a pydantic model class;
-                ``result.parsed`` then holds the parsed value. ``None`` (default): text.
-            config: the prediction config: an :class:`~lmstudio.LlmPredictionConfig` or a
-                dict with snake_case or camelCase keys (``temperature``, ``max_tokens``,
-                ``stop_strings``, ``top_k_sampling``, ``draft_model``...). ``None``
-                (default): the model's defaults.
-            preset: the name of a preset configured in LM Studio, applied under
-                ``config``. ``None`` (default): no preset.
-            tools: tools to offer the model (functions, ``ToolFunctionDef`` or raw
-                definitions, as for :meth:`act`); their requests are in
-                ``result.tool_call_requests`` and nothing runs them (:meth:`act` does).
-                ``None`` (default): no tools.
-            on_message: called with the final assistant message (``AssistantResponse``).
-            on_first_token: called once, when the first fragment arrives.
-            on_prediction_fragment: called with each :class:`~lmstudio.PredictionFragment`.
-            on_prompt_processing_progress: called with the prompt processing progress
-                (0.0 to 1.0).
-            timeout: the inactivity timeout in seconds: the prediction fails when nothing
-                arrives for that long (so long generations never trip it). ``None``: no
-                timeout. Default: the client's (60 s unless configured).
-
-        Callbacks run where the prediction is consumed: in the thread that iterates it or
-        blocks in ``.result()``, or on the loop that awaits it; never on the SDK's own
-        event loop. A prediction nobody consumes yet keeps its callbacks, in order, until
-        it is. After ``cancel()`` no further callback runs. An exception raised by a
-        callback stops the prediction and is raised to the consumer.
-
-        Returns:
-            ``Call[PredictionResult]``: ``.result()`` or ``await`` it for the
-            :class:`~lmstudio.PredictionResult` (``content``, ``parsed``, ``stats``...).
-            At run time it is the same :class:`~lmstudio.PredictionStream`.
-
-        Raises:
-            LMStudioValueError: an invalid argument (raised here, before anything is sent).
-
-        The stream fails (raised by ``.result()``, ``await`` or the iterator) with
-        :class:`~lmstudio.LMStudioPredictionError` if the prediction fails,
-        :class:`~lmstudio.LMStudioModelNotFoundError` if the model is no longer loaded,
-        :class:`~lmstudio.LMStudioTimeoutError` on inactivity past ``timeout``.
-        """
-        return self.respond_stream(
-            history,
-            tools=tools,
-            response_format=response_format,
-            config=config,
-            preset=preset,
-            on_message=on_message,
-            on_first_token=on_first_token,
-            on_prediction_fragment=on_prediction_fragment,
-            on_prompt_processing_progress=on_prompt_processing_progress,
-            timeout=timeout,
-        )
-
-    def complete_stream(
-        self,
-        prompt: str,
-        *,
-        response_format: ResponseFormatInput | None = None,
-        config: PredictionConfigInput | None = None,
-        preset: str | None = None,
-        on_message: PredictionMessageCallback | None = None,
-        on_first_token: PredictionFirstTokenCallback | None = None,
-        on_prediction_fragment: PredictionFragmentCallback | None = None,
-        on_prompt_processing_progress: PromptProcessingCallback | None = None,
-        timeout: Timeout = USE_CLIENT_DEFAULT,
-    ) -> PredictionStream:
-        """A continuation of ``prompt`` as raw text (no chat template), streamed.
-
-        ``for fragment in model.complete_stream("Once upon a time,"): ...``
-
-        Stop strings default to none (a preset's do not apply unless ``config`` sets them).
-
-        Args:
-            prompt: the text to continue, sent as it is (no chat template).
-            response_format: structured output: a JSON schema dict, a msgspec
-                ``Struct``, a dataclass, a ``TypedDict`` or a pydantic model class;
-                ``result.parsed`` then holds the parsed value. ``None`` (default): text.
-            config: the prediction config: an :class:`~lmstudio.LlmPredictionConfig` or a
-                dict with snake_case or camelCase keys (``temperature``, ``max_tokens``,
-                ``stop_strings``, ``top_k_sampling``, ``draft_model``...). ``None``
-                (default): the model's defaults.
-            preset: the name of a preset configured in LM Studio, applied under
-                ``config``. ``None`` (default): no preset.
-            on_message: called with the final assistant message (``AssistantResponse``).
-            on_first_token: called once, when the first fragment arrives.
-            on_prediction_fragment: called with each :class:`~lmstudio.PredictionFragment`.
-            on_prompt_processing_progress: called with the prompt processing progress
-                (0.0 to 1.0).
-            timeout: the inactivity timeout in seconds: the prediction fails when nothing
-                arrives for that long (so long generations never trip it). ``None``: no
-                timeout. Default: the client's (60 s unless configured).
-
-        Callbacks run where the prediction is consumed: in the thread that iterates it or
-        blocks in ``.result()``, or on the loop that awaits it; never on the SDK's own
-        event loop. A prediction nobody consumes yet keeps its callbacks, in order, until
-        it is. After ``cancel()`` no further callback runs. An exception raised by a
-        callback stops the prediction and is raised to the consumer.
-
-        Returns:
-            A :class:`~lmstudio.PredictionStream`, as :meth:`respond_stream` returns.
-
-        Raises:
-            LMStudioValueError: an invalid argument (raised here, before anything is sent).
-
-        The stream fails (raised by ``.result()``, ``await`` or the iterator) with
-        :class:`~lmstudio.LMStudioPredictionError` if the prediction fails,
-        :class:`~lmstudio.LMStudioModelNotFoundError` if the model is no longer loaded,
-        :class:`~lmstudio.LMStudioTimeoutError` on inactivity past ``timeout``.
-        """
-        request = prepare_complete(
-            self.identifier,
-            prompt,
-            config=config,
-            preset=preset,
-            response_format=response_format,
-        )
-        callbacks = PredictionCallbacks(
-            on_message, on_first_token, on_prediction_fragment, on_prompt_processing_progress
-        )
-        return predict(self._session, request, callbacks, timeout)
-
-    def complete(
-        self,
-        prompt: str,
-        *,
-        response_format: ResponseFormatInput | None = None,
-        config: PredictionConfigInput | None = None,
-        preset: str | None = None,
-        on_message: PredictionMessageCallback | None = None,
-        on_first_token: PredictionFirstTokenCallback | None = None,
-        on_prediction_fragment: PredictionFragmentCallback | None = None,
-        on_prompt_processing_progress: PromptProcessingCallback | None = None,
-        timeout: Timeout = USE_CLIENT_DEFAULT,
-    ) -> Call[PredictionResult]:
-        """A continuation of ``prompt`` as raw text (the request of :meth:`complete_stream`).
-
-        ``print(model.complete("Once upon a time,").result().content)``
-
-        Args:
-            prompt: the text to continue, sent as it is (no chat template).
-            response_format: structured output: a JSON schema dict, a msgspec
-                ``Struct``, a dataclass, a ``TypedDict`` or a pydantic model class;
-                ``result.parsed`` then holds the parsed value. ``None`` (default): text.
-            config: the prediction config: an :class:`~lmstudio.LlmPredictionConfig` or a
-                dict with snake_case or camelCase keys (``temperature``, ``max_tokens``,
-                ``stop_strings``, ``top_k_sampling``, ``draft_model``...). ``None``
-                (default): the model's defaults.
-            preset: the name of a preset configured in LM Studio, applied under
-                ``config``. ``None`` (default): no preset.
-            on_message: called with the final assistant message (``AssistantResponse``).
-            on_first_token: called once, when the first fragment arrives.
-            on_prediction_fragment: called with each :class:`~lmstudio.PredictionFragment`.
-            on_prompt_processing_progress: called with the prompt processing progress
-                (0.0 to 1.0).
-            timeout: the inactivity timeout in seconds: the prediction fails when nothing
-                arrives for that long (so long generations never trip it). ``None``: no
-                timeout. Default: the client's (60 s unless configured).
-
-        Callbacks run where the prediction is consumed: in the thread that iterates it or
-        blocks in ``.result()``, or on the loop that awaits it; never on the SDK's own
-        event loop. A prediction nobody consumes yet keeps its callbacks, in order, until
-        it is. After ``cancel()`` no further callback runs. An exception raised by a
-        callback stops the prediction and is raised to the consumer.
-
-        Returns:
-            ``Call[PredictionResult]`` (at run time the same :class:`~lmstudio.PredictionStream`).
-
-        Raises:
-            LMStudioValueError: an invalid argument (raised here, before anything is sent).
-
-        The stream fails (raised by ``.result()``, ``await`` or the iterator) with
-        :class:`~lmstudio.LMStudioPredictionError` if the prediction fails,
-        :class:`~lmstudio.LMStudioModelNotFoundError` if the model is no longer loaded,
-        :class:`~lmstudio.LMStudioTimeoutError` on inactivity past ``timeout``.
-        """
-        return self.complete_stream(
-            prompt,
-            response_format=response_format,
-            config=config,
-            preset=preset,
-            on_message=on_message,
-            on_first_token=on_first_token,
-            on_prediction_fragment=on_prediction_fragment,
-            on_prompt_processing_progress=on_prompt_processing_progress,
-            timeout=timeout,
-        )
 
     def act(
         self,

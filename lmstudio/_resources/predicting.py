@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from .._engine.stream import Stream
 from .._prediction.callbacks import PredictionCallbacks
@@ -21,7 +21,7 @@ __all__ = ["predict", "predict_events"]
 
 def predict(
     session: Session, request: PredictionRequest, callbacks: PredictionCallbacks, timeout: Timeout
-) -> PredictionStream:
+) -> PredictionStream[Any]:
     """A prediction as the caller sees it: fragments as items, callbacks where consumed."""
     stream = session.channel(
         llm_api.PREDICT,
@@ -29,14 +29,14 @@ def predict(
         handler=request.new_state(),
         consume=consumer(callbacks),
         timeout=timeout,
-        stream_class=PredictionStream,
+        stream_class=PredictionStream[Any],
     )
-    return cast(PredictionStream, stream)  # it is one: stream_class
+    return cast(PredictionStream[Any], stream)  # it is one: stream_class
 
 
 def predict_events(
     session: Session, request: PredictionRequest, timeout: Timeout
-) -> Stream[PredictionEvent, PredictionResult]:
+) -> Stream[PredictionEvent, PredictionResult[Any]]:
     """A prediction whose items are all its events (``act()``'s driver consumes them)."""
     return session.channel(
         llm_api.PREDICT, request.parameter, handler=request.new_state(), timeout=timeout

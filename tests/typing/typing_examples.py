@@ -10,9 +10,19 @@ import asyncio
 import concurrent.futures
 from typing import Any
 
+import msgspec
 from typing_extensions import assert_type
 
-from lmstudio import LLM, ActEvent, ActResult, Client, FileHandle, LMStudioVersion, PredictionStream
+from lmstudio import (
+    LLM,
+    ActEvent,
+    ActResult,
+    Client,
+    FileHandle,
+    LMStudioVersion,
+    PredictionResult,
+    PredictionStream,
+)
 from lmstudio._engine.call import Call
 from lmstudio._engine.handler import ChannelHandler
 from lmstudio._engine.session import Session
@@ -152,7 +162,7 @@ async def act(model: LLM) -> None:
 
 def close_a_stream(model: LLM) -> None:
     with model.respond_stream("hi") as stream:
-        assert_type(stream, PredictionStream)
+        assert_type(stream, PredictionStream[str])
         for fragment in stream:
             assert_type(fragment.content, str)
     assert_type(stream.close(), None)
@@ -160,5 +170,31 @@ def close_a_stream(model: LLM) -> None:
 
 async def aclose_a_stream(model: LLM) -> None:
     async with model.respond_stream("hi") as stream:
-        assert_type(stream, PredictionStream)
+        assert_type(stream, PredictionStream[str])
     assert_type(await stream.aclose(), None)
+
+
+class Book(msgspec.Struct):
+    title: str
+    year: int
+
+
+def typed_parsed(model: LLM) -> None:
+    assert_type(model.respond("hi").result().parsed, str)
+    book = model.respond("hi", response_format=Book).result()
+    assert_type(book, PredictionResult[Book])
+    assert_type(book.parsed, Book)
+    assert_type(book.parsed.year, int)
+    schema = {"type": "object", "properties": {"title": {"type": "string"}}}
+    assert_type(model.respond("hi", response_format=schema).result().parsed, dict[str, Any])
+    stream = model.respond_stream("hi", response_format=Book, config={"temperature": 0})
+    assert_type(stream, PredictionStream[Book])
+    assert_type(stream.result().parsed, Book)
+    assert_type(model.complete("Once", response_format=Book).result().parsed, Book)
+    assert_type(model.complete_stream("Once"), PredictionStream[str])
+
+
+async def typed_parsed_awaited(model: LLM) -> None:
+    assert_type((await model.respond("hi", response_format=Book)).parsed, Book)
+    async for fragment in model.respond_stream("hi", response_format=Book):
+        assert_type(fragment.content, str)

@@ -5,9 +5,10 @@ Each line ending in ``# error`` must be reported, and nothing else.
 
 from __future__ import annotations
 
+import msgspec
 from typing_extensions import assert_type
 
-from lmstudio import Client, LMStudioVersion
+from lmstudio import LLM, Client, LMStudioVersion
 from lmstudio._engine.handler import ChannelHandler
 from lmstudio._engine.session import Session
 from lmstudio._prediction.stream import PredictionStream
@@ -54,3 +55,12 @@ def endpoints(
     # a Stream subclass whose final value is not the handler's
     handler: ChannelHandler[object, int] = ChannelHandler()
     session.channel(llm.PREDICT, creation, handler=handler, stream_class=PredictionStream)  # error
+
+
+class Book(msgspec.Struct):
+    title: str
+
+
+def parsed_is_typed(model: LLM) -> None:
+    _ = model.respond("hi", response_format=Book).result().parsed.year  # error
+    _ = model.respond("hi").result().parsed.year  # error
