@@ -12,15 +12,46 @@ from ._exports import EXPORTS as _EXPORTS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
+    from ._aliases import (
+        AnyAsyncDownloadedModel as AnyAsyncDownloadedModel,
+        AnyChatMessage as AnyChatMessage,
+        AnyDownloadedModel as AnyDownloadedModel,
+        AnyLoadConfig as AnyLoadConfig,
+        AnyModelSpecifier as AnyModelSpecifier,
+        AssistantResponseContent as AssistantResponseContent,
+        AsyncClient as AsyncClient,
+        AsyncDownloadedEmbeddingModel as AsyncDownloadedEmbeddingModel,
+        AsyncDownloadedLlm as AsyncDownloadedLlm,
+        AsyncEmbeddingModel as AsyncEmbeddingModel,
+        AsyncLLM as AsyncLLM,
+        AsyncPredictionStream as AsyncPredictionStream,
+        DictObject as DictObject,
+        DictSchema as DictSchema,
+        FileHandleInput as FileHandleInput,
+        LlmPredictionFragment as LlmPredictionFragment,
+        LocalFileInput as LocalFileInput,
+        ModelInfo as ModelInfo,
+        ModelInstanceInfo as ModelInstanceInfo,
+        ModelQuery as ModelQuery,
+        ModelSpecifier as ModelSpecifier,
+        ResponseSchema as ResponseSchema,
+        SerializedLMSExtendedError as SerializedLMSExtendedError,
+        SyncModelHandle as SyncModelHandle,
+        SystemPromptContent as SystemPromptContent,
+        UserMessageContent as UserMessageContent,
+        ValidationError as ValidationError,
+    )
     from ._api import (
         configure_default_client as configure_default_client,
         embedding_model as embedding_model,
         get_default_client as get_default_client,
+        get_sync_api_timeout as get_sync_api_timeout,
         list_downloaded_models as list_downloaded_models,
         list_loaded_models as list_loaded_models,
         llm as llm,
         prepare_file as prepare_file,
         prepare_image as prepare_image,
+        set_sync_api_timeout as set_sync_api_timeout,
     )
     from ._client import (
         Client as Client,
@@ -36,6 +67,7 @@ if TYPE_CHECKING:
         Chat as Chat,
         ChatHistoryData as ChatHistoryData,
         FileHandle as FileHandle,
+        FileType as FileType,
         SystemPrompt as SystemPrompt,
         TextData as TextData,
         ToolCallRequest as ToolCallRequest,
@@ -44,6 +76,7 @@ if TYPE_CHECKING:
         ToolResultMessage as ToolResultMessage,
         UserMessage as UserMessage,
     )
+    from ._data.structured import BaseModel as BaseModel, ModelSchema as ModelSchema
     from ._data.tools import (
         ToolDefinition as ToolDefinition,
         ToolFunctionDef as ToolFunctionDef,
@@ -111,6 +144,7 @@ if TYPE_CHECKING:
         EmbeddingModelInstanceInfo as EmbeddingModelInstanceInfo,
         LlmInfo as LlmInfo,
         LlmInstanceInfo as LlmInstanceInfo,
+        ModelHandle as ModelHandle,
     )
     from ._resources.repository import (
         AvailableModel as AvailableModel,
@@ -130,15 +164,18 @@ if TYPE_CHECKING:
     )
     from .errors import (
         LMStudioCancelledError as LMStudioCancelledError,
+        LMStudioChannelClosedError as LMStudioChannelClosedError,
         LMStudioClientError as LMStudioClientError,
         LMStudioError as LMStudioError,
         LMStudioModelNotFoundError as LMStudioModelNotFoundError,
+        LMStudioOSError as LMStudioOSError,
         LMStudioPredictionError as LMStudioPredictionError,
         LMStudioPresetNotFoundError as LMStudioPresetNotFoundError,
         LMStudioProtocolError as LMStudioProtocolError,
         LMStudioRuntimeError as LMStudioRuntimeError,
         LMStudioServerError as LMStudioServerError,
         LMStudioTimeoutError as LMStudioTimeoutError,
+        LMStudioUnknownMessageWarning as LMStudioUnknownMessageWarning,
         LMStudioValueError as LMStudioValueError,
         LMStudioWebsocketError as LMStudioWebsocketError,
     )

@@ -18,10 +18,10 @@ import threading
 from typing import TYPE_CHECKING, Literal
 
 from ._client import Client, ClientState
-from ._constants import DEFAULT_TTL
+from ._constants import DEFAULT_TIMEOUT, DEFAULT_TTL
 from ._engine.call import Call
 from ._exports import publish
-from ._types import USE_CLIENT_DEFAULT, ModelLoadingCallback, Timeout
+from ._types import USE_CLIENT_DEFAULT, ModelLoadingCallback, Timeout, check_timeout
 from .errors import LMStudioRuntimeError
 
 if TYPE_CHECKING:
@@ -35,17 +35,20 @@ __all__ = [
     "configure_default_client",
     "embedding_model",
     "get_default_client",
+    "get_sync_api_timeout",
     "list_downloaded_models",
     "list_loaded_models",
     "llm",
     "prepare_file",
     "prepare_image",
+    "set_sync_api_timeout",
 ]
 
 _lock = threading.Lock()
 _settings: tuple[str | None, str | None] = (None, None)  # (api_host, api_token)
 _client: Client | None = None
 _exit_hook_registered = False
+_timeout: float | None = DEFAULT_TIMEOUT
 
 
 def configure_default_client(api_host: str | None = None, api_token: str | None = None) -> None:
@@ -73,6 +76,37 @@ def configure_default_client(api_host: str | None = None, api_token: str | None 
         _settings = (api_host, api_token)
 
 
+def set_sync_api_timeout(timeout: float | None) -> None:
+    """Set the default client's default timeout (the official SDK's name for it).
+
+    ``lms.set_sync_api_timeout(120)``
+
+    Args:
+        timeout: the inactivity timeout of each call of the default client, in seconds;
+            ``None``: no timeout. Applies to the default client now and to the one created
+            later. (Every call also takes ``timeout=``, and any ``Client(timeout=...)`` its
+            own default.)
+
+    Raises:
+        LMStudioValueError: ``timeout`` is not a positive number or ``None``.
+    """
+    global _timeout
+    checked = check_timeout(timeout)
+    with _lock:
+        _timeout = checked
+        if _client is not None and _client.state is not ClientState.CLOSED:
+            _client.timeout = checked
+
+
+def get_sync_api_timeout() -> float | None:
+    """The default client's default timeout, in seconds (``None``: no timeout).
+
+    Returns:
+        What :func:`set_sync_api_timeout` set, else the default (60 s).
+    """
+    return _timeout
+
+
 def get_default_client(api_host: str | None = None) -> Client:
     """The default client, created on first use (closed at interpreter exit).
 
@@ -96,7 +130,7 @@ def get_default_client(api_host: str | None = None) -> Client:
         client = _client
         if client is None or client.state is ClientState.CLOSED:
             host, token = _settings
-            client = _client = Client(host, api_token=token)
+            client = _client = Client(host, api_token=token, timeout=_timeout)
             if not _exit_hook_registered:
                 # Before or after the engine's own exit hook (which closes every
                 # connection): closing is quiet either way.
@@ -117,8 +151,10 @@ def _reset_default_client() -> None:
     """Close and forget the default client and its settings (for tests)."""
     global _settings
     _close_default_client()
+    global _timeout
     with _lock:
         _settings = (None, None)
+        _timeout = DEFAULT_TIMEOUT
 
 
 def llm(

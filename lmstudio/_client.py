@@ -78,8 +78,16 @@ class Client:
 
     @property
     def timeout(self) -> float | None:
-        """The default inactivity timeout of each call, in seconds (``None``: none)."""
+        """The default inactivity timeout of each call, in seconds (``None``: none).
+
+        Settable: calls started afterwards use the new default. Setting a value that is
+        not a positive number or ``None`` raises :class:`~lmstudio.LMStudioValueError`.
+        """
         return self._session.timeout
+
+    @timeout.setter
+    def timeout(self, timeout: float | None) -> None:
+        self._session.set_timeout(timeout)
 
     @property
     def state(self) -> ClientState:

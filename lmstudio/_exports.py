@@ -29,6 +29,7 @@ EXPORTS: dict[str, str] = {
     # models
     "LLM": "_resources.llm",
     "EmbeddingModel": "_resources.embedding",
+    "ModelHandle": "_resources.models",
     "DownloadedModel": "_resources.downloaded",
     "DownloadedLlm": "_resources.llm",
     "DownloadedEmbeddingModel": "_resources.embedding",
@@ -60,6 +61,7 @@ EXPORTS: dict[str, str] = {
     "UserMessage": "_data.history",
     "AssistantResponse": "_data.history",
     "ToolResultMessage": "_data.history",
+    "FileType": "_data.history",
     # predictions
     "PredictionStream": "_prediction.stream",
     "PredictionResult": "_prediction.results",
@@ -94,6 +96,41 @@ EXPORTS: dict[str, str] = {
     "GuardToolCallController": "_prediction.act",
     "GuardToolCallHandler": "_resources.act",
     "InvalidToolRequestHandler": "_resources.act",
+    # the official SDK's names for the same things (see _aliases.py)
+    "AnyAsyncDownloadedModel": "_aliases",
+    "AnyChatMessage": "_aliases",
+    "AnyDownloadedModel": "_aliases",
+    "AnyLoadConfig": "_aliases",
+    "AnyModelSpecifier": "_aliases",
+    "AssistantResponseContent": "_aliases",
+    "AsyncClient": "_aliases",
+    "AsyncDownloadedEmbeddingModel": "_aliases",
+    "AsyncDownloadedLlm": "_aliases",
+    "AsyncEmbeddingModel": "_aliases",
+    "AsyncLLM": "_aliases",
+    "AsyncPredictionStream": "_aliases",
+    "DictObject": "_aliases",
+    "DictSchema": "_aliases",
+    "FileHandleInput": "_aliases",
+    "LlmPredictionFragment": "_aliases",
+    "LocalFileInput": "_aliases",
+    "ModelInfo": "_aliases",
+    "ModelInstanceInfo": "_aliases",
+    "ModelQuery": "_aliases",
+    "ModelSpecifier": "_aliases",
+    "ResponseSchema": "_aliases",
+    "SerializedLMSExtendedError": "_aliases",
+    "SyncModelHandle": "_aliases",
+    "SystemPromptContent": "_aliases",
+    "UserMessageContent": "_aliases",
+    "ValidationError": "_aliases",
+    "BaseModel": "_data.structured",
+    "ModelSchema": "_data.structured",
+    "get_sync_api_timeout": "_api",
+    "set_sync_api_timeout": "_api",
+    "LMStudioOSError": "errors",
+    "LMStudioChannelClosedError": "errors",
+    "LMStudioUnknownMessageWarning": "errors",
     # errors (also public as lmstudio.errors)
     "LMStudioError": "errors",
     "LMStudioServerError": "errors",
@@ -113,15 +150,17 @@ EXPORTS: dict[str, str] = {
 def publish(module: str, namespace: dict[str, object]) -> None:
     """Set ``__module__ = "lmstudio"`` on the public classes and functions of ``module``.
 
-    ``module`` is the caller's ``__name__``, ``namespace`` its ``globals()``. Aliases
-    (``TypeAlias`` values) and constants are left as they are, and so are the generated
-    protocol structs: msgspec resolves a struct's annotations in its ``__module__``.
+    ``module`` is the caller's ``__name__``, ``namespace`` its ``globals()``. Only what
+    ``module`` itself defines is changed: aliases (``TypeAlias`` values, another module's
+    objects), constants and the generated protocol structs (msgspec resolves a struct's
+    annotations in its ``__module__``) are left as they are.
     """
     short = module.removeprefix("lmstudio.")
     for name, where in EXPORTS.items():
         if where == short:
             value = namespace.get(name)
-            if isinstance(value, type) and hasattr(value, "__struct_fields__"):
-                continue
+            if getattr(value, "__module__", None) != module:
+                continue  # defined elsewhere: an alias, a generated struct (msgspec
+                # resolves its annotations in its module), another library's type
             if isinstance(value, type) or (callable(value) and hasattr(value, "__code__")):
                 value.__module__ = "lmstudio"  # type: ignore[union-attr,unused-ignore]

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 from ._exports import publish
+from .errors import LMStudioValueError
 
 __all__ = [
     "USE_CLIENT_DEFAULT",
@@ -23,6 +24,7 @@ __all__ = [
     "PromptProcessingCallback",
     "Timeout",
     "UseClientDefault",
+    "check_timeout",
 ]
 
 
@@ -43,6 +45,22 @@ Distinct from ``None``, which for ``timeout`` means "no timeout".
 
 Timeout: TypeAlias = float | UseClientDefault | None
 """A per-call inactivity timeout: seconds, ``None`` for none, or the client's default."""
+
+
+def check_timeout(timeout: object) -> float | None:
+    """``timeout`` as seconds (a ``float``), or ``None`` for no timeout.
+
+    Raises:
+        LMStudioValueError: not a positive number of seconds nor ``None``.
+    """
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise LMStudioValueError(
+            f"timeout must be a positive number of seconds or None, not {timeout!r}"
+        )
+    return float(timeout)
+
 
 ModelLoadingCallback: TypeAlias = Callable[[float], object]
 """``on_load_progress(progress)``: loading advanced to ``progress`` (0.0 to 1.0)."""

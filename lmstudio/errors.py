@@ -10,8 +10,12 @@ Every exception the SDK raises on purpose is an :class:`LMStudioError`::
     ├── LMStudioClientError            the call could not be completed on this side
     │   ├── LMStudioWebsocketError       unreachable, connection dropped, handshake failed
     │   │   └── LMStudioProtocolError      the server sent something this SDK cannot understand
-    │   └── LMStudioCancelledError       the call was cancelled (also a CancelledError)
+    │   │       └── LMStudioChannelClosedError  a channel ended without its final value
+    │   ├── LMStudioCancelledError       the call was cancelled (also a CancelledError)
+    │   └── LMStudioUnknownMessageWarning  a warning category: a server message this SDK
+    │                                      could not read (also a UserWarning)
     ├── LMStudioTimeoutError           no answer in time (also a TimeoutError)
+    ├── LMStudioOSError                a local file cannot be used (also an OSError)
     ├── LMStudioRuntimeError           the API was used in a way that cannot work (also a RuntimeError)
     └── LMStudioValueError             an invalid argument (also a ValueError)
 
@@ -33,15 +37,18 @@ from ._exports import publish
 
 __all__ = [
     "LMStudioCancelledError",
+    "LMStudioChannelClosedError",
     "LMStudioClientError",
     "LMStudioError",
     "LMStudioModelNotFoundError",
+    "LMStudioOSError",
     "LMStudioPredictionError",
     "LMStudioPresetNotFoundError",
     "LMStudioProtocolError",
     "LMStudioRuntimeError",
     "LMStudioServerError",
     "LMStudioTimeoutError",
+    "LMStudioUnknownMessageWarning",
     "LMStudioValueError",
     "LMStudioWebsocketError",
     "server_error_from_payload",
@@ -134,6 +141,22 @@ class LMStudioWebsocketError(LMStudioClientError):
 
 class LMStudioProtocolError(LMStudioWebsocketError):
     """The server sent something this SDK cannot understand."""
+
+
+class LMStudioChannelClosedError(LMStudioProtocolError):
+    """LM Studio ended a streaming channel without its final value (a result, a handle)."""
+
+
+class LMStudioUnknownMessageWarning(LMStudioClientError, UserWarning):
+    """A warnings category: LM Studio sent a message this SDK could not read.
+
+    The official SDK's name. This SDK logs such messages (``lmstudio.engine`` logger) and
+    goes on; the class exists so that code filtering on it keeps working.
+    """
+
+
+class LMStudioOSError(LMStudioError, OSError):
+    """A local file cannot be used (missing, unreadable, not a regular file...)."""
 
 
 class LMStudioCancelledError(LMStudioClientError, concurrent.futures.CancelledError):

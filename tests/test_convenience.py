@@ -128,3 +128,34 @@ def test_default_client_closes_at_exit(server: FakeLMStudio, ms: float) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout == "1\n"
     assert done.stderr == ""
+
+
+def test_sync_api_timeout_is_the_default_client_s_timeout(server: FakeLMStudio, ms: float) -> None:
+    client_module._reset_default_client()
+    try:
+        assert lms.get_sync_api_timeout() == 60.0
+        lms.set_sync_api_timeout(0.3)
+        lms.configure_default_client(server.api_host)
+        client = lms.get_default_client()
+        assert client.timeout == 0.3 == lms.get_sync_api_timeout()
+        # the default timeout applies: a server that never answers fails the call in time
+        with server.faults.silence("listLoaded"), pytest.raises(lms.LMStudioTimeoutError):
+            lms.list_loaded_models("llm").result(5000 * ms)
+        lms.set_sync_api_timeout(None)  # the client in use follows
+        assert client.timeout is None
+        with pytest.raises(lms.LMStudioValueError, match="positive number"):
+            lms.set_sync_api_timeout(-1)
+        assert lms.get_sync_api_timeout() is None
+    finally:
+        client_module._reset_default_client()
+    assert lms.get_sync_api_timeout() == 60.0
+
+
+def test_a_client_s_timeout_can_be_changed(server: FakeLMStudio, ms: float) -> None:
+    with lms.Client(server.api_host) as client:
+        client.timeout = 0.3
+        with server.faults.silence("version"), pytest.raises(lms.LMStudioTimeoutError):
+            client.system.version().result(5000 * ms)
+        with pytest.raises(lms.LMStudioValueError):
+            client.timeout = 0  # type: ignore[assignment]
+        assert client.timeout == 0.3

@@ -7,7 +7,7 @@
 4. ``_data/``                                pure values and codecs
 5. ``_prediction/``                          request building, prediction state (no I/O)
 6. ``_resources/``                           namespaces and handles
-7. ``_client``, ``_api``                     ``Client``, the default client
+7. ``_client``, ``_api``, ``_aliases``       ``Client``, the default client, official names
 8. ``lmstudio`` (``__init__``)               the public face
 ``testing/`` stands apart: it may build on any layer, and nothing in the package imports it.
 
@@ -33,7 +33,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("lmstudio._data",),
     ("lmstudio._prediction",),
     ("lmstudio._resources",),
-    ("lmstudio._client", "lmstudio._api"),
+    ("lmstudio._client", "lmstudio._api", "lmstudio._aliases"),
     ("lmstudio",),
 ]
 TESTING = "lmstudio.testing"

@@ -10,6 +10,7 @@ import msgspec
 import pydantic
 import pytest
 
+import lmstudio as lms
 from lmstudio import (
     LLM,
     Chat,
@@ -478,6 +479,11 @@ class BookModel(pydantic.BaseModel):
     year: int
 
 
+class BookLms(lms.BaseModel):  # the official SDK's pydantic-style base, without pydantic
+    title: str
+    year: int
+
+
 SCHEMA = {
     "type": "object",
     "properties": {"title": {"type": "string"}, "year": {"type": "integer", "minimum": 1900}},
@@ -493,8 +499,9 @@ SCHEMA = {
         (BookDataclass, BookDataclass(title="title", year=1)),
         (BookDict, {"title": "title", "year": 1}),
         (BookModel, BookModel(title="title", year=1)),
+        (BookLms, BookLms(title="title", year=1)),
     ],
-    ids=["schema", "struct", "dataclass", "typeddict", "pydantic"],
+    ids=["schema", "struct", "dataclass", "typeddict", "pydantic", "lms-basemodel"],
 )
 def test_structured_output(
     style: Style, client: Client, server: FakeLMStudio, response_format: Any, expected: Any

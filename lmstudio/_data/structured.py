@@ -21,21 +21,80 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 import msgspec
 
+from .._exports import publish
 from .._protocol.models import LlmStructuredPredictionSetting
 from ..errors import LMStudioValueError
 from .config import to_struct
 
-__all__ = ["ResponseFormat", "ResponseFormatInput", "json_schema_of", "to_response_format"]
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = [
+    "BaseModel",
+    "ModelSchema",
+    "ResponseFormat",
+    "ResponseFormatInput",
+    "json_schema_of",
+    "to_response_format",
+]
 
 # A JSON-schema dict, an LlmStructuredPredictionSetting (or its dict), or a type (msgspec
 # Struct, dataclass, TypedDict, pydantic model...): types such as TypedDicts and generic
 # aliases have no common static type, hence Any.
 ResponseFormatInput: TypeAlias = Any
 """What ``response_format=`` accepts (see the module docstring)."""
+
+
+class ModelSchema(Protocol):
+    """A class that describes itself with ``model_json_schema()`` (pydantic's models do).
+
+    The official SDK's name. A ``response_format`` of such a class is sent with that schema;
+    with a ``model_validate_json()`` too, ``parsed`` is what it returns.
+    """
+
+    @classmethod
+    def model_json_schema(cls) -> dict[str, Any]:
+        """The JSON schema of the class."""
+        ...
+
+
+class BaseModel(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """A base for structured output classes in pydantic's style, without pydantic.
+
+    The official SDK's name: ``class Book(lms.BaseModel): title: str`` then
+    ``respond(..., response_format=Book)``; ``parsed`` is a ``Book``. Any msgspec
+    ``Struct`` works the same; this one adds pydantic's two class methods.
+    """
+
+    @classmethod
+    def model_json_schema(cls) -> dict[str, Any]:
+        """The JSON schema of this class (as ``response_format`` sends it).
+
+        Returns:
+            The schema, root definition first.
+        """
+        return json_schema_of(cls)
+
+    @classmethod
+    def model_validate_json(cls, data: str | bytes) -> Self:
+        """An instance from JSON text.
+
+        Args:
+            data: the JSON.
+
+        Returns:
+            The instance.
+
+        Raises:
+            msgspec.ValidationError: the JSON does not fit the class.
+            msgspec.DecodeError: the text is not JSON.
+        """
+        return msgspec.json.decode(data, type=cls)
+
 
 _SETTING_KEYS = {"jsonSchema", "json_schema", "gbnfGrammar", "gbnf_grammar"}
 
@@ -153,3 +212,6 @@ def _decode_json_object(content: str) -> Any:
     if not isinstance(value, dict):
         raise ValueError("the answer is not a JSON object")
     return value
+
+
+publish(__name__, globals())

@@ -35,7 +35,7 @@ from .._constants import (
     PING_TIMEOUT,
 )
 from .._exports import publish
-from .._types import USE_CLIENT_DEFAULT, Timeout
+from .._types import USE_CLIENT_DEFAULT, Timeout, check_timeout
 from ..errors import LMStudioCancelledError, LMStudioRuntimeError, LMStudioValueError
 from .call import Call, new_call
 from .handler import ChannelHandler
@@ -91,7 +91,8 @@ class Session:
     ) -> None:
         self.target = None if api_host is None else parse_host(api_host)
         self.identity: Identity = resolve_identity(api_token)
-        self.timeout = _check_timeout(timeout)
+        self.timeout = check_timeout(timeout)
+        """The default inactivity timeout of each call (set it with :meth:`set_timeout`)."""
         self.state = ClientState.UNOPENED
         self._options: dict[str, Any] = {
             "ports": tuple(ports),
@@ -102,6 +103,14 @@ class Session:
         self._lock = threading.Lock()
         self._engine: Engine | None = None
         self._pool: Pool | None = None
+
+    def set_timeout(self, timeout: object) -> None:
+        """Change the default inactivity timeout of calls started from now on.
+
+        Raises:
+            LMStudioValueError: ``timeout`` is not a positive number or ``None``.
+        """
+        self.timeout = check_timeout(timeout)
 
     @property
     def api_host(self) -> str | None:
@@ -154,7 +163,7 @@ class Session:
         namespace, endpoint_name = _names(endpoint, "rpc")
         decoder = _rpc_decoder(namespace, endpoint_name)
         raw = _encode(parameter, namespace, endpoint_name, "parameter")
-        seconds = self.timeout if timeout is USE_CLIENT_DEFAULT else _check_timeout(timeout)
+        seconds = self.timeout if timeout is USE_CLIENT_DEFAULT else check_timeout(timeout)
         engine, pool = self._use()
         call, settle = new_call(
             f"{namespace}.{endpoint_name}",
@@ -193,7 +202,7 @@ class Session:
         namespace, endpoint_name = _names(endpoint, "channel")
         decoder, kinds = _channel_decoder(namespace, endpoint_name)
         raw = _encode(creation_parameter, namespace, endpoint_name, "creation_parameter")
-        seconds = self.timeout if timeout is USE_CLIENT_DEFAULT else _check_timeout(timeout)
+        seconds = self.timeout if timeout is USE_CLIENT_DEFAULT else check_timeout(timeout)
         engine, pool = self._use()
         stream, sink = new_stream(
             f"{namespace}.{endpoint_name}",
@@ -307,16 +316,6 @@ class Session:
 
 def _closed_meanwhile() -> LMStudioCancelledError:
     return LMStudioCancelledError("cancelled: the client was closed meanwhile")
-
-
-def _check_timeout(timeout: object) -> float | None:
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise LMStudioValueError(
-            f"timeout must be a positive number of seconds or None, not {timeout!r}"
-        )
-    return float(timeout)
 
 
 # --- endpoint lookup, per-endpoint decoders and parameter encoding -----------------------

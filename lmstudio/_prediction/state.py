@@ -65,7 +65,11 @@ from .._protocol.models import (
     LlmPredictionStats,
     PromptProcessingDetails,
 )
-from ..errors import LMStudioPredictionError, LMStudioProtocolError, LMStudioServerError
+from ..errors import (
+    LMStudioChannelClosedError,
+    LMStudioPredictionError,
+    LMStudioServerError,
+)
 from .events import (
     FirstToken,
     FragmentReceived,
@@ -228,7 +232,7 @@ class PredictionState(ChannelHandler[PredictionEvent, PredictionResult[Any]]):
         Raises :class:`~lmstudio.LMStudioProtocolError` if it closed without one.
         """
         if self._result is None:
-            raise LMStudioProtocolError("LM Studio ended the prediction without its result")
+            raise LMStudioChannelClosedError("LM Studio ended the prediction without its result")
         return self._result
 
     def error(self, error: LMStudioServerError) -> BaseException:

@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 from msgspec import UNSET
 
 from .._engine.handler import ChannelHandler
-from ..errors import LMStudioProtocolError
+from ..errors import LMStudioChannelClosedError
 
 __all__ = ["LoadHandler", "packet_tag"]
 
@@ -69,7 +69,7 @@ class LoadHandler(ChannelHandler[float, HandleT], Generic[HandleT, InfoT]):
 
     def close(self) -> HandleT:
         if self._info is None:
-            raise LMStudioProtocolError(
+            raise LMStudioChannelClosedError(
                 f"LM Studio ended the {self._what} loading without reporting the model"
             )
         return self._make_handle(self._info)

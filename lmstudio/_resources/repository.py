@@ -35,7 +35,7 @@ from .._protocol.models import (
     RepositoryRpcSearchModelsReturns,
 )
 from .._types import USE_CLIENT_DEFAULT, Timeout
-from ..errors import LMStudioProtocolError, LMStudioValueError
+from ..errors import LMStudioChannelClosedError, LMStudioValueError
 from .loading import packet_tag
 
 if TYPE_CHECKING:
@@ -291,7 +291,7 @@ class _DownloadHandler(ChannelHandler["DownloadProgressUpdate | _Finalizing", st
 
     def close(self) -> str:
         if self._key is None:
-            raise LMStudioProtocolError("LM Studio ended the download without its model key")
+            raise LMStudioChannelClosedError("LM Studio ended the download without its model key")
         return self._key
 
 
