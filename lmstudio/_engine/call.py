@@ -51,15 +51,53 @@ if TYPE_CHECKING:
 
     from .settle import Settle
 
-__all__ = ["Call", "CallSettle", "new_call"]
+__all__ = ["Call", "CallSettle", "describe", "new_call"]
 
 T = TypeVar("T")
+CallT = TypeVar("CallT", bound="Call[Any]")
 
 _Future = concurrent.futures.Future
 _InvalidStateError = concurrent.futures.InvalidStateError
 _FutureCancelledError = concurrent.futures.CancelledError
 _FutureTimeoutError = concurrent.futures.TimeoutError
 _PENDING: Any = object()  # Call._value until the engine resolves the call
+
+
+def describe(
+    call: CallT, operation: str, returns: type | None = None, *, shown_as: str = "Call"
+) -> CallT:
+    """Name a call after the public operation that made it, for reprs and errors.
+
+    Args:
+        call: a ``Call`` or ``Stream`` not yet handed to the caller.
+        operation: what the caller wrote, e.g. ``"llm.model('qwen2.5-7b')"``.
+        returns: the class of the call's value (``LLM``), for the hint an attribute of
+            that class gets when looked up on the pending call (a forgotten
+            ``.result()``).
+        shown_as: the public type's name in that hint (``"Call"``: ``Call[LLM]``).
+
+    Returns:
+        ``call``.
+    """
+    call._description = operation
+    call._shown_as = shown_as
+    if returns is not None:
+        call._returns = returns
+    return call
+
+
+def _forgotten_result(call: Call[Any], name: str) -> str:
+    kind = call._shown_as or type(call).__name__
+    returns = call._returns
+    what = f"{kind}[{returns.__name__}]" if returns is not None else kind
+    base = f"{type(call).__name__!r} object has no attribute {name!r}"
+    if returns is not None and not hasattr(returns, name):
+        return f"{base} ({call._description} is a {what})"
+    value = f"the {returns.__name__}" if returns is not None else "its value"
+    return (
+        f"{base}: {call._description} is a {what}; use .result() (or await it) to get "
+        f"{value}, then .{name}"
+    )
 
 
 def new_call(
@@ -97,18 +135,35 @@ class Call(concurrent.futures.Future[T]):
         # The value, once the engine resolved the call (the Future holds it already): a
         # lock-free fast path for result() and await of a successful call.
         self._value: Any = _PENDING
+        self._returns: type | None = self._default_returns
+        self._shown_as: str | None = None  # the public type's name, when not the class's
         self._settle: Settle = self._settle_class(self)
 
     _settle_class: ClassVar[type[CallSettle]]  # CallSettle (set below); Stream: StreamSink
+    _default_returns: ClassVar[type | None] = None
+    """The class of the value, when a subclass knows it (``PredictionStream``)."""
 
     def __repr__(self) -> str:
         if self.cancelled():
             state = "cancelled"
         elif self.done():
-            state = "finished"
+            exc = _Future.exception(self, 0)
+            if exc is None:
+                outcome = type(_Future.result(self, 0)).__name__
+                state = f"finished returned {outcome}"
+            else:
+                state = f"finished raised {type(exc).__name__}"
         else:
             state = "running" if self.running() else "pending"
         return f"<{type(self).__name__} {self._description} state={state}>"
+
+    if not TYPE_CHECKING:  # type checkers report the mistake themselves
+
+        def __getattr__(self, name: str) -> Any:
+            # Only reached for a name a Call does not have: a forgotten .result()?
+            if name.startswith("_"):
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            raise AttributeError(_forgotten_result(self, name))
 
     # --- waiting --------------------------------------------------------------------
 

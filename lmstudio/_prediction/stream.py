@@ -35,6 +35,7 @@ class PredictionStream(Stream[PredictionFragment, PredictionResult[T]], Generic[
     """
 
     __slots__ = ()
+    _default_returns = PredictionResult
 
     @property
     def stats(self) -> LlmPredictionStats | None:

@@ -103,6 +103,8 @@ class ActStream(Stream[ActEvent, ActResult]):
     ``LLM.act``). Remembers the loop that consumes it: async tools run there.
     """
 
+    _default_returns = ActResult
+
     def __init__(self, description: str = "act", consume: Any = None, **hooks: Any) -> None:
         super().__init__(description, consume, **hooks)
         self._consumer_loop: asyncio.AbstractEventLoop | None = None

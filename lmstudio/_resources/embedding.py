@@ -17,7 +17,7 @@ from .._data.config import (
     embedding_load_config_stack,
 )
 from .._data.specifiers import model_specifier
-from .._engine.call import Call
+from .._engine.call import Call, describe
 from .._engine.compose import gather
 from .._exports import publish
 from .._protocol.endpoints import embedding as embedding_api
@@ -79,10 +79,12 @@ class EmbeddingModel(ModelHandle[EmbeddingModelInstanceInfo, EmbeddingLoadModelC
         The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if the model is
         no longer loaded.
         """
+        operation = f"EmbeddingModel({self.identifier!r}).embed(...)"
         if isinstance(text, str):
-            return self._embed(text, timeout)
+            return describe(self._embed(text, timeout), operation, list)
         texts = _texts(text, "embed")
-        return gather([self._embed(t, timeout) for t in texts], _vectors, "embedding.embed")
+        embedded = gather([self._embed(t, timeout) for t in texts], _vectors, "embedding.embed")
+        return describe(embedded, operation, list)
 
     def _embed(self, text: str, timeout: Timeout) -> Call[list[float]]:
         parameter = EmbeddingRpcEmbedStringParameter(
@@ -118,6 +120,7 @@ class EmbeddingNamespace(
     returns a ``Call``.
     """
 
+    _handle_class = EmbeddingModel
     _name = "embedding"
     _what = "embedding model"
     _api = embedding_api

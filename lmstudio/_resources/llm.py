@@ -25,7 +25,7 @@ from .._data.history import (
 )
 from .._data.specifiers import model_specifier
 from .._data.tools import ToolDefinition
-from .._engine.call import Call
+from .._engine.call import Call, describe
 from .._exports import publish
 from .._prediction.act_events import ActCallbacks, PredictionRoundResult
 from .._prediction.results import PredictionFragment
@@ -197,7 +197,7 @@ class LLM(LlmPredictions, ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
             on_tool_call_request_failure=on_tool_call_request_failure,
             on_tool_call_result=on_tool_call_result,
         )
-        return start_act(
+        acting = start_act(
             lambda request: predict_events(self._session, request, timeout),
             self.identifier,
             chat,
@@ -210,6 +210,7 @@ class LLM(LlmPredictions, ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
             guard_tool_call=guard_tool_call,
             handle_invalid_tool_request=handle_invalid_tool_request,
         )
+        return describe(acting, f"LLM({self.identifier!r}).act(...)", shown_as="")
 
     def apply_prompt_template(
         self,
@@ -268,6 +269,7 @@ class LlmNamespace(
     a ``Call``.
     """
 
+    _handle_class = LLM
     _name = "llm"
     _what = "LLM"
     _api = llm_api

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, overload
 
 from .._data.structured import ResponseFormatInput
 from .._data.tools import ToolDefinition, tool_set
-from .._engine.call import Call
+from .._engine.call import Call, describe
 from .._prediction.callbacks import (
     PredictionCallbacks,
     PredictionFragmentCallback,
@@ -177,7 +177,8 @@ class LlmPredictions:
         callbacks = PredictionCallbacks(
             on_message, on_first_token, on_prediction_fragment, on_prompt_processing_progress
         )
-        return predict(self._session, request, callbacks, timeout)
+        stream = predict(self._session, request, callbacks, timeout)
+        return describe(stream, f"LLM({self.identifier!r}).respond_stream(...)", shown_as="")
 
     @overload
     def respond(
@@ -274,7 +275,7 @@ class LlmPredictions:
         :class:`~lmstudio.LMStudioModelNotFoundError` if the model is no longer loaded,
         :class:`~lmstudio.LMStudioTimeoutError` on inactivity past ``timeout``.
         """
-        return self.respond_stream(
+        stream = self.respond_stream(
             history,
             tools=tools,
             response_format=response_format,
@@ -286,6 +287,7 @@ class LlmPredictions:
             on_prompt_processing_progress=on_prompt_processing_progress,
             timeout=timeout,
         )
+        return describe(stream, f"LLM({self.identifier!r}).respond(...)")
 
     @overload
     def complete_stream(
@@ -374,7 +376,8 @@ class LlmPredictions:
         callbacks = PredictionCallbacks(
             on_message, on_first_token, on_prediction_fragment, on_prompt_processing_progress
         )
-        return predict(self._session, request, callbacks, timeout)
+        stream = predict(self._session, request, callbacks, timeout)
+        return describe(stream, f"LLM({self.identifier!r}).complete_stream(...)", shown_as="")
 
     @overload
     def complete(
@@ -451,7 +454,7 @@ class LlmPredictions:
         :class:`~lmstudio.LMStudioModelNotFoundError` if the model is no longer loaded,
         :class:`~lmstudio.LMStudioTimeoutError` on inactivity past ``timeout``.
         """
-        return self.complete_stream(
+        stream = self.complete_stream(
             prompt,
             response_format=response_format,
             config=config,
@@ -462,3 +465,4 @@ class LlmPredictions:
             on_prompt_processing_progress=on_prompt_processing_progress,
             timeout=timeout,
         )
+        return describe(stream, f"LLM({self.identifier!r}).complete(...)")

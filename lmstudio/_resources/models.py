@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, ove
 
 from .._constants import DEFAULT_TTL
 from .._data.specifiers import model_specifier
-from .._engine.call import Call
+from .._engine.call import Call, describe
 from .._engine.compose import gather
 from .._engine.stream import SKIP, Skip
 from .._exports import publish
@@ -285,6 +285,8 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
     """Its endpoint descriptors: ``endpoints.llm`` or ``endpoints.embedding``."""
     _what: ClassVar[str]
     """The kind of model, for messages: ``"LLM"``, ``"embedding model"``."""
+    _handle_class: ClassVar[type]
+    """The handle class: ``LLM``, ``EmbeddingModel`` (for the forgotten-``.result()`` hint)."""
 
     def __init__(self, session: Session) -> None:
         self._session: Session = session
@@ -358,9 +360,10 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
                     "model() without a model key returns a model already loaded: "
                     "a load config needs a model key"
                 )
-            return self._session.rpc(
+            call = self._session.rpc(
                 self._api.LIST_LOADED, transform=self._first_loaded, timeout=timeout
             )
+            return describe(call, f"{self._name}.model()", self._handle_class)
         _check_key(model_key, "model key")
         creation = ChannelGetOrLoadCreationParameter(
             identifier=model_key,
@@ -368,7 +371,8 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
         )
         if ttl is not None:
             creation.load_ttl_ms = _ttl_ms(ttl)
-        return self._load(self._api.GET_OR_LOAD, creation, on_load_progress, timeout)
+        loading = self._load(self._api.GET_OR_LOAD, creation, on_load_progress, timeout)
+        return describe(loading, f"{self._name}.model({model_key!r})", self._handle_class)
 
     def load_new_instance(
         self,
@@ -415,7 +419,9 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
             creation.identifier = instance_identifier
         if ttl is not None:
             creation.ttl_ms = _ttl_ms(ttl)
-        return self._load(self._api.LOAD_MODEL, creation, on_load_progress, timeout)
+        loading = self._load(self._api.LOAD_MODEL, creation, on_load_progress, timeout)
+        operation = f"{self._name}.load_new_instance({model_key!r})"
+        return describe(loading, operation, self._handle_class)
 
     def unload(self, identifier: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[None]:
         """Unload the instance with this identifier.
@@ -452,7 +458,8 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
         Returns:
             ``Call[list[LLM]]`` (``Call[list[EmbeddingModel]]`` on ``client.embedding``).
         """
-        return self._session.rpc(self._api.LIST_LOADED, transform=self._handles, timeout=timeout)
+        call = self._session.rpc(self._api.LIST_LOADED, transform=self._handles, timeout=timeout)
+        return describe(call, f"{self._name}.list_loaded()", list)
 
     def list_downloaded(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[list[DownloadedT]]:
         """The downloaded models of this kind, each able to ``.model()`` / ``.load_new_instance()``.
@@ -469,9 +476,10 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
         """
         from .._protocol.endpoints import system as system_api  # not on a one-shot's path
 
-        return self._session.rpc(
+        call = self._session.rpc(
             system_api.LIST_DOWNLOADED_MODELS, transform=self._downloaded_list, timeout=timeout
         )
+        return describe(call, f"{self._name}.list_downloaded()", list)
 
     def get_model_info(
         self, identifier: str, *, timeout: Timeout = USE_CLIENT_DEFAULT

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._engine.call import Call
+from .._engine.call import Call, describe
 from .._protocol.endpoints import system as system_api
 from .._protocol.models import LMStudioVersion
 from .._types import USE_CLIENT_DEFAULT, Timeout
@@ -45,7 +45,8 @@ class SystemNamespace:
         The call fails with :class:`~lmstudio.LMStudioClientError` if LM Studio is not
         reachable.
         """
-        return self._session.rpc(system_api.VERSION, timeout=timeout)
+        call = self._session.rpc(system_api.VERSION, timeout=timeout)
+        return describe(call, "system.version()", LMStudioVersion)
 
     def list_downloaded_models(
         self, *, timeout: Timeout = USE_CLIENT_DEFAULT

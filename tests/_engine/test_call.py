@@ -250,8 +250,11 @@ def test_repr() -> None:
     assert repr(call) == "<Call llm.listLoaded state=cancelled>"
     done, settle = new_call("llm.listLoaded")
     settle.resolve([])
-    assert repr(done) == "<Call llm.listLoaded state=finished>"
-    assert repr(settle) == "<settle of <Call llm.listLoaded state=finished>>"
+    assert repr(done) == "<Call llm.listLoaded state=finished returned list>"
+    assert repr(settle) == "<settle of <Call llm.listLoaded state=finished returned list>>"
+    failed, settle = new_call("llm.listLoaded")
+    settle.fail(LMStudioTimeoutError("late"))
+    assert repr(failed) == "<Call llm.listLoaded state=finished raised LMStudioTimeoutError>"
 
 
 @pytest.mark.parametrize("module", [call_module, stream_module])

@@ -64,3 +64,8 @@ class Book(msgspec.Struct):
 def parsed_is_typed(model: LLM) -> None:
     _ = model.respond("hi", response_format=Book).result().parsed.year  # error
     _ = model.respond("hi").result().parsed.year  # error
+
+
+def forgotten_result(client: Client) -> None:
+    client.llm.model("key").respond("hi")  # error
+    _ = client.llm.model("key").result().respond("hi").content  # error
