@@ -447,3 +447,14 @@ def test_chats_compare_by_content() -> None:
     assert Chat("a") == Chat("a")
     assert Chat("a") != Chat("b")
     assert Chat("a") != "a"
+
+
+def test_consecutive_user_messages_merge_as_in_the_official_sdk() -> None:
+    chat = Chat("Be brief.")
+    first = chat.add_user_message("Look at this:")
+    second = chat.add_user_message("and this", images=[IMAGE])
+    assert second is first and len(chat) == 2
+    assert [type(part) for part in first.content] == [TextData, TextData, FileHandle]
+    chat.add_assistant_response("Two things.")
+    chat.add_user_message("Thanks")
+    assert [m.role for m in chat.messages] == ["system", "user", "assistant", "user"]

@@ -258,7 +258,9 @@ class Chat:
             files: handles from ``client.files.prepare_file``, added after the images.
 
         Returns:
-            The ``UserMessage`` appended.
+            The ``UserMessage`` appended, or the last message if it is a user message: as in
+            the official SDK, consecutive user messages merge into one (prompt templates
+            that require alternating roles reject two in a row).
 
         Raises:
             LMStudioValueError: nothing to send, or a part that is neither text nor a file.
@@ -269,6 +271,12 @@ class Chat:
         parts += [_file_part(handle) for handle in files]
         if not parts:
             raise LMStudioValueError("A user message needs some text or a file")
+        last = self._messages[-1] if self._messages else None
+        if isinstance(last, UserMessage):
+            # As the official SDK's Chat: prompt templates that require alternating roles
+            # reject two user messages in a row, so the parts join the last one.
+            last.content.extend(parts)
+            return last
         message = UserMessage(content=parts)
         self._messages.append(message)
         return message
