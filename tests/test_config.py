@@ -594,3 +594,25 @@ def test_a_field_without_value_is_tolerated() -> None:
         ]
     )
     assert cfg.embedding_load_config_from_kv(server) == EmbeddingLoadModelConfig(try_mmap=True)
+
+
+@pytest.mark.parametrize(
+    ("config", "suggestion"),
+    [
+        ({"temprature": 0.5}, "'temprature' (did you mean 'temperature'?)"),
+        ({"maxTokns": 3}, "'maxTokns' (did you mean 'max_tokens'?)"),
+        ({"top_k_samplng": 2}, "'top_k_samplng' (did you mean 'top_k_sampling'?)"),
+    ],
+)
+def test_an_unknown_key_names_the_closest_valid_one(
+    config: dict[str, Any], suggestion: str
+) -> None:
+    with pytest.raises(LMStudioValueError) as info:
+        cfg.to_prediction_config(config)
+    assert suggestion in str(info.value)
+
+
+def test_a_key_close_to_nothing_gets_no_suggestion() -> None:
+    with pytest.raises(LMStudioValueError) as info:
+        cfg.to_prediction_config({"zzz": 1})
+    assert "did you mean" not in str(info.value)

@@ -334,12 +334,28 @@ def _normalise_keys(value: Any, info: mi.Type, path: str, unknown: list[str]) ->
             continue
         f = names.get(key) if isinstance(key, str) else None
         if f is None:
-            unknown.append(repr(f"{path}{key}"))
+            unknown.append(repr(f"{path}{key}") + _did_you_mean(key, info.fields))
             continue
         if f.encode_name in out:
             raise LMStudioValueError(f"Config setting {path}{f.name!r} given twice")
         out[f.encode_name] = _normalise_keys(item, f.type, f"{path}{f.name}.", unknown)
     return out
+
+
+def _did_you_mean(key: object, fields: Iterable[mi.Field]) -> str:
+    """`` (did you mean 'temperature'?)`` for a key close to one of ``fields``, else ``""``."""
+    if not isinstance(key, str):
+        return ""
+    import difflib
+
+    names = [f.name for f in fields]
+    wanted = key if "_" in key or key.islower() else _snake(key)
+    close = difflib.get_close_matches(wanted, names, n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
 def _union_branch(value: Any, info: mi.UnionType) -> mi.Type | None:
