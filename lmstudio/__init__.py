@@ -146,6 +146,7 @@ if TYPE_CHECKING:
         LlmInstanceInfo as LlmInstanceInfo,
         ModelHandle as ModelHandle,
     )
+    from ._resources.progress import ProgressBar as ProgressBar, progress_bar as progress_bar
     from ._resources.repository import (
         AvailableModel as AvailableModel,
         DownloadFinalizedCallback as DownloadFinalizedCallback,

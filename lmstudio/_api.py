@@ -164,6 +164,7 @@ def llm(
     ttl: float | None = DEFAULT_TTL,
     config: LlmLoadConfigInput | None = None,
     on_load_progress: ModelLoadingCallback | None = None,
+    show_progress: bool = False,
     timeout: Timeout = USE_CLIENT_DEFAULT,
 ) -> Call[LLM]:
     """An LLM from the default client, loaded just in time if needed.
@@ -179,6 +180,8 @@ def llm(
             model is loaded now.
         on_load_progress: called with the loading progress (0.0 to 1.0), where the call
             is consumed.
+        show_progress: draw a progress bar of the loading on the terminal when
+            ``on_load_progress`` is not given (default ``False``).
         timeout: the inactivity timeout in seconds (``None``: none; default: the
             client's).
 
@@ -189,7 +192,12 @@ def llm(
     matches, :class:`~lmstudio.LMStudioClientError` if LM Studio cannot be found.
     """
     return get_default_client().llm.model(
-        model_key, ttl=ttl, config=config, on_load_progress=on_load_progress, timeout=timeout
+        model_key,
+        ttl=ttl,
+        config=config,
+        on_load_progress=on_load_progress,
+        show_progress=show_progress,
+        timeout=timeout,
     )
 
 
@@ -200,6 +208,7 @@ def embedding_model(
     ttl: float | None = DEFAULT_TTL,
     config: EmbeddingLoadConfigInput | None = None,
     on_load_progress: ModelLoadingCallback | None = None,
+    show_progress: bool = False,
     timeout: Timeout = USE_CLIENT_DEFAULT,
 ) -> Call[EmbeddingModel]:
     """An embedding model from the default client, loaded just in time if needed.
@@ -215,6 +224,8 @@ def embedding_model(
             the model is loaded now.
         on_load_progress: called with the loading progress (0.0 to 1.0), where the call
             is consumed.
+        show_progress: draw a progress bar of the loading on the terminal when
+            ``on_load_progress`` is not given (default ``False``).
         timeout: the inactivity timeout in seconds (``None``: none; default: the
             client's).
 
@@ -225,7 +236,12 @@ def embedding_model(
     matches, :class:`~lmstudio.LMStudioClientError` if LM Studio cannot be found.
     """
     return get_default_client().embedding.model(
-        model_key, ttl=ttl, config=config, on_load_progress=on_load_progress, timeout=timeout
+        model_key,
+        ttl=ttl,
+        config=config,
+        on_load_progress=on_load_progress,
+        show_progress=show_progress,
+        timeout=timeout,
     )
 
 

@@ -38,6 +38,8 @@ EXPORTS: dict[str, str] = {
     "EmbeddingModelInfo": "_resources.models",
     "EmbeddingModelInstanceInfo": "_resources.models",
     "ModelLoadingCallback": "_types",
+    "progress_bar": "_resources.progress",
+    "ProgressBar": "_resources.progress",
     "AvailableModel": "_resources.repository",
     "ModelDownloadOption": "_resources.repository",
     "DownloadProgressUpdate": "_resources.repository",

@@ -31,8 +31,9 @@ from .._protocol.models import (
     KvConfigStack,
 )
 from .._types import USE_CLIENT_DEFAULT, EmbeddingLoadConfigInput, Timeout
+from .checks import texts_of
 from .downloaded import DownloadedModel
-from .models import ModelHandle, ModelNamespace, _texts
+from .models import ModelHandle, ModelNamespace
 
 __all__ = ["EmbeddingModel", "EmbeddingNamespace"]
 
@@ -82,7 +83,7 @@ class EmbeddingModel(ModelHandle[EmbeddingModelInstanceInfo, EmbeddingLoadModelC
         operation = f"EmbeddingModel({self.identifier!r}).embed(...)"
         if isinstance(text, str):
             return describe(self._embed(text, timeout), operation, list)
-        texts = _texts(text, "embed")
+        texts = texts_of(text, "embed")
         embedded = gather([self._embed(t, timeout) for t in texts], _vectors, "embedding.embed")
         return describe(embedded, operation, list)
 

@@ -45,7 +45,9 @@ from .._protocol.models import (
 )
 from .._types import USE_CLIENT_DEFAULT, ModelLoadingCallback, Timeout
 from ..errors import LMStudioModelNotFoundError, LMStudioValueError
+from .checks import check_key, texts_of, ttl_ms
 from .loading import LoadHandler
+from .progress import progress_bar
 
 if TYPE_CHECKING:
     from .._engine.session import Session
@@ -220,7 +222,7 @@ class ModelHandle(Generic[InfoT, LoadConfigT]):
         """
         if isinstance(text, str):
             return self._tokenize(text, timeout)
-        texts = _texts(text, "tokenize")
+        texts = texts_of(text, "tokenize")
         return gather(
             [self._tokenize(t, timeout) for t in texts], list, f"{self._namespace._name}.tokenize"
         )
@@ -319,6 +321,7 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
         ttl: float | None = DEFAULT_TTL,
         config: ConfigInputT | None = None,
         on_load_progress: ModelLoadingCallback | None = None,
+        show_progress: bool = False,
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> Call[HandleT]:
         """A handle to a loaded model, loading it just in time if needed.
@@ -341,6 +344,9 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
             on_load_progress: called with the loading progress (0.0 to 1.0), where the
                 call is consumed (the thread blocking in ``.result()`` or the awaiting
                 loop), never on the SDK's own loop.
+            show_progress: draw a progress bar of the loading on the terminal
+                (``lms.progress_bar()``: tqdm's if installed) when ``on_load_progress`` is
+                not given. Default ``False``.
             timeout: the inactivity timeout in seconds (``None``: none; default: the
                 client's).
 
@@ -364,13 +370,15 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
                 self._api.LIST_LOADED, transform=self._first_loaded, timeout=timeout
             )
             return describe(call, f"{self._name}.model()", self._handle_class)
-        _check_key(model_key, "model key")
+        check_key(model_key, "model key")
         creation = ChannelGetOrLoadCreationParameter(
             identifier=model_key,
             load_config_stack=self._load_config_stack(config),
         )
         if ttl is not None:
-            creation.load_ttl_ms = _ttl_ms(ttl)
+            creation.load_ttl_ms = ttl_ms(ttl)
+        if show_progress and on_load_progress is None:
+            on_load_progress = progress_bar(f"Loading {model_key}")
         loading = self._load(self._api.GET_OR_LOAD, creation, on_load_progress, timeout)
         return describe(loading, f"{self._name}.model({model_key!r})", self._handle_class)
 
@@ -382,6 +390,7 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
         ttl: float | None = DEFAULT_TTL,
         config: ConfigInputT | None = None,
         on_load_progress: ModelLoadingCallback | None = None,
+        show_progress: bool = False,
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> Call[HandleT]:
         """Load a new instance of a downloaded model, even if one is loaded already.
@@ -397,6 +406,9 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
             config: the load config (typed, or a dict with snake_case or camelCase keys).
             on_load_progress: called with the loading progress (0.0 to 1.0), where the
                 call is consumed.
+            show_progress: draw a progress bar of the loading on the terminal
+                (``lms.progress_bar()``: tqdm's if installed) when ``on_load_progress`` is
+                not given. Default ``False``.
             timeout: the inactivity timeout in seconds (``None``: none; default: the
                 client's).
 
@@ -410,15 +422,17 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
         downloaded model matches, :class:`~lmstudio.LMStudioServerError` if the
         identifier is taken or loading fails.
         """
-        _check_key(model_key, "model key")
+        check_key(model_key, "model key")
         creation = ChannelLoadModelCreationParameter(
             model_key=model_key, load_config_stack=self._load_config_stack(config)
         )
         if instance_identifier is not None:
-            _check_key(instance_identifier, "instance identifier")
+            check_key(instance_identifier, "instance identifier")
             creation.identifier = instance_identifier
         if ttl is not None:
-            creation.ttl_ms = _ttl_ms(ttl)
+            creation.ttl_ms = ttl_ms(ttl)
+        if show_progress and on_load_progress is None:
+            on_load_progress = progress_bar(f"Loading {model_key}")
         loading = self._load(self._api.LOAD_MODEL, creation, on_load_progress, timeout)
         operation = f"{self._name}.load_new_instance({model_key!r})"
         return describe(loading, operation, self._handle_class)
@@ -442,7 +456,7 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
         The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no loaded
         instance has it.
         """
-        _check_key(identifier, "identifier")
+        check_key(identifier, "identifier")
         parameter = RpcUnloadModelParameter(identifier=identifier)
         return self._session.rpc(self._api.UNLOAD_MODEL, parameter, timeout=timeout)
 
@@ -551,27 +565,6 @@ class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, Download
 def _report(callback: ModelLoadingCallback, progress: float) -> Skip:
     callback(progress)
     return SKIP
-
-
-def _ttl_ms(ttl: object) -> int:
-    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not ttl > 0:
-        raise LMStudioValueError(f"ttl must be a positive number of seconds or None, not {ttl!r}")
-    return max(1, round(ttl * 1000))
-
-
-def _check_key(value: object, what: str) -> None:
-    if not isinstance(value, str) or not value:
-        raise LMStudioValueError(f"The {what} must be a non-empty string, not {value!r}")
-
-
-def _texts(texts: Iterable[str], what: str) -> list[str]:
-    found = list(texts)
-    for text in found:
-        if not isinstance(text, str):
-            raise LMStudioValueError(
-                f"{what} takes a string or an iterable of strings, found {type(text).__name__}"
-            )
-    return found
 
 
 def _same(info: Any) -> Any:
