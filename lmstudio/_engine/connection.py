@@ -187,6 +187,13 @@ class Connection(asyncio.Protocol):
         self._flush()
 
     def data_received(self, data: bytes) -> None:
+        try:
+            self._data_received(data)
+        except Exception as exc:  # the boundary: never asyncio's "Fatal error" for a bug here
+            logger.exception("lmstudio engine: unexpected error reading from %s", self.url)
+            self._terminate(translate(exc, f"reading from LM Studio at {self.url} failed"))
+
+    def _data_received(self, data: bytes) -> None:
         ws = self._ws
         if ws is None or self.state is _CLOSED:
             return

@@ -265,7 +265,7 @@ def test_malformed_message_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     mux, _ = new_mux()
     with caplog.at_level(logging.WARNING, "lmstudio"):
         mux.receive(b"{not json")
-    assert caplog.records[0].levelno == logging.ERROR
+    assert caplog.records[0].levelno == logging.WARNING
 
 
 # --- channels --------------------------------------------------------------------------------
