@@ -10,7 +10,7 @@ import functools
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._constants import DEFAULT_TIMEOUT
+from ._constants import DEFAULT_TIMEOUT, MAX_UPLOAD_SIZE
 from ._engine.call import Call
 from ._engine.session import ClientState, Session
 from ._exports import publish
@@ -52,6 +52,10 @@ class Client:
         timeout: default inactivity timeout of each call, in seconds: a call fails with
             :class:`~lmstudio.LMStudioTimeoutError` when nothing arrives for it for this
             long (so long streams never trip it). ``None``: no timeout. Default 60.
+        max_upload_size: the most bytes an upload (``files.prepare_image`` /
+            ``prepare_file``) may have; a larger one raises
+            :class:`~lmstudio.LMStudioValueError` before anything is read. Default
+            200 MB (200 * 1024 * 1024 bytes).
 
     Nothing connects until a method is used; each namespace opens its own connection
     on first use. A ``Client`` is thread-safe and may be awaited from any event loop.
@@ -64,8 +68,11 @@ class Client:
         *,
         api_token: str | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
+        max_upload_size: int = MAX_UPLOAD_SIZE,
     ) -> None:
-        self._session = Session(api_host, api_token=api_token, timeout=timeout)
+        self._session = Session(
+            api_host, api_token=api_token, timeout=timeout, max_upload_size=max_upload_size
+        )
 
     def __repr__(self) -> str:
         host = self.api_host or "(not discovered yet)"
@@ -80,6 +87,11 @@ class Client:
     def timeout(self) -> float | None:
         """The default inactivity timeout of each call, in seconds (``None``: none)."""
         return self._session.timeout
+
+    @property
+    def max_upload_size(self) -> int:
+        """The most bytes an upload may have (see the constructor)."""
+        return self._session.max_upload_size
 
     @property
     def state(self) -> ClientState:
