@@ -13,6 +13,7 @@ __all__ = [
     "DEFAULT_TTL",
     "EXIT_TIMEOUT",
     "GREETING_PATH",
+    "MAX_MESSAGE_SIZE",
     "MAX_UPLOAD_SIZE",
     "OPEN_TIMEOUT",
     "PING_INTERVAL",
@@ -51,6 +52,10 @@ PING_TIMEOUT: Final = 20.0
 
 STREAM_HIGH_WATER: Final = 10_000
 """Unconsumed items in one stream past which the engine logs (once) that nobody reads it."""
+
+MAX_MESSAGE_SIZE: Final = 256 * 1024 * 1024
+"""Bytes one incoming message may have at most (generous: long histories, images); a
+frame that claims more fails its connection at once, before it is buffered."""
 
 MAX_UPLOAD_SIZE: Final = 200 * 1024 * 1024
 """Bytes an upload (``client.files``) may have at most; past it, ``LMStudioValueError``

@@ -38,10 +38,18 @@ from websockets.http11 import Response
 from websockets.protocol import State as WsState
 from websockets.uri import parse_uri
 
-from .._constants import CLOSE_TIMEOUT, OPEN_TIMEOUT, PING_INTERVAL, PING_TIMEOUT, USER_AGENT
+from .._constants import (
+    CLOSE_TIMEOUT,
+    MAX_MESSAGE_SIZE,
+    OPEN_TIMEOUT,
+    PING_INTERVAL,
+    PING_TIMEOUT,
+    USER_AGENT,
+)
 from ..errors import (
     LMStudioCancelledError,
     LMStudioError,
+    LMStudioProtocolError,
     LMStudioServerError,
     LMStudioWebsocketError,
 )
@@ -90,6 +98,7 @@ class Connection(asyncio.Protocol):
         open_timeout: float = OPEN_TIMEOUT,
         ping_interval: float | None = PING_INTERVAL,
         ping_timeout: float = PING_TIMEOUT,
+        max_message_size: int = MAX_MESSAGE_SIZE,
     ) -> None:
         loop = engine.loop
         self.engine = engine
@@ -103,6 +112,7 @@ class Connection(asyncio.Protocol):
         self._open_timeout = open_timeout
         self._ping_interval = ping_interval
         self._ping_timeout = ping_timeout
+        self._max_size = max_message_size
         self._transport: asyncio.Transport | None = None
         self._ws: ClientProtocol | None = None
         self._fragments: list[bytes] | None = None
@@ -179,7 +189,7 @@ class Connection(asyncio.Protocol):
         if self.state is _CLOSED:  # closed while connecting
             transport.abort()
             return
-        ws = ClientProtocol(parse_uri(self.url), max_size=None)
+        ws = ClientProtocol(parse_uri(self.url), max_size=self._max_size)
         request = ws.connect()
         request.headers["User-Agent"] = USER_AGENT
         ws.send_request(request)
@@ -207,6 +217,9 @@ class Connection(asyncio.Protocol):
                 self._partial.clear()
             end, needed = read_frames(data, self.mux.receive, self._whole_frame)
             if end < len(data) and self.state is not _CLOSED and ws.parser_exc is None:
+                if needed > self._max_size + _MAX_HEADER:  # never buffer what it claims
+                    self._too_large(needed)
+                    return
                 if needed:  # the start of a frame: wait for the rest of it
                     rest = data[end:] if end else data
                     self._partial.append(rest)
@@ -223,6 +236,15 @@ class Connection(asyncio.Protocol):
                 translate(ws.parser_exc, f"LM Studio at {self.url} broke the WebSocket protocol")
             )
         self._flush()
+
+    def _too_large(self, size: int) -> None:
+        self._terminate(
+            LMStudioProtocolError(
+                f"LM Studio at {self.url} sent a frame of {size:,} bytes, past the message size "
+                f"limit of {self._max_size:,} (Client(max_message_size=...) sets it)"
+            ),
+            graceful=False,
+        )
 
     def _receive_slowly(self, ws: ClientProtocol, data: bytes) -> None:
         """Bytes through websockets' parser: the handshake, and whenever the fast path is off."""
@@ -517,6 +539,7 @@ class Connection(asyncio.Protocol):
 
 
 _LARGE = 1 << 16  # frames of this size or more are written on their own, never joined
+_MAX_HEADER = 14  # the longest frame header: 2 bytes, an 8-byte length, a 4-byte mask
 
 
 def _cancel(timer: asyncio.TimerHandle | None) -> None:

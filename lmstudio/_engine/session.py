@@ -30,6 +30,7 @@ from .._constants import (
     CLOSE_TIMEOUT,
     DEFAULT_PORTS,
     DEFAULT_TIMEOUT,
+    MAX_MESSAGE_SIZE,
     MAX_UPLOAD_SIZE,
     OPEN_TIMEOUT,
     PING_INTERVAL,
@@ -90,6 +91,7 @@ class Session:
         ping_interval: float | None = PING_INTERVAL,
         ping_timeout: float = PING_TIMEOUT,
         max_upload_size: int = MAX_UPLOAD_SIZE,
+        max_message_size: int = MAX_MESSAGE_SIZE,
     ) -> None:
         self.target = None if api_host is None else parse_host(api_host)
         self.identity: Identity = resolve_identity(api_token)
@@ -101,6 +103,7 @@ class Session:
             "open_timeout": open_timeout,
             "ping_interval": ping_interval,
             "ping_timeout": ping_timeout,
+            "max_message_size": _check_size(max_message_size, "max_message_size"),
         }
         self._lock = threading.Lock()
         self._engine: Engine | None = None

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -16,7 +18,7 @@ from websockets.sync.server import ServerConnection
 
 from lmstudio import Client, LMStudioProtocolError
 
-from .helpers import scripted_server
+from .helpers import accept_websocket, raw_server, read_client_frame, scripted_server, text_frame
 
 DEEP = "[" * 1000 + "]" * 1000  # a 2 kB message that recursive decoders cannot handle
 
@@ -108,3 +110,40 @@ def test_warnings_are_rate_limited(caplog: pytest.LogCaptureFixture) -> None:
         "bad 2",
     ]
     assert budget.total == 51
+
+
+def huge_frame_server(sock: socket.socket, claimed: int, body: bytes = b"x" * 100) -> None:
+    accept_websocket(sock)
+    read_client_frame(sock)  # authentication
+    sock.sendall(text_frame(b'{"success": true}'))
+    read_client_frame(sock)  # the call
+    sock.sendall(bytes([0x81, 127]) + claimed.to_bytes(8, "big") + body)
+
+
+def test_a_frame_claiming_a_terabyte_fails_its_connection_at_once(ms: float) -> None:
+    with (
+        raw_server(lambda sock: huge_frame_server(sock, 1 << 40)) as host,
+        Client(host, timeout=None) as client,
+    ):
+        started = time.monotonic()
+        with pytest.raises(
+            LMStudioProtocolError,
+            match=r"frame of 1,099,511,627,786 bytes, past the message size limit",
+        ):
+            client.system.version().result(5000 * ms)
+        assert time.monotonic() - started < 2
+
+
+def test_the_message_size_limit_is_configurable(ms: float) -> None:
+    def handler(ws: ServerConnection) -> None:
+        authenticate(ws)
+        call = json.loads(ws.recv())
+        ws.send(answer(call, ["x" * 3000]))
+        ws.recv()
+
+    with (
+        scripted_server(handler) as host,
+        Client(host, timeout=None, max_message_size=2000) as client,
+        pytest.raises(LMStudioProtocolError),
+    ):
+        client.llm.list_loaded().result(5000 * ms)
