@@ -113,6 +113,8 @@ class Connection(asyncio.Protocol):
         self._ping_interval = ping_interval
         self._ping_timeout = ping_timeout
         self._max_size = max_message_size
+        self._bytes_in = 0  # bytes received so far (see _timer_fired)
+        self._bytes_at_check = 0
         self._transport: asyncio.Transport | None = None
         self._ws: ClientProtocol | None = None
         self._fragments: list[bytes] | None = None
@@ -130,7 +132,7 @@ class Connection(asyncio.Protocol):
         self._opener: asyncio.Task[None] | None = None
         self._flush_pending = False
         self._ping_timer: asyncio.TimerHandle | None = None
-        self._pong_timer: asyncio.TimerHandle | None = None
+        self._pong_timer: _Timer | None = None
         self._ping_payload: bytes | None = None
         self._close_timer: asyncio.TimerHandle | None = None
 
@@ -204,6 +206,7 @@ class Connection(asyncio.Protocol):
             self._terminate(translate(exc, f"reading from LM Studio at {self.url} failed"))
 
     def _data_received(self, data: bytes) -> None:
+        self._bytes_in += len(data)
         ws = self._ws
         if ws is None or self.state is _CLOSED:
             return
@@ -453,10 +456,29 @@ class Connection(asyncio.Protocol):
         if batch:
             transport.write(b"".join(batch))
 
-    def _schedule(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
-        return self.loop.call_later(delay, self._timer_fired, callback)
+    def _schedule(self, delay: float, callback: Callable[[], None]) -> _Timer:
+        when = self.loop.time() + delay
+        timer = _Timer(callback, when)
+        timer.handle = self.loop.call_at(when, self._timer_fired, timer, 0)
+        return timer
 
-    def _timer_fired(self, callback: Callable[[], None]) -> None:
+    def _timer_fired(self, timer: _Timer, rounds: int) -> None:
+        """A timeout, unless what already arrived says otherwise: a late timer means the
+        loop stood still (a paused process), so answers may wait in the socket buffer. It
+        is then checked again after the next iteration's reads (asyncio runs I/O before
+        due timers) until one reads nothing, at most ``_CATCH_UP_ROUNDS`` times."""
+        if timer.cancelled:
+            return
+        if self.state is _OPEN and rounds < _CATCH_UP_ROUNDS:
+            late = self.loop.time() - timer.when > _LATE
+            if late or (rounds and self._bytes_in != self._bytes_at_check):
+                self._bytes_at_check = self._bytes_in
+                timer.handle = self.loop.call_at(
+                    self.loop.time(), self._timer_fired, timer, rounds + 1
+                )
+                return
+        timer.cancelled = True
+        callback = timer.callback
         callback()  # a multiplexer timeout: it may have queued a cancel packet
         self._flush()
 
@@ -473,7 +495,7 @@ class Connection(asyncio.Protocol):
         self._ping_payload = os.urandom(4)
         ws.send_ping(self._ping_payload)
         self._flush()
-        self._pong_timer = self.loop.call_later(self._ping_timeout, self._pong_missing)
+        self._pong_timer = self._schedule(self._ping_timeout, self._pong_missing)
 
     def _on_pong(self, data: bytes) -> None:
         if self._ping_payload is not None and data == self._ping_payload:
@@ -540,9 +562,28 @@ class Connection(asyncio.Protocol):
 
 _LARGE = 1 << 16  # frames of this size or more are written on their own, never joined
 _MAX_HEADER = 14  # the longest frame header: 2 bytes, an 8-byte length, a 4-byte mask
+_LATE = 0.25  # seconds: a timer this late means the loop stood still (see _timer_fired)
+_CATCH_UP_ROUNDS = 4096  # loop iterations a late timeout waits for reads to catch up
 
 
-def _cancel(timer: asyncio.TimerHandle | None) -> None:
+class _Timer:
+    """A timer that may be re-armed while reads catch up (see ``Connection._timer_fired``)."""
+
+    __slots__ = ("callback", "cancelled", "handle", "when")
+
+    def __init__(self, callback: Callable[[], None], when: float) -> None:
+        self.callback = callback
+        self.when = when
+        self.cancelled = False
+        self.handle: asyncio.TimerHandle | None = None
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self.handle is not None:
+            self.handle.cancel()
+
+
+def _cancel(timer: asyncio.TimerHandle | _Timer | None) -> None:
     if timer is not None:
         timer.cancel()
 

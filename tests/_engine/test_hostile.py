@@ -147,3 +147,34 @@ def test_the_message_size_limit_is_configurable(ms: float) -> None:
         pytest.raises(LMStudioProtocolError),
     ):
         client.llm.list_loaded().result(5000 * ms)
+
+
+def freeze_engine(client: Client, seconds: float) -> None:
+    """Block the engine loop, as a paused process (Ctrl-Z, a laptop lid) would be."""
+    engine, _ = client._session._use()
+    engine.submit(time.sleep, seconds)
+
+
+def test_answers_that_arrived_during_a_pause_win_over_timeouts(ms: float) -> None:
+    frozen = threading.Event()
+
+    def handler(ws: ServerConnection) -> None:
+        authenticate(ws)
+        first = json.loads(ws.recv())
+        ws.send(answer(first))
+        calls = [json.loads(ws.recv()) for _ in range(3)]
+        assert frozen.wait(10)
+        time.sleep(0.1)  # the client is paused now: everything lands in its socket buffer
+        filler = "x" * (2 << 20)  # 2 MB ahead of the answers: several reads on resume
+        ws.send(json.dumps({"type": "rpcResult", "callId": 999, "result": [filler]}))
+        for call in calls:
+            ws.send(answer(call))
+        ws.recv()
+
+    with scripted_server(handler) as host, Client(host, timeout=0.5) as client:
+        assert client.llm.list_loaded().result(5000 * ms) == []  # connected
+        calls = [client.llm.list_loaded() for _ in range(3)]
+        time.sleep(0.05)  # sent
+        freeze_engine(client, 1.0)  # twice the calls' timeout
+        frozen.set()
+        assert [call.result(5000 * ms) for call in calls] == [[], [], []]
