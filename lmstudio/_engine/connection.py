@@ -54,7 +54,8 @@ from ..errors import (
     LMStudioWebsocketError,
 )
 from . import wire
-from .boundary import translate
+from .boundary import is_tls_failure, translate
+from .entries import RearmableTimer as _Timer
 from .framing import MaskingKeys, fast_path_ok, read_frames, text_frames
 from .identity import Identity
 from .multiplexer import Multiplexer
@@ -179,6 +180,12 @@ class Connection(asyncio.Protocol):
                 f"connecting to {where} timed out",
             )
         where = target.where if target is not None else self.url
+        if target is not None and target.secure and is_tls_failure(exc):
+            return translate(
+                exc,
+                f"the TLS handshake with {where} failed; is it a plain ws:// server "
+                "(LM Studio's own server is)?",
+            )
         if isinstance(exc, OSError):
             return translate(exc, f"LM Studio is not reachable at {where}; is it running?")
         return translate(exc, f"could not connect to LM Studio at {self.url}")
@@ -564,23 +571,6 @@ _LARGE = 1 << 16  # frames of this size or more are written on their own, never 
 _MAX_HEADER = 14  # the longest frame header: 2 bytes, an 8-byte length, a 4-byte mask
 _LATE = 0.25  # seconds: a timer this late means the loop stood still (see _timer_fired)
 _CATCH_UP_ROUNDS = 4096  # loop iterations a late timeout waits for reads to catch up
-
-
-class _Timer:
-    """A timer that may be re-armed while reads catch up (see ``Connection._timer_fired``)."""
-
-    __slots__ = ("callback", "cancelled", "handle", "when")
-
-    def __init__(self, callback: Callable[[], None], when: float) -> None:
-        self.callback = callback
-        self.when = when
-        self.cancelled = False
-        self.handle: asyncio.TimerHandle | None = None
-
-    def cancel(self) -> None:
-        self.cancelled = True
-        if self.handle is not None:
-            self.handle.cancel()
 
 
 def _cancel(timer: asyncio.TimerHandle | _Timer | None) -> None:

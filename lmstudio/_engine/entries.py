@@ -7,14 +7,17 @@ rules of ``channel_state.py``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .channel_state import ChannelState
 from .decoders import Decoder
 from .handler import ChannelHandler
 from .settle import Settle, Sink
 
-__all__ = ["Channel", "Rpc", "Schedule", "Timer", "cancel_timer"]
+__all__ = ["Channel", "RearmableTimer", "Rpc", "Schedule", "Timer", "cancel_timer"]
+
+if TYPE_CHECKING:
+    import asyncio
 
 _OPEN = ChannelState.OPEN
 
@@ -88,3 +91,20 @@ def cancel_timer(entry: Rpc | Channel) -> None:
     if entry.timer is not None:
         entry.timer.cancel()
         entry.timer = None
+
+
+class RearmableTimer:
+    """A connection's timer, re-armed while reads catch up (``Connection._timer_fired``)."""
+
+    __slots__ = ("callback", "cancelled", "handle", "when")
+
+    def __init__(self, callback: Callable[[], None], when: float) -> None:
+        self.callback = callback
+        self.when = when
+        self.cancelled = False
+        self.handle: asyncio.TimerHandle | None = None
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self.handle is not None:
+            self.handle.cancel()
