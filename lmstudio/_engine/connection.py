@@ -225,7 +225,10 @@ class Connection(asyncio.Protocol):
                     return  # a large frame still arriving: join its pieces once, at the end
                 data = b"".join(self._partial)
                 self._partial.clear()
-            end, needed = read_frames(data, self.mux.receive, self._whole_frame)
+            # A complete frame past the limit fits in one read only when the limit is below
+            # the read size: check each message then (else the partial path checks).
+            receive = self.mux.receive if len(data) <= self._max_size else self._sized
+            end, needed = read_frames(data, receive, self._whole_frame)
             if end < len(data) and self.state is not _CLOSED and ws.parser_exc is None:
                 if needed > self._max_size + _MAX_HEADER:  # never buffer what it claims
                     self._too_large(needed)
@@ -246,6 +249,13 @@ class Connection(asyncio.Protocol):
                 translate(ws.parser_exc, f"LM Studio at {self.url} broke the WebSocket protocol")
             )
         self._flush()
+
+    def _sized(self, payload: bytes | memoryview) -> None:
+        if self.state is not _CLOSED:
+            if len(payload) > self._max_size:
+                self._too_large(len(payload))
+            else:
+                self.mux.receive(payload)
 
     def _too_large(self, size: int) -> None:
         self._terminate(

@@ -45,7 +45,7 @@ from ..errors import (
 from . import tolerance, wire
 from .boundary import translate
 from .channel_state import TERMINAL, ChannelEvent, ChannelState, transition
-from .decoders import Decoder
+from .decoders import Decoder, decode_items
 from .entries import Channel, Rpc, Schedule, Timer, cancel_timer
 from .handler import ChannelHandler
 from .settle import Settle, Sink
@@ -305,7 +305,12 @@ class Multiplexer:
         value: Any = None
         try:
             if entry.decoder is not None and result is not _UNSET:
-                value = entry.decoder.decode(result)
+                try:
+                    value = entry.decoder.decode(result)
+                except msgspec.ValidationError:
+                    value = self._lenient_items(entry, result)
+                    if value is None:
+                        raise
             if entry.transform is not None:
                 value = entry.transform(value)
         except Exception as exc:  # also RecursionError from a deeply nested result
@@ -313,6 +318,22 @@ class Multiplexer:
             entry.settle.fail(_typed(exc, what))
             return
         entry.settle.resolve(value)
+
+    def _lenient_items(self, entry: Rpc, result: msgspec.Raw) -> list[Any] | None:
+        """A list result that did not decode whole: its readable items, with one warning."""
+        assert entry.decoder is not None
+        found = decode_items(entry.decoder, result)
+        if found is None:
+            return None
+        items, skipped = found
+        logger.warning(
+            "%s.%s: skipped %d of %d listed items this SDK cannot read (a newer LM Studio?)",
+            self.namespace,
+            entry.endpoint,
+            skipped,
+            skipped + len(items),
+        )
+        return items
 
     def _on_rpc_error(self, message: wire.RpcError) -> None:
         entry = self._calls.pop(message.call_id, None)
