@@ -10,7 +10,7 @@ import functools
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._constants import DEFAULT_TIMEOUT
+from ._constants import DEFAULT_TIMEOUT, MAX_MESSAGE_SIZE, MAX_UPLOAD_SIZE
 from ._engine.call import Call
 from ._engine.session import ClientState, Session
 from ._exports import publish
@@ -52,6 +52,13 @@ class Client:
         timeout: default inactivity timeout of each call, in seconds: a call fails with
             :class:`~lmstudio.LMStudioTimeoutError` when nothing arrives for it for this
             long (so long streams never trip it). ``None``: no timeout. Default 60.
+        max_upload_size: the most bytes an upload (``files.prepare_image`` /
+            ``prepare_file``) may have; a larger one raises
+            :class:`~lmstudio.LMStudioValueError` before anything is read. Default
+            200 MB (200 * 1024 * 1024 bytes).
+        max_message_size: the most bytes one message from LM Studio may have; a larger
+            one fails its connection (and the calls on it) at once, before it is
+            buffered. Default 256 MB.
 
     Nothing connects until a method is used; each namespace opens its own connection
     on first use. A ``Client`` is thread-safe and may be awaited from any event loop.
@@ -64,8 +71,16 @@ class Client:
         *,
         api_token: str | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
+        max_upload_size: int = MAX_UPLOAD_SIZE,
+        max_message_size: int = MAX_MESSAGE_SIZE,
     ) -> None:
-        self._session = Session(api_host, api_token=api_token, timeout=timeout)
+        self._session = Session(
+            api_host,
+            api_token=api_token,
+            timeout=timeout,
+            max_upload_size=max_upload_size,
+            max_message_size=max_message_size,
+        )
 
     def __repr__(self) -> str:
         host = self.api_host or "(not discovered yet)"
@@ -88,6 +103,11 @@ class Client:
     @timeout.setter
     def timeout(self, timeout: float | None) -> None:
         self._session.set_timeout(timeout)
+
+    @property
+    def max_upload_size(self) -> int:
+        """The most bytes an upload may have (see the constructor)."""
+        return self._session.max_upload_size
 
     @property
     def state(self) -> ClientState:

@@ -17,6 +17,8 @@ __all__ = [
     "GREETING_MAX_BYTES",
     "GREETING_PATH",
     "MASKING_KEY_BATCH",
+    "MAX_MESSAGE_SIZE",
+    "MAX_UPLOAD_SIZE",
     "OPEN_TIMEOUT",
     "PING_INTERVAL",
     "PING_TIMEOUT",
@@ -54,6 +56,14 @@ PING_TIMEOUT: Final = 20.0
 
 STREAM_HIGH_WATER: Final = 10_000
 """Unconsumed items in one stream past which the engine logs (once) that nobody reads it."""
+
+MAX_MESSAGE_SIZE: Final = 256 * 1024 * 1024
+"""Bytes one incoming message may have at most (generous: long histories, images); a
+frame that claims more fails its connection at once, before it is buffered."""
+
+MAX_UPLOAD_SIZE: Final = 200 * 1024 * 1024
+"""Bytes an upload (``client.files``) may have at most; past it, ``LMStudioValueError``
+before anything is read. A file goes out base64-encoded in one message (a third larger)."""
 
 TOKEN_ENV_VARS: Final = ("LMSTUDIO_API_TOKEN", "LM_API_TOKEN")
 """Environment variables read, in order, when no API token is passed."""

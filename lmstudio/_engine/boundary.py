@@ -18,7 +18,7 @@ from ..errors import (
     LMStudioWebsocketError,
 )
 
-__all__ = ["translate"]
+__all__ = ["is_tls_failure", "translate"]
 
 
 def translate(
@@ -68,3 +68,15 @@ def _websockets_error(exc: BaseException, context: str) -> LMStudioError:
     if isinstance(exc, ProtocolError):
         return LMStudioProtocolError(f"{context} (WebSocket protocol error: {exc})")
     return LMStudioWebsocketError(f"{context} ({exc})")
+
+
+def is_tls_failure(exc: BaseException) -> bool:
+    """Whether a failed ``wss://`` open failed in TLS (not: refused, no such host)."""
+    import socket
+    import ssl
+
+    if isinstance(exc, ssl.SSLError):
+        return True
+    return isinstance(exc, OSError) and not isinstance(
+        exc, (ConnectionRefusedError, socket.gaierror, TimeoutError)
+    )

@@ -17,6 +17,9 @@ Rules, in one place:
 - ``await call`` suspends only the awaiting task; the wake-up is bridged into the
   awaiting loop with ``call_soon_threadsafe``. Cancelling the awaiting task (e.g. by
   ``asyncio.wait_for``) cancels the call.
+- A ``KeyboardInterrupt`` (Ctrl-C) or ``SystemExit`` raised while a thread blocks in
+  ``.result()`` / ``.exception()`` cancels the call, as cancelling an awaiting task does,
+  then propagates.
 - ``.cancel()`` resolves the call as cancelled at once; the engine then forgets it (an
   rpc's late answer is dropped, a channel is cancelled on the server).
 - The engine completes a call through its other face, a :class:`CallSettle` made with
@@ -61,6 +64,7 @@ _InvalidStateError = concurrent.futures.InvalidStateError
 _FutureCancelledError = concurrent.futures.CancelledError
 _FutureTimeoutError = concurrent.futures.TimeoutError
 _PENDING: Any = object()  # Call._value until the engine resolves the call
+_INTERRUPTS = (KeyboardInterrupt, SystemExit)  # what interrupts a blocked wait
 
 
 def describe(
@@ -139,7 +143,7 @@ class Call(concurrent.futures.Future[T]):
         self._shown_as: str | None = None  # the public type's name, when not the class's
         self._settle: Settle = self._settle_class(self)
 
-    _settle_class: ClassVar[type[CallSettle]]  # CallSettle (set below); Stream: StreamSink
+    _settle_class: ClassVar[type[Any]]  # CallSettle (set below); Stream: StreamSink
     _default_returns: ClassVar[type | None] = None
     """The class of the value, when a subclass knows it (``PredictionStream``)."""
 
@@ -207,6 +211,11 @@ class Call(concurrent.futures.Future[T]):
             )
         try:
             return _Future.exception(self, timeout)
+        except _INTERRUPTS:
+            # Ctrl-C (or a SystemExit from a signal handler) while this thread waits: the
+            # caller is gone, so is the call (a stream is cancelled on the server).
+            self.cancel()
+            raise
         except _FutureCancelledError:
             raise LMStudioCancelledError(f"{self._description} was cancelled") from None
         except _FutureTimeoutError:

@@ -38,15 +38,24 @@ from websockets.http11 import Response
 from websockets.protocol import State as WsState
 from websockets.uri import parse_uri
 
-from .._constants import CLOSE_TIMEOUT, OPEN_TIMEOUT, PING_INTERVAL, PING_TIMEOUT, USER_AGENT
+from .._constants import (
+    CLOSE_TIMEOUT,
+    MAX_MESSAGE_SIZE,
+    OPEN_TIMEOUT,
+    PING_INTERVAL,
+    PING_TIMEOUT,
+    USER_AGENT,
+)
 from ..errors import (
     LMStudioCancelledError,
     LMStudioError,
+    LMStudioProtocolError,
     LMStudioServerError,
     LMStudioWebsocketError,
 )
 from . import wire
-from .boundary import translate
+from .boundary import is_tls_failure, translate
+from .entries import RearmableTimer as _Timer
 from .framing import MaskingKeys, fast_path_ok, read_frames, text_frames
 from .identity import Identity
 from .multiplexer import Multiplexer
@@ -90,6 +99,7 @@ class Connection(asyncio.Protocol):
         open_timeout: float = OPEN_TIMEOUT,
         ping_interval: float | None = PING_INTERVAL,
         ping_timeout: float = PING_TIMEOUT,
+        max_message_size: int = MAX_MESSAGE_SIZE,
     ) -> None:
         loop = engine.loop
         self.engine = engine
@@ -103,6 +113,9 @@ class Connection(asyncio.Protocol):
         self._open_timeout = open_timeout
         self._ping_interval = ping_interval
         self._ping_timeout = ping_timeout
+        self._max_size = max_message_size
+        self._bytes_in = 0  # bytes received so far (see _timer_fired)
+        self._bytes_at_check = 0
         self._transport: asyncio.Transport | None = None
         self._ws: ClientProtocol | None = None
         self._fragments: list[bytes] | None = None
@@ -120,7 +133,7 @@ class Connection(asyncio.Protocol):
         self._opener: asyncio.Task[None] | None = None
         self._flush_pending = False
         self._ping_timer: asyncio.TimerHandle | None = None
-        self._pong_timer: asyncio.TimerHandle | None = None
+        self._pong_timer: _Timer | None = None
         self._ping_payload: bytes | None = None
         self._close_timer: asyncio.TimerHandle | None = None
 
@@ -167,6 +180,12 @@ class Connection(asyncio.Protocol):
                 f"connecting to {where} timed out",
             )
         where = target.where if target is not None else self.url
+        if target is not None and target.secure and is_tls_failure(exc):
+            return translate(
+                exc,
+                f"the TLS handshake with {where} failed; is it a plain ws:// server "
+                "(LM Studio's own server is)?",
+            )
         if isinstance(exc, OSError):
             return translate(exc, f"LM Studio is not reachable at {where}; is it running?")
         return translate(exc, f"could not connect to LM Studio at {self.url}")
@@ -179,7 +198,7 @@ class Connection(asyncio.Protocol):
         if self.state is _CLOSED:  # closed while connecting
             transport.abort()
             return
-        ws = ClientProtocol(parse_uri(self.url), max_size=None)
+        ws = ClientProtocol(parse_uri(self.url), max_size=self._max_size)
         request = ws.connect()
         request.headers["User-Agent"] = USER_AGENT
         ws.send_request(request)
@@ -187,6 +206,14 @@ class Connection(asyncio.Protocol):
         self._flush()
 
     def data_received(self, data: bytes) -> None:
+        try:
+            self._data_received(data)
+        except Exception as exc:  # the boundary: never asyncio's "Fatal error" for a bug here
+            logger.exception("lmstudio engine: unexpected error reading from %s", self.url)
+            self._terminate(translate(exc, f"reading from LM Studio at {self.url} failed"))
+
+    def _data_received(self, data: bytes) -> None:
+        self._bytes_in += len(data)
         ws = self._ws
         if ws is None or self.state is _CLOSED:
             return
@@ -198,8 +225,14 @@ class Connection(asyncio.Protocol):
                     return  # a large frame still arriving: join its pieces once, at the end
                 data = b"".join(self._partial)
                 self._partial.clear()
-            end, needed = read_frames(data, self.mux.receive, self._whole_frame)
+            # A complete frame past the limit fits in one read only when the limit is below
+            # the read size: check each message then (else the partial path checks).
+            receive = self.mux.receive if len(data) <= self._max_size else self._sized
+            end, needed = read_frames(data, receive, self._whole_frame)
             if end < len(data) and self.state is not _CLOSED and ws.parser_exc is None:
+                if needed > self._max_size + _MAX_HEADER:  # never buffer what it claims
+                    self._too_large(needed)
+                    return
                 if needed:  # the start of a frame: wait for the rest of it
                     rest = data[end:] if end else data
                     self._partial.append(rest)
@@ -216,6 +249,22 @@ class Connection(asyncio.Protocol):
                 translate(ws.parser_exc, f"LM Studio at {self.url} broke the WebSocket protocol")
             )
         self._flush()
+
+    def _sized(self, payload: bytes | memoryview) -> None:
+        if self.state is not _CLOSED:
+            if len(payload) > self._max_size:
+                self._too_large(len(payload))
+            else:
+                self.mux.receive(payload)
+
+    def _too_large(self, size: int) -> None:
+        self._terminate(
+            LMStudioProtocolError(
+                f"LM Studio at {self.url} sent a frame of {size:,} bytes, past the message size "
+                f"limit of {self._max_size:,} (Client(max_message_size=...) sets it)"
+            ),
+            graceful=False,
+        )
 
     def _receive_slowly(self, ws: ClientProtocol, data: bytes) -> None:
         """Bytes through websockets' parser: the handshake, and whenever the fast path is off."""
@@ -424,10 +473,29 @@ class Connection(asyncio.Protocol):
         if batch:
             transport.write(b"".join(batch))
 
-    def _schedule(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
-        return self.loop.call_later(delay, self._timer_fired, callback)
+    def _schedule(self, delay: float, callback: Callable[[], None]) -> _Timer:
+        when = self.loop.time() + delay
+        timer = _Timer(callback, when)
+        timer.handle = self.loop.call_at(when, self._timer_fired, timer, 0)
+        return timer
 
-    def _timer_fired(self, callback: Callable[[], None]) -> None:
+    def _timer_fired(self, timer: _Timer, rounds: int) -> None:
+        """A timeout, unless what already arrived says otherwise: a late timer means the
+        loop stood still (a paused process), so answers may wait in the socket buffer. It
+        is then checked again after the next iteration's reads (asyncio runs I/O before
+        due timers) until one reads nothing, at most ``_CATCH_UP_ROUNDS`` times."""
+        if timer.cancelled:
+            return
+        if self.state is _OPEN and rounds < _CATCH_UP_ROUNDS:
+            late = self.loop.time() - timer.when > _LATE
+            if late or (rounds and self._bytes_in != self._bytes_at_check):
+                self._bytes_at_check = self._bytes_in
+                timer.handle = self.loop.call_at(
+                    self.loop.time(), self._timer_fired, timer, rounds + 1
+                )
+                return
+        timer.cancelled = True
+        callback = timer.callback
         callback()  # a multiplexer timeout: it may have queued a cancel packet
         self._flush()
 
@@ -444,7 +512,7 @@ class Connection(asyncio.Protocol):
         self._ping_payload = os.urandom(4)
         ws.send_ping(self._ping_payload)
         self._flush()
-        self._pong_timer = self.loop.call_later(self._ping_timeout, self._pong_missing)
+        self._pong_timer = self._schedule(self._ping_timeout, self._pong_missing)
 
     def _on_pong(self, data: bytes) -> None:
         if self._ping_payload is not None and data == self._ping_payload:
@@ -510,9 +578,12 @@ class Connection(asyncio.Protocol):
 
 
 _LARGE = 1 << 16  # frames of this size or more are written on their own, never joined
+_MAX_HEADER = 14  # the longest frame header: 2 bytes, an 8-byte length, a 4-byte mask
+_LATE = 0.25  # seconds: a timer this late means the loop stood still (see _timer_fired)
+_CATCH_UP_ROUNDS = 4096  # loop iterations a late timeout waits for reads to catch up
 
 
-def _cancel(timer: asyncio.TimerHandle | None) -> None:
+def _cancel(timer: asyncio.TimerHandle | _Timer | None) -> None:
     if timer is not None:
         timer.cancel()
 

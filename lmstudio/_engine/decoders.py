@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["Decoder", "decoder_for", "packet_kinds"]
+__all__ = ["Decoder", "decode_items", "decoder_for", "packet_kinds"]
 
 Decoder = msgspec.json.Decoder[Any]
 
@@ -49,3 +49,29 @@ def packet_kinds(tp: Any) -> frozenset[str] | None:
 
 
 _UnionType: Any = type(int | str)
+_raw_list: msgspec.json.Decoder[list[msgspec.Raw]] = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+def decode_items(decoder: Decoder, data: Any) -> tuple[list[Any], int] | None:
+    """A list result item by item: ``(the items that decode, how many did not)``.
+
+    For a list whose whole decoding failed (an item of a kind this SDK does not know,
+    such as a newer server's model domain): the rest of the list is still read.
+    ``None`` if ``decoder`` does not decode a list, or ``data`` is not one.
+    """
+    tp = decoder.type
+    if typing.get_origin(tp) is not list:
+        return None
+    try:
+        raws = _raw_list.decode(data)
+    except Exception:
+        return None
+    item = decoder_for(typing.get_args(tp)[0])
+    items: list[Any] = []
+    skipped = 0
+    for raw in raws:
+        try:
+            items.append(item.decode(raw))
+        except Exception:
+            skipped += 1
+    return items, skipped

@@ -10,8 +10,9 @@ Lifecycle:
   so a closed client leaves no thread, task or socket behind;
 - at interpreter exit, a hook closes whatever is still open (a script that forgets
   ``close()`` exits promptly and quietly);
-- in a child after ``os.fork()``, the parent's engine is forgotten, never touched
-  (its sockets belong to the parent) and the next use starts a fresh one.
+- in a child after ``os.fork()``, the parent's engine is forgotten, its sockets never
+  touched (they belong to the parent), its calls in flight failed at once with
+  :class:`~lmstudio.LMStudioRuntimeError`, and the next use starts a fresh engine.
 
 Submissions are batched: a burst of submissions from many threads costs one wake-up
 of the loop, and connections flush what they have to send once per batch.
@@ -246,11 +247,44 @@ async def _close_pools(pools: list[Closable]) -> None:
 def _after_fork_in_child() -> None:
     global _engine, _lock
     _lock = threading.Lock()
-    if _engine is not None:
-        _engine.defunct = True
-        _forked_away.append(_engine)
+    parent = _engine
+    if parent is not None:
+        parent.defunct = True
+        _forked_away.append(parent)
         _engine = None
     callbacks.reset_after_fork()
+    if parent is not None:
+        # The parent's calls in flight would never resolve here (its loop thread does
+        # not exist in the child): fail them now. From a thread, because a lock that
+        # another parent thread held at the fork stays held in the child: a stuck
+        # settling blocks that daemon thread, never the child.
+        threading.Thread(
+            target=_fail_parent_calls, args=(parent,), name="lmstudio-fork", daemon=True
+        ).start()
+
+
+def _fail_parent_calls(parent: Engine) -> None:
+    """Fail what the parent's engine had in flight (in a forked child; nothing else runs it)."""
+    from ..errors import LMStudioRuntimeError
+
+    def error() -> LMStudioRuntimeError:
+        return LMStudioRuntimeError(
+            "this call was in flight when the process forked; its connection belongs to "
+            "the parent process: start it again in the child"
+        )
+
+    from .settle import Settle
+
+    while parent._queue:  # submitted, not started
+        with contextlib.suppress(IndexError):
+            _, args = parent._queue.popleft()
+            for arg in args:
+                if isinstance(arg, Settle):
+                    arg.fail(error())
+    for pool in list(parent.pools):
+        for conn in getattr(pool, "connections", dict)().values():
+            with contextlib.suppress(Exception):
+                conn.mux.fail_all(error)
 
 
 atexit.register(_at_exit)

@@ -32,7 +32,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 
@@ -42,10 +42,11 @@ from ..errors import (
     LMStudioTimeoutError,
     server_error_from_payload,
 )
-from . import wire
+from . import tolerance, wire
 from .boundary import translate
 from .channel_state import TERMINAL, ChannelEvent, ChannelState, transition
-from .decoders import Decoder
+from .decoders import Decoder, decode_items
+from .entries import Channel, Rpc, Schedule, Timer, cancel_timer
 from .handler import ChannelHandler
 from .settle import Settle, Sink
 
@@ -56,18 +57,11 @@ logger = logging.getLogger("lmstudio.engine")
 _decode_envelope = wire.server_message_decoder.decode
 _encode = wire.encoder.encode
 _UNSET = msgspec.UNSET
-_DecodeErrors = (msgspec.ValidationError, msgspec.DecodeError)
+_RPC_KINDS = tolerance.RPC_KINDS
 
 _OPEN = ChannelState.OPEN
 _STREAMING = ChannelState.STREAMING
 _CANCELLING = ChannelState.CANCELLING
-
-
-class Timer(Protocol):
-    def cancel(self) -> None: ...
-
-
-Schedule = Callable[[float, Callable[[], None]], Timer]
 
 
 class _PacketKind(msgspec.Struct):
@@ -75,64 +69,6 @@ class _PacketKind(msgspec.Struct):
 
 
 _decode_kind = msgspec.json.Decoder(_PacketKind).decode
-
-
-class _Rpc:
-    __slots__ = ("decoder", "endpoint", "settle", "timeout", "timer", "transform")
-
-    def __init__(
-        self,
-        settle: Settle,
-        endpoint: str,
-        decoder: Decoder | None,
-        transform: Callable[[Any], Any] | None,
-        timeout: float | None,
-    ) -> None:
-        self.settle = settle
-        self.endpoint = endpoint
-        self.decoder = decoder
-        self.transform = transform
-        self.timeout = timeout
-        self.timer: Timer | None = None
-
-
-class _Channel:
-    __slots__ = (
-        "cancel_packet",
-        "decoder",
-        "endpoint",
-        "handler",
-        "kinds",
-        "last",
-        "sink",
-        "state",
-        "timeout",
-        "timer",
-        "to_wake",
-    )
-
-    def __init__(
-        self,
-        sink: Sink,
-        endpoint: str,
-        handler: ChannelHandler[Any, Any],
-        decoder: Decoder,
-        kinds: frozenset[str] | None,
-        cancel_packet: bytes | None,
-        timeout: float | None,
-        now: float,
-    ) -> None:
-        self.sink = sink
-        self.endpoint = endpoint
-        self.handler = handler
-        self.decoder = decoder
-        self.kinds = kinds
-        self.cancel_packet = cancel_packet
-        self.timeout = timeout
-        self.last = now
-        self.state = _OPEN
-        self.timer: Timer | None = None
-        self.to_wake = False
 
 
 class Multiplexer:
@@ -157,12 +93,13 @@ class Multiplexer:
         self._schedule = schedule
         self._next_call_id = 1
         self._next_channel_id = 1
-        self._calls: dict[int, _Rpc] = {}
-        self._channels: dict[int, _Channel] = {}
+        self._calls: dict[int, Rpc] = {}
+        self._channels: dict[int, Channel] = {}
         self._dropped_calls: set[int] = set()
         self._outgoing: list[bytes] = []
-        self._to_wake: list[_Channel] = []
+        self._to_wake: list[Channel] = []
         self._logged_kinds: set[str] = set()
+        self._warnings = tolerance.WarningBudget(logger)
         self._batch_time: float | None = None  # the clock at the batch's first message
 
     # --- introspection -------------------------------------------------------------------
@@ -208,7 +145,7 @@ class Multiplexer:
             endpoint=endpoint, call_id=call_id, parameter=_UNSET if parameter is None else parameter
         )
         self._outgoing.append(_encode(message))
-        entry = _Rpc(settle, endpoint, decoder, transform, timeout)
+        entry = Rpc(settle, endpoint, decoder, transform, timeout)
         self._calls[call_id] = entry
         if timeout is not None and self._schedule is not None:
             entry.timer = self._schedule(timeout, functools.partial(self._rpc_timed_out, call_id))
@@ -249,7 +186,7 @@ class Multiplexer:
         )
         self._outgoing.append(_encode(message))
         cancel = handler.cancel_packet
-        entry = _Channel(
+        entry = Channel(
             sink,
             endpoint,
             handler,
@@ -270,7 +207,7 @@ class Multiplexer:
         """Forget a call its caller cancelled; its answer, if any, is dropped quietly."""
         entry = self._calls.pop(call_id, None)
         if entry is not None:
-            _cancel_timer(entry)
+            cancel_timer(entry)
             self._dropped_calls.add(call_id)
             entry.settle.cancelled()
 
@@ -298,12 +235,12 @@ class Multiplexer:
         channels, self._channels = self._channels, {}
         self._dropped_calls.clear()
         for rpc in calls.values():
-            _cancel_timer(rpc)
+            cancel_timer(rpc)
             rpc.settle.fail(make_error())
         for channel in channels.values():
             if channel.state not in TERMINAL:
                 self._advance(channel, ChannelEvent.LOST, make_error())
-            _cancel_timer(channel)
+            cancel_timer(channel)
         self.wake_consumers()
 
     # --- server side ---------------------------------------------------------------------
@@ -316,25 +253,31 @@ class Multiplexer:
         """
         try:
             message = _decode_envelope(data)
-        except _DecodeErrors as exc:
+        except Exception as exc:  # msgspec's errors, RecursionError (deep nesting)...
             self._unreadable(data, exc)
             return
+        try:
+            self._dispatch(message)
+        except Exception:  # the one boundary: a bug here never drops the connection
+            logger.exception("lmstudio engine: could not handle a message on /%s", self.namespace)
+
+    def _dispatch(self, message: Any) -> None:
         kind = type(message)
         if kind is wire.ChannelSend:
-            self._on_channel_send(message)  # type: ignore[arg-type]
+            self._on_channel_send(message)
         elif kind is wire.RpcResult:
-            self._on_rpc_result(message)  # type: ignore[arg-type]
+            self._on_rpc_result(message)
         elif kind is wire.RpcError:
-            self._on_rpc_error(message)  # type: ignore[arg-type]
+            self._on_rpc_error(message)
         elif kind is wire.ChannelClose:
-            self._on_channel_close(message)  # type: ignore[arg-type]
+            self._on_channel_close(message)
         elif kind is wire.ChannelError:
-            self._on_channel_error(message)  # type: ignore[arg-type]
+            self._on_channel_error(message)
         elif kind is wire.CommunicationWarning:
             logger.error(
                 "LM Studio could not process a message from this client on /%s: %s",
                 self.namespace,
-                message.warning,  # type: ignore[union-attr]
+                message.warning,
             )
         elif kind is wire.ChannelAck:
             logger.debug("ignoring channelAck on /%s (no acks are requested)", self.namespace)
@@ -362,24 +305,42 @@ class Multiplexer:
         value: Any = None
         try:
             if entry.decoder is not None and result is not _UNSET:
-                value = entry.decoder.decode(result)
+                try:
+                    value = entry.decoder.decode(result)
+                except msgspec.ValidationError:
+                    value = self._lenient_items(entry, result)
+                    if value is None:
+                        raise
             if entry.transform is not None:
                 value = entry.transform(value)
-        except _DecodeErrors as exc:
+        except Exception as exc:  # also RecursionError from a deeply nested result
             what = f"the {self.namespace}.{entry.endpoint} result could not be decoded"
-            entry.settle.fail(translate(exc, what))
-            return
-        except Exception as exc:
-            entry.settle.fail(exc)
+            entry.settle.fail(_typed(exc, what))
             return
         entry.settle.resolve(value)
+
+    def _lenient_items(self, entry: Rpc, result: msgspec.Raw) -> list[Any] | None:
+        """A list result that did not decode whole: its readable items, with one warning."""
+        assert entry.decoder is not None
+        found = decode_items(entry.decoder, result)
+        if found is None:
+            return None
+        items, skipped = found
+        logger.warning(
+            "%s.%s: skipped %d of %d listed items this SDK cannot read (a newer LM Studio?)",
+            self.namespace,
+            entry.endpoint,
+            skipped,
+            skipped + len(items),
+        )
+        return items
 
     def _on_rpc_error(self, message: wire.RpcError) -> None:
         entry = self._calls.pop(message.call_id, None)
         if entry is None:
             self._unknown_call(message.call_id, "rpcError")
             return
-        _cancel_timer(entry)
+        cancel_timer(entry)
         entry.settle.fail(_server_error(message.error))
 
     def _rpc_timed_out(self, call_id: int) -> None:
@@ -422,13 +383,14 @@ class Multiplexer:
             entry.last = now
         try:
             packet = entry.decoder.decode(message.message)
-        except _DecodeErrors as exc:
+        except Exception as exc:  # also RecursionError from a deeply nested packet
             self._undecodable_packet(message, entry, exc)
             return
         try:
             event = entry.handler.packet(packet)
         except Exception as exc:
-            self._fail_live_channel(message.channel_id, entry, exc)
+            what = f"a {self.namespace}.{entry.endpoint} packet could not be handled"
+            self._fail_live_channel(message.channel_id, entry, _typed(exc, what))
             return
         if state is _CANCELLING:
             return
@@ -446,12 +408,12 @@ class Multiplexer:
                 self._to_wake.append(entry)
 
     def _undecodable_packet(
-        self, message: wire.ChannelSend, entry: _Channel, exc: Exception
+        self, message: wire.ChannelSend, entry: Channel, exc: Exception
     ) -> None:
-        if entry.kinds is not None:
+        if entry.kinds is not None and isinstance(exc, msgspec.ValidationError):
             try:
                 kind = _decode_kind(message.message).type
-            except _DecodeErrors:
+            except Exception:
                 kind = None
             if kind is not None and kind not in entry.kinds:
                 key = f"{entry.endpoint}:{kind}"
@@ -466,14 +428,14 @@ class Multiplexer:
                     )
                 return
         what = f"a {self.namespace}.{entry.endpoint} packet could not be decoded"
-        self._fail_live_channel(message.channel_id, entry, translate(exc, what))
+        self._fail_live_channel(message.channel_id, entry, _typed(exc, what))
 
     def _on_channel_close(self, message: wire.ChannelClose) -> None:
         entry = self._channels.pop(message.channel_id, None)
         if entry is None:
             self._unknown_channel(message.channel_id, "channelClose")
             return
-        _cancel_timer(entry)
+        cancel_timer(entry)
         if entry.state in TERMINAL:
             return
         try:
@@ -488,7 +450,7 @@ class Multiplexer:
         if entry is None:
             self._unknown_channel(message.channel_id, "channelError")
             return
-        _cancel_timer(entry)
+        cancel_timer(entry)
         if entry.state in TERMINAL:
             return
         server_error = _server_error(message.error)
@@ -519,16 +481,16 @@ class Multiplexer:
             self._send_cancel(channel_id, entry)
         self.wake_consumers()
 
-    def _fail_live_channel(self, channel_id: int, entry: _Channel, error: BaseException) -> None:
+    def _fail_live_channel(self, channel_id: int, entry: Channel, error: BaseException) -> None:
         """This side cannot go on with a channel: fail it and stop it on the server."""
         was_live = entry.state is not _CANCELLING
         self._advance(entry, ChannelEvent.ERROR, error)
         if was_live:
             self._send_cancel(channel_id, entry)
-        _cancel_timer(entry)
+        cancel_timer(entry)
         self.wake_consumers()
 
-    def _send_cancel(self, channel_id: int, entry: _Channel) -> None:
+    def _send_cancel(self, channel_id: int, entry: Channel) -> None:
         if entry.cancel_packet is not None:
             message = wire.ChannelSend(
                 channel_id=channel_id, message=msgspec.Raw(entry.cancel_packet)
@@ -537,7 +499,7 @@ class Multiplexer:
 
     def _advance(
         self,
-        entry: _Channel,
+        entry: Channel,
         event: ChannelEvent,
         error: BaseException | None = None,
         *,
@@ -560,11 +522,9 @@ class Multiplexer:
         )
 
     def _unreadable(self, data: bytes | bytearray | memoryview, exc: Exception) -> None:
-        try:
-            kind = _decode_kind(data).type
-        except _DecodeErrors:
-            kind = None
-        if kind is not None and isinstance(exc, msgspec.ValidationError):
+        """An envelope that did not decode: skip it, or fail the call it names (tolerance.py)."""
+        kind, call_id, channel_id = tolerance.address(data)
+        if kind is not None and kind not in tolerance.KNOWN_KINDS:
             if kind not in self._logged_kinds:
                 self._logged_kinds.add(kind)
                 logger.warning(
@@ -573,18 +533,45 @@ class Multiplexer:
                     self.namespace,
                 )
             return
-        logger.error("ignoring an unreadable message on /%s: %s", self.namespace, exc)
-
-
-def _cancel_timer(entry: _Rpc | _Channel) -> None:
-    if entry.timer is not None:
-        entry.timer.cancel()
-        entry.timer = None
+        why = tolerance.reason(exc)
+        what = kind or "message"
+        rpc = self._calls.get(call_id) if call_id is not None and kind in _RPC_KINDS else None
+        channel = self._channels.get(channel_id) if channel_id is not None and rpc is None else None
+        if channel is not None and channel.state in TERMINAL:
+            channel = None
+        if rpc is not None:
+            target = f"call {call_id} ({self.namespace}.{rpc.endpoint})"
+        elif channel is not None:
+            target = f"channel {channel_id} ({self.namespace}.{channel.endpoint})"
+        else:
+            target = "no call in flight"
+        self._warnings.warn(
+            "unreadable %s from LM Studio on /%s, for %s: %s", what, self.namespace, target, why
+        )
+        error = LMStudioProtocolError(f"LM Studio sent an unreadable {what} for {target} ({why})")
+        if isinstance(exc, (msgspec.ValidationError, msgspec.DecodeError)):
+            error.__cause__ = exc.with_traceback(None)
+        if rpc is not None and call_id is not None:
+            del self._calls[call_id]
+            cancel_timer(rpc)
+            rpc.settle.fail(error)
+        elif channel is not None and channel_id is not None:
+            self._fail_live_channel(channel_id, channel, error)
 
 
 def _server_error(raw: msgspec.Raw) -> LMStudioServerError:
     try:
         payload = msgspec.json.decode(raw)
-    except _DecodeErrors:  # pragma: no cover - the envelope already parsed it
+    except Exception:  # pragma: no cover - the envelope already parsed it
         payload = None
     return server_error_from_payload(payload)
+
+
+def _typed(exc: BaseException, what: str) -> BaseException:
+    """``exc`` as an ``LMStudioError`` (decoding failures: ``LMStudioProtocolError``)."""
+    reason = tolerance.reason(exc) if isinstance(exc, (RecursionError, MemoryError)) else None
+    if reason is not None:
+        error = LMStudioProtocolError(f"{what} ({reason})")
+        error.__cause__ = None
+        return error
+    return translate(exc, what, fallback=LMStudioProtocolError)

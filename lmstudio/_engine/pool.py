@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from .._constants import CLOSE_TIMEOUT, DEFAULT_PORTS, OPEN_TIMEOUT, PING_INTERVAL, PING_TIMEOUT
+from .._constants import (
+    CLOSE_TIMEOUT,
+    DEFAULT_PORTS,
+    MAX_MESSAGE_SIZE,
+    OPEN_TIMEOUT,
+    PING_INTERVAL,
+    PING_TIMEOUT,
+)
 from ..errors import LMStudioCancelledError, LMStudioClientError
 from .connection import Connection
 from .decoders import Decoder
@@ -44,6 +51,7 @@ class Pool:
         open_timeout: float = OPEN_TIMEOUT,
         ping_interval: float | None = PING_INTERVAL,
         ping_timeout: float = PING_TIMEOUT,
+        max_message_size: int = MAX_MESSAGE_SIZE,
     ) -> None:
         self.engine = engine
         self.target = target
@@ -53,6 +61,7 @@ class Pool:
         self._open_timeout = open_timeout
         self._ping_interval = ping_interval
         self._ping_timeout = ping_timeout
+        self._max_message_size = max_message_size
         self._connections: dict[str, Connection] = {}
         self._discovery: asyncio.Task[Target] | None = None
 
@@ -140,6 +149,7 @@ class Pool:
                 open_timeout=self._open_timeout,
                 ping_interval=self._ping_interval,
                 ping_timeout=self._ping_timeout,
+                max_message_size=self._max_message_size,
             )
             self._connections[namespace] = conn
             conn.open(self._resolve)

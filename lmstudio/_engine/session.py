@@ -30,6 +30,8 @@ from .._constants import (
     CLOSE_TIMEOUT,
     DEFAULT_PORTS,
     DEFAULT_TIMEOUT,
+    MAX_MESSAGE_SIZE,
+    MAX_UPLOAD_SIZE,
     OPEN_TIMEOUT,
     PING_INTERVAL,
     PING_TIMEOUT,
@@ -88,17 +90,21 @@ class Session:
         open_timeout: float = OPEN_TIMEOUT,
         ping_interval: float | None = PING_INTERVAL,
         ping_timeout: float = PING_TIMEOUT,
+        max_upload_size: int = MAX_UPLOAD_SIZE,
+        max_message_size: int = MAX_MESSAGE_SIZE,
     ) -> None:
         self.target = None if api_host is None else parse_host(api_host)
         self.identity: Identity = resolve_identity(api_token)
         self.timeout = check_timeout(timeout)
         """The default inactivity timeout of each call (set it with :meth:`set_timeout`)."""
+        self.max_upload_size = _check_size(max_upload_size, "max_upload_size")
         self.state = ClientState.UNOPENED
         self._options: dict[str, Any] = {
             "ports": tuple(ports),
             "open_timeout": open_timeout,
             "ping_interval": ping_interval,
             "ping_timeout": ping_timeout,
+            "max_message_size": _check_size(max_message_size, "max_message_size"),
         }
         self._lock = threading.Lock()
         self._engine: Engine | None = None
@@ -117,6 +123,14 @@ class Session:
         """``host:port`` given or discovered; ``None`` until discovery ran."""
         target = self._pool.target if self._pool is not None else self.target
         return None if target is None else target.where
+
+    def resolve_timeout(self, timeout: Timeout) -> float | None:
+        """A call's inactivity timeout: ``timeout``, or the client's for ``USE_CLIENT_DEFAULT``.
+
+        Raises:
+            LMStudioValueError: not a positive number or ``None``.
+        """
+        return self.timeout if timeout is USE_CLIENT_DEFAULT else check_timeout(timeout)
 
     # --- the feature API -------------------------------------------------------------------
 
@@ -316,6 +330,12 @@ class Session:
 
 def _closed_meanwhile() -> LMStudioCancelledError:
     return LMStudioCancelledError("cancelled: the client was closed meanwhile")
+
+
+def _check_size(size: object, name: str) -> int:
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+        raise LMStudioValueError(f"{name} must be a positive number of bytes, not {size!r}")
+    return size
 
 
 # --- endpoint lookup, per-endpoint decoders and parameter encoding -----------------------

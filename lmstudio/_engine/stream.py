@@ -34,6 +34,13 @@ Rules, in one place:
   drain, so per-item callbacks fire even when nobody iterates. Cancelling the task that
   awaits the final value cancels the stream; cancelling a task waiting for the next
   item does not.
+- LM Studio never keeps generating for a caller that is gone: a ``KeyboardInterrupt``
+  (Ctrl-C) or ``SystemExit`` raised while a thread blocks in ``.result()`` or waits for
+  the next item cancels the stream, then propagates; and a stream nothing references
+  any more (``break`` out of ``for f in model.respond_stream(...)``, a dropped
+  variable) is cancelled when it is garbage-collected (at once in CPython). A stream
+  kept in a variable is not cancelled by a ``break``: call ``close()`` or use ``with``.
+  A done callback keeps its stream alive until it ends.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ import functools
 import logging
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
@@ -52,13 +60,14 @@ from .._constants import CLOSE_TIMEOUT, STREAM_HIGH_WATER
 from .._exports import publish
 from ..errors import LMStudioError, LMStudioRuntimeError, LMStudioTimeoutError
 from .call import (
+    _INTERRUPTS,
     Call,
-    CallSettle,
     _asyncio,
     _for_raise,
     _Future,
     _FutureCancelledError,
     _FutureTimeoutError,
+    _InvalidStateError,
     _resolve_waiter,
     _wake_waiter,
 )
@@ -169,7 +178,10 @@ class Stream(Call[R], Generic[I, R]):
         self._cancel_requested = False
         self._ended = False  # settled by the engine (set after the Future is done)
         self._backlog_logged = False
-        super().__init__(description, on_cancel=on_cancel)  # type: ignore[arg-type]
+        super().__init__(description)
+        # The cancel hook lives on the sink: it also runs if the stream is collected.
+        self._sink: StreamSink = self._settle  # type: ignore[assignment]
+        self._sink._hook = on_cancel
 
     # --- consuming ----------------------------------------------------------------------
 
@@ -229,18 +241,26 @@ class Stream(Call[R], Generic[I, R]):
 
     def __await__(self) -> Generator[Any, None, R]:
         """Wait for the final value on the running loop, draining events through ``consume``."""
-        if self._drains():
-            try:
-                while (item := self._poll()) is not _END:
-                    if item is _EMPTY:
-                        try:
-                            yield from self._async_block().__await__()
-                        except BaseException:
-                            self.cancel()
-                            raise
-            finally:
-                self._consumer.release()
-        return (yield from super().__await__())
+        # An awaiting task is a consumer, although asyncio holds tasks only weakly: the
+        # engine keeps the stream (and so the task) while it waits.
+        sink = self._sink
+        sink._awaiting += 1
+        sink._awaited = self
+        try:
+            if self._drains():
+                try:
+                    while (item := self._poll()) is not _END:
+                        if item is _EMPTY:
+                            try:
+                                yield from self._async_block().__await__()
+                            except BaseException:
+                                self.cancel()
+                                raise
+                finally:
+                    self._consumer.release()
+            return (yield from super().__await__())
+        finally:
+            sink._unawait()
 
     def cancel(self) -> bool:
         """Cancel on the server and end iteration now; ``False`` if already finished.
@@ -254,10 +274,20 @@ class Stream(Call[R], Generic[I, R]):
             self._cancel_requested = True
             self._events.clear()
             self._wake()
-            hook, self._on_cancel = self._on_cancel, None
+            hook = self._sink.take_hook()
             if hook is not None:
-                hook(self._settle)
+                hook(self._sink)
         return True
+
+    def add_done_callback(self, fn: Callable[[_Future[R]], object]) -> None:
+        """Call ``fn(stream)`` when done (as :meth:`Call.add_done_callback`).
+
+        The stream is then kept until it ends, even if nothing else references it (a
+        stream nothing references is otherwise cancelled: see the module docstring).
+        """
+        if not self.done():
+            self._sink._pinned = self
+        super().add_done_callback(fn)
 
     # --- closing -------------------------------------------------------------------------
 
@@ -397,7 +427,14 @@ class Stream(Call[R], Generic[I, R]):
                 f"{self._description}: cannot block on a stream from the lmstudio engine thread"
             )
         timeout = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
-        if not sleeper.acquire(timeout=timeout):
+        try:
+            acquired = sleeper.acquire(timeout=timeout)
+        except _INTERRUPTS:
+            # Ctrl-C while this thread waits for an item: stop the stream on the server.
+            self._clear_sleeper(sleeper)
+            self.cancel()
+            raise
+        if not acquired:
             self._clear_sleeper(sleeper)
             if not self._ready():
                 raise LMStudioTimeoutError(f"{self._description} is not done (still running)")
@@ -412,10 +449,14 @@ class Stream(Call[R], Generic[I, R]):
         waiter: asyncio.Future[None] = loop.create_future()
         with self._mutex:
             self._async_waiter = (loop, waiter)
+        sink = self._sink
+        sink._awaiting += 1  # kept while a task waits (see __await__)
+        sink._awaited = self
         try:
             if not self._ready():
                 await waiter
         finally:
+            sink._unawait()
             with self._mutex:
                 if self._async_waiter is not None and self._async_waiter[1] is waiter:
                     self._async_waiter = None
@@ -446,47 +487,112 @@ class Stream(Call[R], Generic[I, R]):
                 pass
 
 
-class StreamSink(CallSettle):
+class StreamSink:
     """The engine's face of a :class:`Stream` (the :class:`~.settle.Sink` interface).
 
     ``push`` and ``push_many`` are the buffer's own ``append`` and ``extend`` (the hot
     path: no Python frame per item); :meth:`wake` checks the backlog once per batch.
+
+    It holds its stream only weakly, so that a stream nothing references any more is
+    collected while the engine still holds this sink: the weak reference's callback then
+    runs the cancel hook (LM Studio stops generating for a caller that is gone), and
+    settling what was collected is a no-op. A done callback added with
+    :meth:`Stream.add_done_callback` pins the stream (its callback must still run).
     """
 
-    __slots__ = ("_stream", "push", "push_many")
+    __slots__ = (
+        "__weakref__",
+        "_awaited",
+        "_awaiting",
+        "_ended",
+        "_hook",
+        "_pinned",
+        "_ref",
+        "push",
+        "push_many",
+        "route",
+    )
 
     def __init__(self, stream: Stream[Any, Any]) -> None:
-        super().__init__(stream)
-        self._stream = stream
+        self.route: Any = None
         self.push: Callable[[Any], None] = stream._events.append
         self.push_many: Callable[[list[Any]], None] = stream._events.extend
+        self._hook: Callable[[Sink], object] | None = None  # the cancel hook (Stream sets it)
+        self._ended = False
+        self._pinned: Stream[Any, Any] | None = None  # kept for a done callback
+        self._awaited: Stream[Any, Any] | None = None  # kept while tasks await it
+        self._awaiting = 0
+        self._ref = weakref.ref(stream, self._collected)
+
+    def _unawait(self) -> None:
+        self._awaiting -= 1
+        if self._awaiting <= 0:
+            self._awaiting = 0
+            self._awaited = None
+
+    def take_hook(self) -> Callable[[Sink], object] | None:
+        """The cancel hook, once (``None`` after that, or once the stream ended)."""
+        hook, self._hook = self._hook, None
+        return hook
+
+    def _collected(self, _: object) -> None:
+        # The stream was garbage-collected (any thread, possibly the engine's): cancel
+        # it if it had not ended. The hook only submits to the engine (non-blocking).
+        hook = self.take_hook()
+        if hook is not None and not self._ended:
+            with contextlib.suppress(Exception):
+                hook(self)
 
     def wanted(self) -> bool:
-        stream = self._stream
-        return not stream._cancel_requested and not stream.done()
+        stream = self._ref()
+        return stream is not None and not stream._cancel_requested and not stream.done()
 
     def wake(self) -> None:
-        stream = self._stream
+        stream = self._ref()
+        if stream is None:
+            return
         if len(stream._events) > STREAM_HIGH_WATER and not stream._backlog_logged:
             stream._backlog_warning()
         stream._wake()
 
+    # try/except rather than contextlib.suppress: as in CallSettle.
+
     def resolve(self, value: Any) -> None:
-        super().resolve(value)
-        self._finish()
+        stream = self._ref()
+        if stream is not None:
+            try:
+                _Future.set_result(stream, value)
+            except _InvalidStateError:  # the caller cancelled it meanwhile
+                pass
+            else:
+                stream._value = value
+        self._finish(stream)
 
     def fail(self, exc: BaseException) -> None:
-        super().fail(exc)
-        self._finish()
+        stream = self._ref()
+        if stream is not None:
+            try:  # noqa: SIM105
+                _Future.set_exception(stream, exc)
+            except _InvalidStateError:
+                pass
+        self._finish(stream)
 
     def cancelled(self) -> None:
-        super().cancelled()
-        self._finish()
+        stream = self._ref()
+        if stream is not None:
+            _Future.cancel(stream)
+        self._finish(stream)
 
-    def _finish(self) -> None:
-        stream = self._stream
-        stream._ended = True
-        stream._wake()
+    def _finish(self, stream: Stream[Any, Any] | None) -> None:
+        self._ended = True
+        self._hook = None
+        self._pinned = None
+        if stream is not None:
+            stream._ended = True
+            stream._wake()
+
+    def __repr__(self) -> str:
+        return f"<sink of {self._ref()!r}>"
 
 
 Stream._settle_class = StreamSink

@@ -22,16 +22,29 @@ class Target(NamedTuple):
 
     @property
     def where(self) -> str:
-        return f"{self.host}:{self.port}"
+        """``host:port``, an IPv6 address in brackets (``[::1]:1234``)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
 
     def url(self, namespace: str) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{'wss' if self.secure else 'ws'}://{host}:{self.port}/{namespace}"
+        return f"{'wss' if self.secure else 'ws'}://{self.where}/{namespace}"
 
 
 def parse_host(api_host: str) -> Target:
-    """``host:port`` (optionally ``ws://`` / ``wss://``) as a :class:`Target`."""
+    """``host:port`` (optionally ``ws://`` / ``wss://``) as a :class:`Target`.
+
+    Raises:
+        LMStudioValueError: not ``host:port``, an unknown scheme, or credentials
+            (``user:password@``) in it; an error message never repeats credentials.
+    """
     text = api_host.strip()
+    if "@" in text:
+        # Userinfo has no meaning to LM Studio (it authenticates with an API token), and
+        # echoing it would print a password: refuse it without repeating the host.
+        raise LMStudioValueError(
+            "api_host must not contain credentials (anything before '@'); LM Studio "
+            "authenticates with an API token: pass api_token= (or set LMSTUDIO_API_TOKEN)"
+        )
     secure = False
     scheme, sep, rest = text.partition("://")
     if sep:

@@ -35,6 +35,7 @@ import functools
 import inspect
 import logging
 import time
+import weakref
 from collections.abc import Callable, Coroutine, Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -192,6 +193,8 @@ def start_act(
     stream, sink = new_stream(
         "llm.act", callbacks.consume, on_cancel=cancel, stream_class=ActStream
     )
+    # The driver keeps the stream only weakly: an act nobody references is cancelled.
+    stream_ref = weakref.ref(stream)
     driver = _Driver(
         plan,
         _Feed(sink),
@@ -202,7 +205,7 @@ def start_act(
         max_parallel_tool_calls,
         guard_tool_call,
         handle_invalid_tool_request,
-        consumer_loop=lambda: stream._consumer_loop,
+        consumer_loop=lambda: getattr(stream_ref(), "_consumer_loop", None),
     )
     driver.start(helper_loop())
     return stream

@@ -160,8 +160,17 @@ def test_void_result_and_transform() -> None:
 def test_undecodable_result_is_a_protocol_error() -> None:
     mux, _ = new_mux()
     call, _ = rpc(mux)
-    feed(mux, {"type": "rpcResult", "callId": 1, "result": [{"identifier": 3}]})
+    feed(mux, {"type": "rpcResult", "callId": 1, "result": {"not": "a list"}})
     call.error(LMStudioProtocolError, r"llm.listLoaded result could not be decoded")
+
+
+def test_unreadable_items_of_a_list_result_are_skipped(caplog: pytest.LogCaptureFixture) -> None:
+    mux, _ = new_mux()
+    call, _ = rpc(mux)
+    with caplog.at_level(logging.WARNING, "lmstudio"):
+        feed(mux, {"type": "rpcResult", "callId": 1, "result": [{"identifier": 3}]})
+    assert call.value == []
+    assert "skipped 1 of 1" in caplog.records[0].getMessage()
 
 
 def test_rpc_error_becomes_a_typed_server_error() -> None:
@@ -265,7 +274,7 @@ def test_malformed_message_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     mux, _ = new_mux()
     with caplog.at_level(logging.WARNING, "lmstudio"):
         mux.receive(b"{not json")
-    assert caplog.records[0].levelno == logging.ERROR
+    assert caplog.records[0].levelno == logging.WARNING
 
 
 # --- channels --------------------------------------------------------------------------------
