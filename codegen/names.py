@@ -25,4 +25,5 @@ PUBLIC_NAMES: dict[str, str] = {
     "FunctionToolCallRequest": "ToolCallRequest",
     # results of public calls
     "SystemRpcVersionReturns": "LMStudioVersion",
+    "SystemRpcInfoReturns": "LMStudioInfo",
 }

@@ -122,6 +122,9 @@ if TYPE_CHECKING:
     from ._resources.system import (
         LMStudioVersion as LMStudioVersion,
     )
+    from ._resources.system_admin import (
+        LMStudioInfo as LMStudioInfo,
+    )
     from ._types import (
         USE_CLIENT_DEFAULT as USE_CLIENT_DEFAULT,
         ModelLoadingCallback as ModelLoadingCallback,

@@ -43,6 +43,7 @@ EXPORTS: dict[str, str] = {
     "DownloadProgressCallback": "_resources.repository",
     "DownloadFinalizedCallback": "_resources.repository",
     "LMStudioVersion": "_resources.system",
+    "LMStudioInfo": "_resources.system_admin",
     # configs
     "LlmPredictionConfig": "_data.config",
     "LlmLoadModelConfig": "_data.config",

@@ -184,7 +184,7 @@ _TABLE: tuple[tuple[str, str, str, str | None, str | None, str | None, str | Non
     ("system", "getExperimentFlags", "rpc", None, "SystemRpcGetExperimentFlagsReturns", None, None, None, True, ()),
     ("system", "startHttpServer", "rpc", "SystemRpcStartHttpServerParameter", None, None, None, None, False, ()),
     ("system", "stopHttpServer", "rpc", None, None, None, None, None, False, ()),
-    ("system", "info", "rpc", None, "SystemRpcInfoReturns", None, None, None, False, ()),
+    ("system", "info", "rpc", None, "LMStudioInfo", None, None, None, False, ()),
     ("system", "requestShutdown", "rpc", None, None, None, None, None, False, ()),
     ("system", "alive", "channel", None, None, None, None, None, True, ()),
 )

@@ -8,6 +8,7 @@ from lmstudio.testing._endpoints import (
     predict,
     repository,
     system,
+    system_admin,
 )
 from lmstudio.testing._endpoints._registry import CHANNEL_HANDLERS, RPC_HANDLERS
 
@@ -21,4 +22,5 @@ __all__ = [
     "predict",
     "repository",
     "system",
+    "system_admin",
 ]
