@@ -119,6 +119,14 @@ if TYPE_CHECKING:
         DownloadProgressUpdate as DownloadProgressUpdate,
         ModelDownloadOption as ModelDownloadOption,
     )
+    from ._resources.runtime import (
+        DownloadableRuntimeEngineExtension as DownloadableRuntimeEngineExtension,
+        DownloadableRuntimeExtension as DownloadableRuntimeExtension,
+        DownloadableRuntimeFrameworkExtension as DownloadableRuntimeFrameworkExtension,
+        RuntimeEngineInfo as RuntimeEngineInfo,
+        RuntimeEngineSpecifier as RuntimeEngineSpecifier,
+        RuntimeHardwareSurveyResult as RuntimeHardwareSurveyResult,
+    )
     from ._resources.system import (
         LMStudioVersion as LMStudioVersion,
     )

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ._resources.files import FilesNamespace, LocalFileInput
     from ._resources.llm import LLM, DownloadedLlm, LlmNamespace
     from ._resources.repository import RepositoryNamespace
+    from ._resources.runtime import RuntimeNamespace
     from ._resources.system import SystemNamespace
 
 __all__ = ["Client", "ClientState"]
@@ -41,7 +42,7 @@ class Client:
             loaded = await client.llm.list_loaded()
 
     Namespaces: ``llm`` and ``embedding`` (models and their handles), ``system``,
-    ``files`` (uploads) and ``repository`` (the model hub).
+    ``files`` (uploads), ``repository`` (the model hub) and ``runtime`` (engines, hardware).
 
     Args:
         api_host: ``"host:port"`` of LM Studio's API server (``ws://`` / ``wss://``
@@ -122,6 +123,13 @@ class Client:
         from ._resources.repository import RepositoryNamespace
 
         return RepositoryNamespace(self._session)
+
+    @functools.cached_property
+    def runtime(self) -> RuntimeNamespace:
+        """Engines and hardware: ``list_engines()``, ``survey_hardware()``, extensions..."""
+        from ._resources.runtime import RuntimeNamespace
+
+        return RuntimeNamespace(self._session)
 
     # --- shortcuts across namespaces -------------------------------------------------------
 

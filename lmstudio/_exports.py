@@ -44,6 +44,13 @@ EXPORTS: dict[str, str] = {
     "DownloadFinalizedCallback": "_resources.repository",
     "LMStudioVersion": "_resources.system",
     "LMStudioInfo": "_resources.system_admin",
+    # runtime
+    "RuntimeEngineInfo": "_resources.runtime",
+    "RuntimeEngineSpecifier": "_resources.runtime",
+    "RuntimeHardwareSurveyResult": "_resources.runtime",
+    "DownloadableRuntimeExtension": "_resources.runtime",
+    "DownloadableRuntimeEngineExtension": "_resources.runtime",
+    "DownloadableRuntimeFrameworkExtension": "_resources.runtime",
     # configs
     "LlmPredictionConfig": "_data.config",
     "LlmLoadModelConfig": "_data.config",

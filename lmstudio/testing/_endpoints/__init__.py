@@ -7,6 +7,7 @@ from lmstudio.testing._endpoints import (
     models,
     predict,
     repository,
+    runtime,
     system,
     system_admin,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "models",
     "predict",
     "repository",
+    "runtime",
     "system",
     "system_admin",
 ]
