@@ -28,6 +28,11 @@ PUBLIC_NAMES: dict[str, str] = {
     "SystemRpcInfoReturns": "LMStudioInfo",
     # runtime: an engine or extension is named by {name, version} (schema: baseSpecifier)
     "BaseSpecifier": "RuntimeEngineSpecifier",
+    # diagnostics: what a log event carries
+    "DiagnosticsLogEventDataLlmPredictionInput": "PredictionInputLogData",
+    "DiagnosticsLogEventDataLlmPredictionOutput": "PredictionOutputLogData",
+    "DiagnosticsLogEventDataServerLog": "ServerLogData",
+    "DiagnosticsLogRuntimeEventData": "RuntimeLogData",
 }
 
 SUPERJSON_RESULTS: dict[tuple[str, str], str] = {

@@ -97,6 +97,14 @@ if TYPE_CHECKING:
         GuardToolCallHandler as GuardToolCallHandler,
         InvalidToolRequestHandler as InvalidToolRequestHandler,
     )
+    from ._resources.diagnostics import (
+        DiagnosticsLogEvent as DiagnosticsLogEvent,
+        DiagnosticsLogEventData as DiagnosticsLogEventData,
+        PredictionInputLogData as PredictionInputLogData,
+        PredictionOutputLogData as PredictionOutputLogData,
+        RuntimeLogData as RuntimeLogData,
+        ServerLogData as ServerLogData,
+    )
     from ._resources.downloaded import DownloadedModel as DownloadedModel
     from ._resources.embedding import (
         DownloadedEmbeddingModel as DownloadedEmbeddingModel,

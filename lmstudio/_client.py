@@ -19,6 +19,7 @@ from .errors import LMStudioRuntimeError, LMStudioValueError
 
 if TYPE_CHECKING:
     from ._data.history import FileHandle
+    from ._resources.diagnostics import DiagnosticsNamespace
     from ._resources.embedding import DownloadedEmbeddingModel, EmbeddingModel, EmbeddingNamespace
     from ._resources.files import FilesNamespace, LocalFileInput
     from ._resources.llm import LLM, DownloadedLlm, LlmNamespace
@@ -42,7 +43,8 @@ class Client:
             loaded = await client.llm.list_loaded()
 
     Namespaces: ``llm`` and ``embedding`` (models and their handles), ``system``,
-    ``files`` (uploads), ``repository`` (the model hub) and ``runtime`` (engines, hardware).
+    ``files`` (uploads), ``repository`` (the model hub), ``runtime`` (engines, hardware) and
+    ``diagnostics`` (logs).
 
     Args:
         api_host: ``"host:port"`` of LM Studio's API server (``ws://`` / ``wss://``
@@ -130,6 +132,13 @@ class Client:
         from ._resources.runtime import RuntimeNamespace
 
         return RuntimeNamespace(self._session)
+
+    @functools.cached_property
+    def diagnostics(self) -> DiagnosticsNamespace:
+        """LM Studio's log stream: ``stream_logs()``."""
+        from ._resources.diagnostics import DiagnosticsNamespace
+
+        return DiagnosticsNamespace(self._session)
 
     # --- shortcuts across namespaces -------------------------------------------------------
 

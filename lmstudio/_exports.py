@@ -44,6 +44,13 @@ EXPORTS: dict[str, str] = {
     "DownloadFinalizedCallback": "_resources.repository",
     "LMStudioVersion": "_resources.system",
     "LMStudioInfo": "_resources.system_admin",
+    # diagnostics
+    "DiagnosticsLogEvent": "_resources.diagnostics",
+    "DiagnosticsLogEventData": "_resources.diagnostics",
+    "PredictionInputLogData": "_resources.diagnostics",
+    "PredictionOutputLogData": "_resources.diagnostics",
+    "ServerLogData": "_resources.diagnostics",
+    "RuntimeLogData": "_resources.diagnostics",
     # runtime
     "RuntimeEngineInfo": "_resources.runtime",
     "RuntimeEngineSpecifier": "_resources.runtime",

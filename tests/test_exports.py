@@ -221,6 +221,7 @@ def test_no_generated_endpoint_name_in_a_public_signature() -> None:
 
 def test_the_namespaces_speak_public_names_too() -> None:
     from lmstudio._resources import (
+        diagnostics,
         embedding,
         files,
         llm,
@@ -232,7 +233,17 @@ def test_the_namespaces_speak_public_names_too() -> None:
     )
 
     offending = {}
-    for module in (embedding, files, llm, models, repository, runtime, system, system_admin):
+    for module in (
+        diagnostics,
+        embedding,
+        files,
+        llm,
+        models,
+        repository,
+        runtime,
+        system,
+        system_admin,
+    ):
         for cls in vars(module).values():
             if not inspect.isclass(cls) or cls.__module__ not in (module.__name__, "lmstudio"):
                 continue
