@@ -114,6 +114,11 @@ if TYPE_CHECKING:
         LLM as LLM,
         DownloadedLlm as DownloadedLlm,
     )
+    from ._resources.lm_link import (
+        LmLinkLastError as LmLinkLastError,
+        LmLinkPeer as LmLinkPeer,
+        LmLinkStatusResult as LmLinkStatusResult,
+    )
     from ._resources.models import (
         EmbeddingModelInfo as EmbeddingModelInfo,
         EmbeddingModelInstanceInfo as EmbeddingModelInstanceInfo,

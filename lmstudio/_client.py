@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ._resources.embedding import DownloadedEmbeddingModel, EmbeddingModel, EmbeddingNamespace
     from ._resources.files import FilesNamespace, LocalFileInput
     from ._resources.llm import LLM, DownloadedLlm, LlmNamespace
+    from ._resources.lm_link import LmLinkNamespace
     from ._resources.repository import RepositoryNamespace
     from ._resources.runtime import RuntimeNamespace
     from ._resources.system import SystemNamespace
@@ -43,8 +44,8 @@ class Client:
             loaded = await client.llm.list_loaded()
 
     Namespaces: ``llm`` and ``embedding`` (models and their handles), ``system``,
-    ``files`` (uploads), ``repository`` (the model hub), ``runtime`` (engines, hardware) and
-    ``diagnostics`` (logs).
+    ``files`` (uploads), ``repository`` (the model hub), ``runtime`` (engines, hardware),
+    ``diagnostics`` (logs) and ``lm_link`` (several machines).
 
     Args:
         api_host: ``"host:port"`` of LM Studio's API server (``ws://`` / ``wss://``
@@ -139,6 +140,13 @@ class Client:
         from ._resources.diagnostics import DiagnosticsNamespace
 
         return DiagnosticsNamespace(self._session)
+
+    @functools.cached_property
+    def lm_link(self) -> LmLinkNamespace:
+        """LM Link (several machines as one): ``status()``, ``set_preferred_device()``..."""
+        from ._resources.lm_link import LmLinkNamespace
+
+        return LmLinkNamespace(self._session)
 
     # --- shortcuts across namespaces -------------------------------------------------------
 

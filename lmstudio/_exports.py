@@ -51,6 +51,10 @@ EXPORTS: dict[str, str] = {
     "PredictionOutputLogData": "_resources.diagnostics",
     "ServerLogData": "_resources.diagnostics",
     "RuntimeLogData": "_resources.diagnostics",
+    # LM Link
+    "LmLinkStatusResult": "_resources.lm_link",
+    "LmLinkPeer": "_resources.lm_link",
+    "LmLinkLastError": "_resources.lm_link",
     # runtime
     "RuntimeEngineInfo": "_resources.runtime",
     "RuntimeEngineSpecifier": "_resources.runtime",

@@ -31,11 +31,6 @@ NOT_EXPOSED: dict[str, str] = {
     "llm/estimateModelUsage": f"{LATER}: client.llm.estimate_usage(key, config=)",
     "embedding/estimateModelUsage": f"{LATER}: client.embedding.estimate_usage(key, config=)",
     "llm/completeRawText": f"{LATER}: complete_raw(prompt)",
-    # 2. LM Link
-    "repository/lmLinkStatus": f"{LATER}: client.lm_link.status()",
-    "repository/lmLinkSetDisabled": f"{LATER}: client.lm_link.set_disabled()",
-    "repository/lmLinkUpdateDeviceName": f"{LATER}: client.lm_link.update_device_name()",
-    "repository/lmLinkSetPreferredDevice": f"{LATER}: client.lm_link.set_preferred_device()",
     # 6. files and documents
     "files/getLocalFileAbsolutePath": f"{LATER}: handle.get_file_path()",
     "files/parseDocument": f"{LATER}: parse_document(file)",
