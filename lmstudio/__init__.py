@@ -119,6 +119,11 @@ if TYPE_CHECKING:
         LmLinkPeer as LmLinkPeer,
         LmLinkStatusResult as LmLinkStatusResult,
     )
+    from ._resources.model_extras import (
+        EstimatedModelMemoryUsage as EstimatedModelMemoryUsage,
+        EstimatedResourcesUsage as EstimatedResourcesUsage,
+        ModelProcessingState as ModelProcessingState,
+    )
     from ._resources.models import (
         EmbeddingModelInfo as EmbeddingModelInfo,
         EmbeddingModelInstanceInfo as EmbeddingModelInstanceInfo,

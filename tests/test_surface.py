@@ -23,13 +23,7 @@ LATER = "not exposed yet (issue 14)"
 
 NOT_EXPOSED: dict[str, str] = {
     # 1. model extras
-    "llm/getBasePredictionConfig": f"{LATER}: handle.get_base_prediction_config()",
     "embedding/getBasePredictionConfig": f"{LATER}: embedding_model.get_eval_batch_size()",
-    "llm/getInstanceProcessingState": f"{LATER}: handle.get_processing_state()",
-    "embedding/getInstanceProcessingState": f"{LATER}: handle.get_processing_state()",
-    "llm/preloadDraftModel": f"{LATER}: llm.preload_draft_model(key)",
-    "llm/estimateModelUsage": f"{LATER}: client.llm.estimate_usage(key, config=)",
-    "embedding/estimateModelUsage": f"{LATER}: client.embedding.estimate_usage(key, config=)",
     "llm/completeRawText": f"{LATER}: complete_raw(prompt)",
     # 6. files and documents
     "files/getLocalFileAbsolutePath": f"{LATER}: handle.get_file_path()",

@@ -58,13 +58,14 @@ from .._types import (
 from ..errors import LMStudioPredictionError
 from .act import ActStream, GuardToolCallHandler, InvalidToolRequestHandler, start_act
 from .downloaded import DownloadedModel
+from .model_extras import LlmHandleExtras
 from .models import ModelHandle, ModelNamespace
 from .predicting import predict, predict_events
 
 __all__ = ["LLM", "ActStream", "LlmNamespace", "PredictionStream"]
 
 
-class LLM(ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
+class LLM(LlmHandleExtras, ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
     """A loaded LLM: chat responses, completions, tokens, its info and config.
 
     Obtained from ``client.llm.model(key)`` (or ``lms.llm(key)``), ``load_new_instance()``
