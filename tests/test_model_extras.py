@@ -100,3 +100,39 @@ def test_estimate_usage(style: Style, client: Client, server: FakeLMStudio) -> N
     assert first["modelKey"] == "fake/chat" and "deviceIdentifier" not in first
     fields = first["loadConfigStack"]["layers"][0]["config"]["fields"]
     assert {"key": "llm.load.contextLength", "value": 1024} in fields
+
+
+def test_complete_raw(style: Style, client: Client, server: FakeLMStudio) -> None:
+    async def body() -> None:
+        model = await style.get(client.llm.model("fake/chat"))
+        progress: list[float] = []
+        result = await style.get(
+            model.complete_raw("Hello raw", on_prompt_processing_progress=progress.append)
+        )
+        assert result.content == "You said: Hello raw"
+        assert progress == [0.0, 0.5, 1.0]  # completeRawText's own progress packets
+        stream = model.complete_raw_stream("count", config={"max_tokens": 2})
+        fragments = [f.content async for f in style.iterate(stream)]
+        final = await style.get(stream)
+        assert "".join(fragments) == final.content
+        assert final.stats.stop_reason == "maxPredictedTokensReached"
+
+    style.run(body)
+    creations = [call["creationParameter"] for call in server.calls("llm/completeRawText")]
+    assert creations[0]["rawPrompt"] == "Hello raw"
+    assert "history" not in creations[0]  # no chat, no template
+    assert {"key": "llm.prediction.maxPredictedTokens", "value": {"checked": True, "value": 2}} in (
+        creations[1]["predictionConfigStack"]["layers"][0]["config"]["fields"]
+    )
+
+
+def test_complete_raw_cancel_and_bad_prompt(client: Client) -> None:
+    with FakeLMStudio(tokens_per_second=20) as slow, Client(slow.api_host, timeout=20) as c:
+        model = c.llm.model("fake/chat").result(20)
+        stream = model.complete_raw_stream("a long story about many things")
+        next(iter(stream))
+        stream.cancel()
+        assert stream.result(20).stats.stop_reason == "userStopped"
+        assert slow.warnings == []
+    with pytest.raises(LMStudioValueError):
+        client.llm.model("fake/chat").result(20).complete_raw(["not", "text"])  # type: ignore[arg-type]

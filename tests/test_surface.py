@@ -24,7 +24,6 @@ LATER = "not exposed yet (issue 14)"
 NOT_EXPOSED: dict[str, str] = {
     # 1. model extras
     "embedding/getBasePredictionConfig": f"{LATER}: embedding_model.get_eval_batch_size()",
-    "llm/completeRawText": f"{LATER}: complete_raw(prompt)",
     # 6. files and documents
     "files/getLocalFileAbsolutePath": f"{LATER}: handle.get_file_path()",
     "files/parseDocument": f"{LATER}: parse_document(file)",

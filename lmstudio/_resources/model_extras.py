@@ -31,6 +31,7 @@ from .._protocol.models import (
 )
 from .._types import USE_CLIENT_DEFAULT, Timeout
 from ..errors import LMStudioValueError
+from .raw_completion import RawCompletion
 
 if TYPE_CHECKING:
     from .._engine.session import Session
@@ -103,7 +104,7 @@ class HandleExtras:
         return session.rpc(_api.GET_INSTANCE_PROCESSING_STATE, parameter, timeout=timeout)
 
 
-class LlmHandleExtras(HandleExtras):
+class LlmHandleExtras(RawCompletion, HandleExtras):
     """Methods of an ``LLM`` handle (see the module docstring)."""
 
     __slots__ = ()
