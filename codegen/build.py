@@ -44,7 +44,7 @@ from .ir import (
     TypeExpr,
     UnionOf,
 )
-from .names import PUBLIC_NAMES
+from .names import PUBLIC_NAMES, SUPERJSON_RESULTS
 from .schema import REF_PREFIX, Node, Schema
 
 TAG_CANDIDATES = ("type", "role", "code")
@@ -133,6 +133,7 @@ class Builder:
         for name in shared + per_endpoint:
             self.definition(name)
         self._endpoints()
+        self._superjson()
         self._rename()
         return self.module
 
@@ -484,6 +485,35 @@ class Builder:
             # A void part (z.void(), z.undefined()) has no type: the client sends nothing.
             entry.optional = tuple(p for p in optional if getattr(entry, snake(p)) is not None)
             self.module.endpoints.append(entry)
+
+    def _superjson(self) -> None:
+        """Superjson endpoints return an envelope ``{json, meta}``: the registry says so.
+
+        LM Studio serializes a few endpoints with superjson (``SUPERJSON_RESULTS``; the
+        schema cannot say which). Their result arrives as ``{"json": <the value the schema
+        describes>, "meta": {...}}``, so the registry's (and the descriptor's) result type
+        is a generated envelope class whose ``json`` is the schema's type; the client
+        unwraps it. Parameters are unchanged: a void one is sent as superjson's
+        ``undefined`` by the feature that calls the endpoint.
+        """
+        for entry in self.module.endpoints:
+            key = (entry.namespace, entry.name)
+            if key not in SUPERJSON_RESULTS or entry.returns is None:
+                continue
+            location = f"{entry.namespace}/{entry.kind}/{entry.name}/returns"
+            value = entry.declared.get("returns", entry.returns)
+            cls = ClassDef(
+                name=self._unique(SUPERJSON_RESULTS[key]),
+                location=location,
+                fields=[
+                    Field("json", "json", Named(value), False, True, True),
+                    Field("meta", "meta", DictOf(Prim("Any")), False, False, False),
+                ],
+                doc="The superjson envelope LM Studio sends this endpoint's result in.",
+            )
+            self.module.classes.append(cls)
+            entry.returns = cls.name
+            entry.declared["returns"] = cls.name
 
     def _type_name(self, def_name: str, found: TypeExpr) -> str:
         if isinstance(found, Named):

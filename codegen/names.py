@@ -25,4 +25,18 @@ PUBLIC_NAMES: dict[str, str] = {
     "FunctionToolCallRequest": "ToolCallRequest",
     # results of public calls
     "SystemRpcVersionReturns": "LMStudioVersion",
+    "SystemRpcInfoReturns": "LMStudioInfo",
+    # runtime: an engine or extension is named by {name, version} (schema: baseSpecifier)
+    "BaseSpecifier": "RuntimeEngineSpecifier",
+    # diagnostics: what a log event carries
+    "DiagnosticsLogEventDataLlmPredictionInput": "PredictionInputLogData",
+    "DiagnosticsLogEventDataLlmPredictionOutput": "PredictionOutputLogData",
+    "DiagnosticsLogEventDataServerLog": "ServerLogData",
+    "DiagnosticsLogRuntimeEventData": "RuntimeLogData",
+}
+
+SUPERJSON_RESULTS: dict[tuple[str, str], str] = {
+    # (namespace, endpoint) -> the class of its superjson result envelope {json, meta}.
+    # The only superjson endpoint of both protocol generations (reference.md, 3.10).
+    ("runtime", "getEngineSelections"): "RuntimeRpcGetEngineSelectionsSuperjson",
 }

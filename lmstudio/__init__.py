@@ -130,6 +130,14 @@ if TYPE_CHECKING:
         GuardToolCallHandler as GuardToolCallHandler,
         InvalidToolRequestHandler as InvalidToolRequestHandler,
     )
+    from ._resources.diagnostics import (
+        DiagnosticsLogEvent as DiagnosticsLogEvent,
+        DiagnosticsLogEventData as DiagnosticsLogEventData,
+        PredictionInputLogData as PredictionInputLogData,
+        PredictionOutputLogData as PredictionOutputLogData,
+        RuntimeLogData as RuntimeLogData,
+        ServerLogData as ServerLogData,
+    )
     from ._resources.downloaded import DownloadedModel as DownloadedModel
     from ._resources.embedding import (
         DownloadedEmbeddingModel as DownloadedEmbeddingModel,
@@ -138,6 +146,16 @@ if TYPE_CHECKING:
     from ._resources.llm import (
         LLM as LLM,
         DownloadedLlm as DownloadedLlm,
+    )
+    from ._resources.lm_link import (
+        LmLinkLastError as LmLinkLastError,
+        LmLinkPeer as LmLinkPeer,
+        LmLinkStatusResult as LmLinkStatusResult,
+    )
+    from ._resources.model_extras import (
+        EstimatedModelMemoryUsage as EstimatedModelMemoryUsage,
+        EstimatedResourcesUsage as EstimatedResourcesUsage,
+        ModelProcessingState as ModelProcessingState,
     )
     from ._resources.models import (
         EmbeddingModelInfo as EmbeddingModelInfo,
@@ -154,8 +172,19 @@ if TYPE_CHECKING:
         DownloadProgressUpdate as DownloadProgressUpdate,
         ModelDownloadOption as ModelDownloadOption,
     )
+    from ._resources.runtime import (
+        DownloadableRuntimeEngineExtension as DownloadableRuntimeEngineExtension,
+        DownloadableRuntimeExtension as DownloadableRuntimeExtension,
+        DownloadableRuntimeFrameworkExtension as DownloadableRuntimeFrameworkExtension,
+        RuntimeEngineInfo as RuntimeEngineInfo,
+        RuntimeEngineSpecifier as RuntimeEngineSpecifier,
+        RuntimeHardwareSurveyResult as RuntimeHardwareSurveyResult,
+    )
     from ._resources.system import (
         LMStudioVersion as LMStudioVersion,
+    )
+    from ._resources.system_admin import (
+        LMStudioInfo as LMStudioInfo,
     )
     from ._types import (
         USE_CLIENT_DEFAULT as USE_CLIENT_DEFAULT,

@@ -19,10 +19,13 @@ from .errors import LMStudioRuntimeError, LMStudioValueError
 
 if TYPE_CHECKING:
     from ._data.history import FileHandle
+    from ._resources.diagnostics import DiagnosticsNamespace
     from ._resources.embedding import DownloadedEmbeddingModel, EmbeddingModel, EmbeddingNamespace
     from ._resources.files import FilesNamespace, LocalFileInput
     from ._resources.llm import LLM, DownloadedLlm, LlmNamespace
+    from ._resources.lm_link import LmLinkNamespace
     from ._resources.repository import RepositoryNamespace
+    from ._resources.runtime import RuntimeNamespace
     from ._resources.system import SystemNamespace
 
 __all__ = ["Client", "ClientState"]
@@ -41,7 +44,8 @@ class Client:
             loaded = await client.llm.list_loaded()
 
     Namespaces: ``llm`` and ``embedding`` (models and their handles), ``system``,
-    ``files`` (uploads) and ``repository`` (the model hub).
+    ``files`` (uploads), ``repository`` (the model hub), ``runtime`` (engines, hardware),
+    ``diagnostics`` (logs) and ``lm_link`` (several machines).
 
     Args:
         api_host: ``"host:port"`` of LM Studio's API server (``ws://`` / ``wss://``
@@ -150,6 +154,27 @@ class Client:
         from ._resources.repository import RepositoryNamespace
 
         return RepositoryNamespace(self._session)
+
+    @functools.cached_property
+    def runtime(self) -> RuntimeNamespace:
+        """Engines and hardware: ``list_engines()``, ``survey_hardware()``, extensions..."""
+        from ._resources.runtime import RuntimeNamespace
+
+        return RuntimeNamespace(self._session)
+
+    @functools.cached_property
+    def diagnostics(self) -> DiagnosticsNamespace:
+        """LM Studio's log stream: ``stream_logs()``."""
+        from ._resources.diagnostics import DiagnosticsNamespace
+
+        return DiagnosticsNamespace(self._session)
+
+    @functools.cached_property
+    def lm_link(self) -> LmLinkNamespace:
+        """LM Link (several machines as one): ``status()``, ``set_preferred_device()``..."""
+        from ._resources.lm_link import LmLinkNamespace
+
+        return LmLinkNamespace(self._session)
 
     # --- shortcuts across namespaces -------------------------------------------------------
 

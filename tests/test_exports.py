@@ -224,10 +224,34 @@ def test_no_generated_endpoint_name_in_a_public_signature() -> None:
 
 
 def test_the_namespaces_speak_public_names_too() -> None:
-    from lmstudio._resources import embedding, files, llm, models, repository, system
+    from lmstudio._resources import (
+        diagnostics,
+        embedding,
+        files,
+        llm,
+        lm_link,
+        model_extras,
+        models,
+        repository,
+        runtime,
+        system,
+        system_admin,
+    )
 
     offending = {}
-    for module in (embedding, files, llm, models, repository, system):
+    for module in (
+        diagnostics,
+        embedding,
+        files,
+        llm,
+        lm_link,
+        model_extras,
+        models,
+        repository,
+        runtime,
+        system,
+        system_admin,
+    ):
         for cls in vars(module).values():
             if not inspect.isclass(cls) or cls.__module__ not in (module.__name__, "lmstudio"):
                 continue

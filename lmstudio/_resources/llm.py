@@ -51,13 +51,14 @@ from ..errors import LMStudioPredictionError
 from .act import ActStream, GuardToolCallHandler, InvalidToolRequestHandler, start_act
 from .downloaded import DownloadedModel
 from .llm_predictions import LlmPredictions
+from .model_extras import LlmHandleExtras
 from .models import ModelHandle, ModelNamespace
 from .predicting import predict_events
 
 __all__ = ["LLM", "ActStream", "LlmNamespace", "PredictionStream"]
 
 
-class LLM(LlmPredictions, ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
+class LLM(LlmPredictions, LlmHandleExtras, ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
     """A loaded LLM: chat responses, completions, tokens, its info and config.
 
     Obtained from ``client.llm.model(key)`` (or ``lms.llm(key)``), ``load_new_instance()``

@@ -47,6 +47,7 @@ from .._types import USE_CLIENT_DEFAULT, ModelLoadingCallback, Timeout
 from ..errors import LMStudioModelNotFoundError, LMStudioValueError
 from .checks import check_key, texts_of, ttl_ms
 from .loading import LoadHandler
+from .model_extras import HandleExtras, NamespaceExtras
 from .progress import progress_bar
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ class _ModelEndpoints(Protocol[InfoT]):
     def LOAD_MODEL(self) -> Channel[ChannelLoadModelCreationParameter, Any, Any]: ...
 
 
-class ModelHandle(Generic[InfoT, LoadConfigT]):
+class ModelHandle(HandleExtras, Generic[InfoT, LoadConfigT]):
     """A loaded model instance, bound to the client that found or loaded it.
 
     ``identifier`` names the instance; ``model_info`` is its info as LM Studio reported
@@ -278,7 +279,9 @@ class ModelHandle(Generic[InfoT, LoadConfigT]):
         return self._namespace.unload(self.identifier, timeout=timeout)
 
 
-class ModelNamespace(Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, DownloadedT]):
+class ModelNamespace(
+    NamespaceExtras, Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, DownloadedT]
+):
     """What ``client.llm`` and ``client.embedding`` share: finding and loading models."""
 
     _name: ClassVar[str]

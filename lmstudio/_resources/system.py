@@ -9,6 +9,7 @@ from .._engine.call import Call, describe
 from .._protocol.endpoints import system as system_api
 from .._protocol.models import LMStudioVersion
 from .._types import USE_CLIENT_DEFAULT, Timeout
+from .system_admin import LMStudioInfo, SystemAdmin
 
 if TYPE_CHECKING:
     from .._engine.session import Session
@@ -16,10 +17,10 @@ if TYPE_CHECKING:
     from .llm import DownloadedLlm
     from .models import ModelNamespace
 
-__all__ = ["LMStudioVersion", "SystemNamespace"]
+__all__ = ["LMStudioInfo", "LMStudioVersion", "SystemNamespace"]
 
 
-class SystemNamespace:
+class SystemNamespace(SystemAdmin):
     """LM Studio itself: ``client.system``."""
 
     def __init__(

@@ -83,6 +83,10 @@ class ServerCore:
         self.client_warnings: list[str] = []
         self.notifications: list[dict[str, Any]] = []
         self.experiment_flags: set[str] = set()
+        self.http_server: dict[str, Any] | None = None  # system/startHttpServer settings
+        self.shutdown_requests = 0  # system/requestShutdown calls
+        self.runtime: Any = None  # engines and selections (_endpoints/runtime.py), kept on restart
+        self.lm_link: Any = None  # LM Link settings (_endpoints/lm_link.py), kept on restart
         self.faults = Faults(validate=self.check_endpoint_spec)
         self.rpc_overrides: dict[tuple[str | None, str], RpcOverride] = {}
         self.channel_overrides: dict[tuple[str | None, str], ChannelOverride] = {}

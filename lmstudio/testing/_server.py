@@ -231,6 +231,21 @@ class FakeLMStudio:
         return self._core.notifications
 
     @property
+    def experiment_flags(self) -> set[str]:
+        """The experiment flags set (``system/setExperimentFlag``); tests may edit it."""
+        return self._core.experiment_flags
+
+    @property
+    def http_server(self) -> dict[str, Any] | None:
+        """The HTTP server's settings since ``system/startHttpServer`` (``None``: stopped)."""
+        return self._core.http_server
+
+    @property
+    def shutdown_requests(self) -> int:
+        """How many ``system/requestShutdown`` calls arrived (the fake keeps running)."""
+        return self._core.shutdown_requests
+
+    @property
     def replay_misses(self) -> list[str]:
         """The endpoints (``"namespace/name"``) of requests the replayed cassette lacked."""
         return self._core.cassette.misses if self._core.cassette is not None else []

@@ -252,9 +252,9 @@ def test_ids_from_zero_work(llm: Any) -> None:
 def test_unimplemented_endpoints_answer_an_error_never_silence(
     server: FakeLMStudio, connect_to: Any
 ) -> None:
-    runtime = connect_to(server, "runtime")
-    error = runtime.error("listEngines")
-    assert error["title"] == "runtime/listEngines is not implemented by the fake server"
+    repository = connect_to(server, "repository")
+    error = repository.error("getModelCatalog")
+    assert error["title"] == "repository/getModelCatalog is not implemented by the fake server"
     files = connect_to(server, "files")
     packets, end = files.stream(
         "retrieve", {"query": "q", "fileIdentifiers": [], "config": {"fields": []}}

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
         RuntimeChannelDownloadRuntimeExtensionCreationParameter,
         RuntimeChannelDownloadRuntimeExtensionToClientPacket,
         RuntimeChannelDownloadRuntimeExtensionToServerPacket,
-        RuntimeRpcGetEngineSelectionsReturns,
+        RuntimeRpcGetEngineSelectionsSuperjson,
         RuntimeRpcListEnginesReturns,
         RuntimeRpcRemoveEngineParameter,
         RuntimeRpcSearchRuntimeExtensionsParameter,
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["DOWNLOAD_RUNTIME_EXTENSION", "GET_ENGINE_SELECTIONS", "LIST_ENGINES", "REMOVE_ENGINE", "SEARCH_RUNTIME_EXTENSIONS", "SELECT_ENGINE", "SURVEY_HARDWARE"]
 
 LIST_ENGINES: Rpc[None, RuntimeRpcListEnginesReturns] = Rpc("runtime", "listEngines")  # not in the 2025-08 protocol
-GET_ENGINE_SELECTIONS: Rpc[None, RuntimeRpcGetEngineSelectionsReturns] = Rpc("runtime", "getEngineSelections")  # not in the 2025-08 protocol
+GET_ENGINE_SELECTIONS: Rpc[None, RuntimeRpcGetEngineSelectionsSuperjson] = Rpc("runtime", "getEngineSelections")  # not in the 2025-08 protocol
 SELECT_ENGINE: Rpc[RuntimeRpcSelectEngineParameter, None] = Rpc("runtime", "selectEngine")  # not in the 2025-08 protocol
 REMOVE_ENGINE: Rpc[RuntimeRpcRemoveEngineParameter, None] = Rpc("runtime", "removeEngine")  # not in the 2025-08 protocol
 SURVEY_HARDWARE: Rpc[RuntimeRpcSurveyHardwareParameter, RuntimeRpcSurveyHardwareReturns] = Rpc("runtime", "surveyHardware")  # not in the 2025-08 protocol

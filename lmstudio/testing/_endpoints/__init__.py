@@ -4,10 +4,13 @@ from lmstudio.testing._endpoints import (
     diagnostics,
     embedding,
     files,
+    lm_link,
     models,
     predict,
     repository,
+    runtime,
     system,
+    system_admin,
 )
 from lmstudio.testing._endpoints._registry import CHANNEL_HANDLERS, RPC_HANDLERS
 
@@ -17,8 +20,11 @@ __all__ = [
     "diagnostics",
     "embedding",
     "files",
+    "lm_link",
     "models",
     "predict",
     "repository",
+    "runtime",
     "system",
+    "system_admin",
 ]

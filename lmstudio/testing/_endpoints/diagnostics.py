@@ -32,7 +32,7 @@ async def stream_logs(ch: Channel, _: None) -> None:
                 models.DiagnosticsChannelStreamLogsToClientPacketLog(
                     log=models.DiagnosticsLogEvent(
                         timestamp=float(int(time.time() * 1000)),
-                        data=models.DiagnosticsLogEventDataLlmPredictionInput(
+                        data=models.PredictionInputLogData(
                             input=data["input"],
                             model_path=data["modelPath"],
                             model_identifier=data["modelIdentifier"],

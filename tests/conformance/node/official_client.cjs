@@ -470,7 +470,10 @@ const steps = {
         return { answered: !message.startsWith("timed out after"), ok: false, message };
       }
     }
-    const engine = { name: "llama.cpp-fake", version: "1.0.0" };
+    // The fake's installed engines and downloadable extension (lmstudio/testing/_endpoints/runtime.py).
+    const engine = { name: "llama.cpp-linux-x86_64-avx2", version: "1.50.2" };
+    const oldEngine = { name: "llama.cpp-linux-x86_64-avx2", version: "1.49.0" };
+    const extension = { name: "llama.cpp-linux-x86_64-vulkan-avx2", version: "1.51.0" };
     const llm = client.llm.createDynamicHandle(CHAT_MODEL);
     const embedding = client.embedding.createDynamicHandle(EMBED_MODEL);
     const file = await client.files.prepareFileBase64("notes.txt", Buffer.from("Some notes.").toString("base64"));
@@ -497,7 +500,7 @@ const steps = {
       "repository/lmLinkStatus": () => client.repository.lmLink.status(),
       "repository/lmLinkSetDisabled": () => client.repository.lmLink.setDisabled(false),
       "repository/lmLinkUpdateDeviceName": () => client.repository.lmLink.updateDeviceName("conformance"),
-      "repository/lmLinkSetPreferredDevice": () => client.repository.lmLink.setPreferredDevice("device-1"),
+      "repository/lmLinkSetPreferredDevice": () => client.repository.lmLink.setPreferredDevice("fake-device-1"),
       "repository/installPluginDependencies": () => client.repository.installPluginDependencies("/tmp/no-plugin"),
       "repository/getLocalArtifactFiles": () => client.repository.getLocalArtifactFileList("/tmp/no-artifact"),
       "repository/getAuthenticationStatus": () => client.repository.getAuthenticationStatus(),
@@ -527,11 +530,11 @@ const steps = {
       "runtime/listEngines": () => client.runtime.engine.list(),
       "runtime/getEngineSelections": () => client.runtime.engine.getSelections(),
       "runtime/selectEngine": () => client.runtime.engine.select(engine, "GGUF"),
-      "runtime/removeEngine": () => client.runtime.engine.remove(engine),
+      "runtime/removeEngine": () => client.runtime.engine.remove(oldEngine),
       "runtime/surveyHardware": () => client.runtime.surveyHardware(),
       "runtime/surveyHardware(all)": () => client.runtime.surveyHardware({ type: "all" }),
       "runtime/searchRuntimeExtensions": () => client.runtime.extensions.search("llama.cpp"),
-      "runtime/downloadRuntimeExtension": () => client.runtime.extensions.download(engine, {}),
+      "runtime/downloadRuntimeExtension": () => client.runtime.extensions.download(extension, {}),
     };
     const outcomes = {};
     for (const [name, fn] of Object.entries(calls)) outcomes[name] = await probe(fn);

@@ -1,0 +1,210 @@
+"""The model methods issue 14 added: processing state, base prediction config, draft
+model preloading and memory estimates.
+
+:class:`HandleExtras` is a base of every model handle, :class:`LlmHandleExtras` of
+``LLM``, and :class:`NamespaceExtras` of ``client.llm`` / ``client.embedding``; they use
+only what :mod:`.models` gives every handle and namespace (its session, identifier and
+the namespace's endpoint module ``_api``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+from msgspec import UNSET
+
+from .._data.config import prediction_config_from_kv
+from .._data.specifiers import model_specifier
+from .._engine.call import Call
+from .._exports import publish
+from .._protocol.endpoints import llm as llm_api
+from .._protocol.models import (
+    EstimatedModelMemoryUsage,
+    EstimatedResourcesUsage,
+    KvConfig,
+    LlmPredictionConfig,
+    LlmRpcPreloadDraftModelParameter,
+    ModelProcessingState,
+    RpcEstimateModelUsageParameter,
+    RpcGetBasePredictionConfigParameter,
+    RpcGetModelInfoParameter,
+)
+from .._types import USE_CLIENT_DEFAULT, Timeout
+from ..errors import LMStudioValueError
+from .raw_completion import RawCompletion
+
+if TYPE_CHECKING:
+    from .._engine.session import Session
+    from .._protocol.endpoints import Rpc
+
+__all__ = [
+    "EstimatedModelMemoryUsage",
+    "EstimatedResourcesUsage",
+    "HandleExtras",
+    "LlmHandleExtras",
+    "ModelProcessingState",
+    "NamespaceExtras",
+]
+
+
+class _Endpoints(Protocol):
+    """The endpoints used here, named alike in ``endpoints.llm`` and ``endpoints.embedding``."""
+
+    @property
+    def GET_INSTANCE_PROCESSING_STATE(
+        self,
+    ) -> Rpc[RpcGetModelInfoParameter, ModelProcessingState]: ...
+    @property
+    def GET_BASE_PREDICTION_CONFIG(
+        self,
+    ) -> Rpc[RpcGetBasePredictionConfigParameter, KvConfig]: ...
+    @property
+    def ESTIMATE_MODEL_USAGE(
+        self,
+    ) -> Rpc[RpcEstimateModelUsageParameter, EstimatedResourcesUsage]: ...
+
+
+class _Namespace(Protocol):
+    _api: Any
+    _session: Session
+
+    def _load_config_stack(self, config: Any) -> Any: ...
+
+
+class HandleExtras:
+    """Methods of every model handle (see the module docstring)."""
+
+    __slots__ = ()
+    identifier: str
+    _namespace: Any
+
+    def get_processing_state(
+        self, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> Call[ModelProcessingState]:
+        """Whether this instance is busy, and how many requests wait for it.
+
+        ``state = model.get_processing_state().result(); print(state.status, state.queued)``
+
+        Args:
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[ModelProcessingState]``: ``status`` (``"idle"``, ``"generating"``,
+            ``"computingEmbedding"``...) and ``queued``, the requests waiting.
+
+        The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no loaded
+        instance has this identifier.
+        """
+        _api = cast(_Endpoints, self._namespace._api)
+        parameter = RpcGetModelInfoParameter(
+            specifier=model_specifier(self.identifier), throw_if_not_found=True
+        )
+        session: Session = self._namespace._session
+        return session.rpc(_api.GET_INSTANCE_PROCESSING_STATE, parameter, timeout=timeout)
+
+
+class LlmHandleExtras(RawCompletion, HandleExtras):
+    """Methods of an ``LLM`` handle (see the module docstring)."""
+
+    __slots__ = ()
+
+    def get_base_prediction_config(
+        self, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> Call[LlmPredictionConfig]:
+        """The prediction config this instance starts from before a request's own config.
+
+        ``print(model.get_base_prediction_config().result().temperature)``
+
+        Args:
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[LlmPredictionConfig]``: the model's defaults with LM Studio's
+            settings applied; settings this SDK does not know are left out.
+
+        The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no loaded
+        instance has this identifier.
+        """
+        parameter = RpcGetBasePredictionConfigParameter(specifier=model_specifier(self.identifier))
+        session: Session = self._namespace._session
+        return session.rpc(
+            llm_api.GET_BASE_PREDICTION_CONFIG,
+            parameter,
+            transform=prediction_config_from_kv,
+            timeout=timeout,
+        )
+
+    def preload_draft_model(
+        self, draft_model: str, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> Call[None]:
+        """Load ``draft_model`` for speculative decoding with this model now, not at the
+        first prediction that names it (``config={"draft_model": ...}``).
+
+        ``model.preload_draft_model("qwen2.5-0.5b-instruct").result()``
+
+        Args:
+            draft_model: the draft model's key (a downloaded LLM).
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[None]``, done once the draft model is loaded.
+
+        Raises:
+            LMStudioValueError: ``draft_model`` is not a non-empty string (raised here).
+            LMStudioServerError: (from the call) no such downloaded model, or this
+                instance is not loaded.
+        """
+        if not isinstance(draft_model, str) or not draft_model:
+            raise LMStudioValueError("draft_model must be a model key")
+        parameter = LlmRpcPreloadDraftModelParameter(
+            specifier=model_specifier(self.identifier), draft_model_key=draft_model
+        )
+        session: Session = self._namespace._session
+        return session.rpc(llm_api.PRELOAD_DRAFT_MODEL, parameter, timeout=timeout)
+
+
+class NamespaceExtras:
+    """Methods of ``client.llm`` and ``client.embedding`` (see the module docstring)."""
+
+    def estimate_usage(
+        self,
+        model_key: str,
+        *,
+        config: Any = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> Call[EstimatedResourcesUsage]:
+        """How much memory loading ``model_key`` with ``config`` would take, and whether
+        LM Studio's guardrails would let it load, without loading anything.
+
+        ``usage = client.llm.estimate_usage("qwen3-8b", config={"context_length": 8192}).result()``
+
+        Args:
+            model_key: a downloaded model's key.
+            config: the load config, as for ``load_new_instance()`` (a typed config or
+                a dict, snake_case or camelCase; ``None``: the model's defaults).
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[EstimatedResourcesUsage]``: ``memory`` (``total_bytes``,
+            ``total_vram_bytes``, the model's and the context's share, ``confidence``)
+            and ``passes_guardrails``.
+
+        Raises:
+            LMStudioValueError: a config that does not convert (raised here).
+            LMStudioServerError: (from the call) no downloaded model has that key.
+        """
+        namespace = cast(_Namespace, self)
+        _api = cast(_Endpoints, namespace._api)
+        parameter = RpcEstimateModelUsageParameter(
+            model_key=model_key,
+            load_config_stack=namespace._load_config_stack(config),
+            device_identifier=UNSET,
+        )
+        return namespace._session.rpc(_api.ESTIMATE_MODEL_USAGE, parameter, timeout=timeout)
+
+
+publish(__name__, globals())
