@@ -453,8 +453,9 @@ def test_consecutive_user_messages_merge_as_in_the_official_sdk() -> None:
     chat = Chat("Be brief.")
     first = chat.add_user_message("Look at this:")
     second = chat.add_user_message("and this", images=[IMAGE])
-    assert second is first and len(chat) == 2
-    assert [type(part) for part in first.content] == [TextData, TextData, FileHandle]
+    assert len(chat) == 2 and chat.messages[-1] is second
+    assert [type(part) for part in second.content] == [TextData, TextData, FileHandle]
+    assert [type(part) for part in first.content] == [TextData]  # handed out: unchanged
     chat.add_assistant_response("Two things.")
     chat.add_user_message("Thanks")
     assert [type(m) for m in chat.messages] == [

@@ -1,18 +1,18 @@
 """Chat histories: ``Chat``, built on the protocol's chat history types.
 
 A ``Chat`` is an ordered list of messages, each one of the protocol's message structs:
-``SystemPrompt``, ``UserMessage``, ``AssistantResponse`` and ``ToolResultMessage`` (their
-parts: ``TextData``, ``FileHandle``, ``ToolCallRequestData``, ``ToolCallResultData``).
-Each ``add_*`` call appends exactly one message; ``Chat`` never changes a message it
-holds, so :meth:`Chat.to_wire` can hand a snapshot to a request without copying them.
+``SystemPrompt``, ``UserMessage``, ``AssistantResponse`` and ``ToolResultMessage`` (parts:
+``TextData``, ``FileHandle``, ``ToolCallRequestData``, ``ToolCallResultData``). Each
+``add_*`` call appends one message (a user message after a user message replaces it with
+the two merged); a message once held never changes, so :meth:`Chat.to_wire` can hand a
+snapshot to a request without copying them.
 
 ``from_history`` and ``append`` also take dicts, in the wire shape (``{"role": "user",
 "content": [{"type": "text", "text": "hi"}]}``, snake_case keys accepted) or in the
 OpenAI chat shape (``{"role": "user", "content": "hi"}``, assistant ``tool_calls``,
 ``{"role": "tool", "tool_call_id": ..., "content": ...}``).
 
-Images and files appear as ``FileHandle`` parts of a user message; the handles come from
-uploading the file (``client.files.prepare_image(...)``), which is not done here.
+Images and files are ``FileHandle`` parts of a user message (from ``prepare_image()``).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from .._protocol.models import (
     UserMessage,
 )
 from ..errors import LMStudioValueError
+from .history_repr import describe_message
 
 __all__ = [
     "AssistantResponse",
@@ -87,7 +88,6 @@ _PART_KEYS = {
     "tool_call_id": "toolCallId",
 }
 _ROLES = {"system", "user", "assistant", "tool"}
-_MAX_REPR_TEXT = 60
 
 
 class Chat:
@@ -219,7 +219,7 @@ class Chat:
     def __repr__(self) -> str:
         if not self._messages:
             return f"{type(self).__name__}([])"
-        lines = [f"    {_describe_message(m)}," for m in self._messages]
+        lines = [f"    {describe_message(m)}," for m in self._messages]
         return "\n".join([f"{type(self).__name__}([", *lines, "])"])
 
     # --- adding messages ----------------------------------------------------------------
@@ -274,9 +274,11 @@ class Chat:
         last = self._messages[-1] if self._messages else None
         if isinstance(last, UserMessage):
             # As the official SDK's Chat: prompt templates that require alternating roles
-            # reject two user messages in a row, so the parts join the last one.
-            last.content.extend(parts)
-            return last
+            # reject two user messages in a row, so the parts join the last one (in a new
+            # message: one handed out before never changes).
+            merged = UserMessage(content=[*last.content, *parts])
+            self._messages[-1] = merged
+            return merged
         message = UserMessage(content=parts)
         self._messages.append(message)
         return message
@@ -567,35 +569,6 @@ def _parse_assistant(parts: list[Any], tool_calls: Iterable[Any]) -> AssistantRe
 
 
 # --- repr --------------------------------------------------------------------------------
-
-
-def _short(text: str) -> str:
-    if len(text) > _MAX_REPR_TEXT:
-        text = text[: _MAX_REPR_TEXT - 3] + "..."
-    return repr(text)
-
-
-def _describe_part(part: object) -> str:
-    if isinstance(part, TextData):
-        return _short(part.text)
-    if isinstance(part, FileHandle):
-        return f"<{part.file_type} {part.name!r}>"
-    if isinstance(part, ToolCallRequestData):
-        request = part.tool_call_request
-        args = request.arguments if isinstance(request.arguments, dict) else {}
-        call = ", ".join(f"{k}={v!r}" for k, v in args.items())
-        ident = f" [{request.id}]" if isinstance(request.id, str) else ""
-        return f"<call {request.name}({call}){ident}>"
-    if isinstance(part, ToolCallResultData):
-        ident = f"[{part.tool_call_id}] " if isinstance(part.tool_call_id, str) else ""
-        return f"<result {ident}{_short(part.content)}>"
-    return repr(part)
-
-
-def _describe_message(message: ChatMessage) -> str:
-    role = type(message).__struct_config__.tag
-    parts = " + ".join(_describe_part(p) for p in message.content)
-    return f"{role}: {parts}"
 
 
 publish(__name__, globals())

@@ -10,16 +10,27 @@ runs where the stream is consumed).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Generic, TypeVar
+import enum
+from typing import Any, ClassVar, Final, Generic, TypeVar
 
 from ..errors import LMStudioServerError
 
-__all__ = ["ChannelHandler"]
+__all__ = ["SKIP", "ChannelHandler", "Skip"]
 
 E = TypeVar("E")
 R = TypeVar("R")
 
 CANCEL_PACKET: dict[str, Any] = {"type": "cancel"}
+
+
+class Skip(enum.Enum):
+    """Type of :data:`SKIP`."""
+
+    SKIP = enum.auto()
+
+
+SKIP: Final = Skip.SKIP
+"""Returned by a ``consume`` hook for an event that is not an item."""
 
 
 class ChannelHandler(Generic[E, R]):

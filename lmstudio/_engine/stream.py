@@ -10,37 +10,32 @@ iterated for its items ``I``, with ``for`` or ``async for``::
 
 Rules, in one place:
 
-- Items are never lost or reordered. The engine appends what arrives to an unbounded
-  buffer, so a slow consumer never stalls the socket it shares with other calls; past
-  ``STREAM_HIGH_WATER`` unconsumed items (checked once per batch) it logs a warning,
-  once. A blocked consumer is woken once per batch of arrivals, not once per item.
-- The engine feeds and settles a stream through its other face, a :class:`StreamSink`
-  made with it by :func:`new_stream` (the interface is in ``settle.py``).
-- One consumer at a time: a second thread or task iterating concurrently gets
-  :class:`~lmstudio.LMStudioRuntimeError`. The stream is its own iterator, so a later
+- Items are never lost or reordered: the engine appends what arrives to an unbounded
+  buffer (a slow consumer never stalls the socket it shares with other calls) and logs
+  once past ``STREAM_HIGH_WATER`` unconsumed items; a blocked consumer is woken once per
+  batch of arrivals. The engine feeds and settles a stream through its other face, the
+  :class:`StreamSink` :func:`new_stream` makes with it (interface: ``settle.py``).
+- One consumer at a time (another thread or task gets
+  :class:`~lmstudio.LMStudioRuntimeError`); the stream is its own iterator, so a later
   loop continues where an earlier one stopped.
-- ``.cancel()`` sends the channel's cancel packet and ends iteration at once. If the
-  server still produces a final value (a prediction ends with ``userStopped``), that
-  is the result; otherwise the stream resolves as cancelled.
-- ``.close()`` (and leaving ``with stream:``; ``await stream.aclose()`` and ``async
-  with stream:`` in async code) is "done with it": it cancels a stream that has not
-  finished, drops what was not consumed, and waits for the end, at most
-  ``CLOSE_TIMEOUT`` (2 s) by default. An exception leaving the block is not masked.
-- A failure (server error, dropped connection, timeout) is raised by the iterator
-  after the items that arrived before it, and by ``.result()`` / ``await``.
-- Feature hooks run where the stream is consumed, never on the engine loop: the
-  ``consume`` function turns each event into an item (or :data:`SKIP`) in the
-  iterating thread or task, and ``.result()`` / ``await`` run it for every event they
-  drain, so per-item callbacks fire even when nobody iterates. Cancelling the task that
-  awaits the final value cancels the stream; cancelling a task waiting for the next
-  item does not.
-- LM Studio never keeps generating for a caller that is gone: a ``KeyboardInterrupt``
-  (Ctrl-C) or ``SystemExit`` raised while a thread blocks in ``.result()`` or waits for
-  the next item cancels the stream, then propagates; and a stream nothing references
-  any more (``break`` out of ``for f in model.respond_stream(...)``, a dropped
-  variable) is cancelled when it is garbage-collected (at once in CPython). A stream
-  kept in a variable is not cancelled by a ``break``: call ``close()`` or use ``with``.
-  A done callback keeps its stream alive until it ends.
+- ``.cancel()`` sends the channel's cancel packet and ends iteration at once; the result
+  is the server's final value if it still sends one (a prediction: ``userStopped``),
+  else the stream resolves as cancelled. ``.close()`` / ``aclose()`` / leaving ``with``
+  or ``async with`` cancel an unfinished stream, drop what was not consumed and wait at
+  most ``CLOSE_TIMEOUT`` for the end; an exception leaving the block is not masked.
+- A failure (server error, dropped connection, timeout) is raised by the iterator after
+  the items that arrived before it, and by ``.result()`` / ``await``.
+- Feature hooks run where the stream is consumed, never on the engine loop: ``consume``
+  turns each event into an item (or :data:`SKIP`) in the iterating thread or task, and
+  ``.result()`` / ``await`` run it for every event they drain, so per-item callbacks
+  fire even when nobody iterates. Cancelling the task that awaits the final value
+  cancels the stream; cancelling one waiting for the next item does not.
+- LM Studio never keeps generating for a caller that is gone: ``KeyboardInterrupt``
+  (Ctrl-C) or ``SystemExit`` while a thread blocks in ``.result()`` or waits for an item
+  cancels the stream, then propagates; a stream nothing references any more (``break``
+  out of ``for f in model.respond_stream(...)``, a dropped variable) is cancelled when
+  collected (at once in CPython). A stream kept in a variable is not cancelled by a
+  ``break``: ``close()`` it or use ``with``. A done callback keeps its stream alive.
 """
 
 from __future__ import annotations
@@ -72,6 +67,7 @@ from .call import (
     _wake_waiter,
 )
 from .callbacks import ENGINE_THREADS
+from .handler import SKIP, Skip
 
 if TYPE_CHECKING:
     import asyncio
@@ -87,16 +83,6 @@ logger = logging.getLogger("lmstudio.engine")
 
 I = TypeVar("I")  # noqa: E741 - the conventional name for the item type
 R = TypeVar("R")
-
-
-class Skip(enum.Enum):
-    """Type of :data:`SKIP`."""
-
-    SKIP = enum.auto()
-
-
-SKIP: Final = Skip.SKIP
-"""Returned by a ``consume`` hook for an event that is not an item."""
 
 
 class _Poll(enum.Enum):
@@ -490,14 +476,11 @@ class Stream(Call[R], Generic[I, R]):
 class StreamSink:
     """The engine's face of a :class:`Stream` (the :class:`~.settle.Sink` interface).
 
-    ``push`` and ``push_many`` are the buffer's own ``append`` and ``extend`` (the hot
-    path: no Python frame per item); :meth:`wake` checks the backlog once per batch.
-
-    It holds its stream only weakly, so that a stream nothing references any more is
-    collected while the engine still holds this sink: the weak reference's callback then
-    runs the cancel hook (LM Studio stops generating for a caller that is gone), and
-    settling what was collected is a no-op. A done callback added with
-    :meth:`Stream.add_done_callback` pins the stream (its callback must still run).
+    ``push`` / ``push_many`` are the buffer's own ``append`` / ``extend`` (no Python frame
+    per item); :meth:`wake` checks the backlog once per batch. It holds its stream weakly:
+    a stream nothing references is collected while the engine holds this sink, and the
+    weak reference's callback runs the cancel hook (settling it then is a no-op). A done
+    callback (:meth:`Stream.add_done_callback`) pins the stream until it ends.
     """
 
     __slots__ = (
