@@ -153,3 +153,14 @@ def test_the_base_and_the_protocol_layer_import_nothing_of_ours() -> None:
         if layer(name) in (0, 1):
             imported = {i for i in imports_of(path) if ours(i)}
             assert {i for i in imported if layer(i) != layer(name)} == set(), name
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in SOURCES if "_protocol" not in p.parts]
+    + sorted((PACKAGE.parent / "codegen").glob("*.py")),
+    ids=lambda p: str(p.relative_to(PACKAGE.parent)),
+)
+def test_no_hand_written_module_over_600_lines(path: Path) -> None:
+    lines = path.read_text(encoding="utf-8").count("\n")
+    assert lines <= 600, f"{path.name} has {lines} lines: split it by what its parts do"
