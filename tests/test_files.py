@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import errno
 import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from lmstudio import Chat, Client, FileHandle, LMStudioValueError
+from lmstudio import Chat, Client, FileHandle, LMStudioOSError, LMStudioValueError
 from lmstudio.testing import FakeLMStudio, expected_reply
 
 if TYPE_CHECKING:
@@ -98,8 +99,12 @@ def test_images_reach_the_model(style: Style, client: Client, tmp_path: Path) ->
 
 
 def test_bad_sources_fail_at_once(client: Client, server: FakeLMStudio, tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
-        client.files.prepare_image(tmp_path / "missing.png")
+    missing = client.files.prepare_image(tmp_path / "missing.png")  # the call fails with it
+    with pytest.raises(LMStudioOSError) as info:
+        missing.result(5)
+    assert isinstance(info.value, OSError) and info.value.errno == errno.ENOENT
+    assert info.value.filename == str(tmp_path / "missing.png")
+    assert "files.prepare_image(...)" in repr(missing)
     with pytest.raises(LMStudioValueError, match="binary mode"):
         client.files.prepare_file(io.StringIO("text"))
     with pytest.raises(LMStudioValueError, match="Expected a path"):

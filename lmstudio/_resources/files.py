@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeAlias
 
 from .._data.history import FileHandle
-from .._engine.call import Call, new_call
+from .._engine.call import Call, describe, new_call
 from .._protocol.endpoints import files as files_api
 from .._protocol.models import FilesRpcUploadFileBase64Parameter, FilesRpcUploadFileBase64Returns
 from .._types import USE_CLIENT_DEFAULT, Timeout
-from ..errors import LMStudioError, LMStudioTimeoutError, LMStudioValueError
+from ..errors import LMStudioError, LMStudioOSError, LMStudioTimeoutError, LMStudioValueError
 
 if TYPE_CHECKING:
     from .._engine.session import Session
@@ -80,7 +80,8 @@ class FilesNamespace:
             ``Call[FileHandle]``: the handle of the uploaded file.
 
         Raises:
-            OSError: the file cannot be opened (raised here).
+            LMStudioOSError: the file is missing or cannot be read (raised by the call:
+                ``.result()`` / ``await``; an ``OSError`` too).
             LMStudioValueError: an invalid ``name``, a path that is not a regular file,
                 or a source past the client's ``max_upload_size`` (raised here, before
                 anything is read).
@@ -113,7 +114,8 @@ class FilesNamespace:
             detected.
 
         Raises:
-            OSError: the file cannot be opened (raised here).
+            LMStudioOSError: the file is missing or cannot be read (raised by the call:
+                ``.result()`` / ``await``; an ``OSError`` too).
             LMStudioValueError: an invalid ``name``, a path that is not a regular file,
                 or a source past the client's ``max_upload_size`` (raised here, before
                 anything is read).
@@ -126,11 +128,17 @@ class FilesNamespace:
         if name is not None and (not isinstance(name, str) or not name):
             raise LMStudioValueError(f"name must be a non-empty string, not {name!r}")
         session = self._session
-        source = _Source.check(src, session.max_upload_size)  # nothing is read here
+        operation = f"files.{'prepare_image' if image else 'prepare_file'}(...)"
+        try:
+            source = _Source.check(src, session.max_upload_size)  # nothing is read here
+        except OSError as exc:  # missing, no permission...: the call fails with it
+            failed, settle = new_call(operation)
+            settle.fail(_os_error(exc))
+            return describe(failed, operation, FileHandle)
         upload = _Upload(session, source, name, image, session.resolve_timeout(timeout))
-        call, settle = new_call("files.uploadFileBase64", on_cancel=upload.cancel)
+        call, settle = new_call(operation, on_cancel=upload.cancel)
         upload.start(settle)
-        return call
+        return describe(call, operation, FileHandle)
 
 
 _CHUNK = 1 << 20  # bytes per read() of a file
@@ -310,13 +318,24 @@ class _Upload:
             self._stop()
             settle.fail(exc)
             return
-        except Exception as exc:  # an OSError while reading, a broken file object...
+        except OSError as exc:  # reading failed (a disk error, a file gone meanwhile)
+            self._stop()
+            settle.fail(_os_error(exc))
+            return
+        except Exception as exc:  # a broken file object...
             self._stop()
             error = LMStudioValueError(f"the upload's source could not be read ({exc})")
             error.__cause__ = exc
             settle.fail(error)
             return
         concurrent.futures.Future.add_done_callback(inner, functools.partial(_relay, settle))
+
+
+def _os_error(exc: OSError) -> LMStudioOSError:
+    """``exc`` as an :class:`~lmstudio.LMStudioOSError` (errno and file name kept)."""
+    error = LMStudioOSError(exc.errno, f"cannot upload: {exc.strerror or exc}", exc.filename)
+    error.__cause__ = exc
+    return error
 
 
 def _relay(settle: Settle, inner: concurrent.futures.Future[Any]) -> None:
