@@ -17,7 +17,7 @@ import atexit
 import threading
 from typing import TYPE_CHECKING, Literal
 
-from ._client import Client, ClientState
+from ._client import Client, ClientState, new_default_client
 from ._constants import DEFAULT_TIMEOUT, DEFAULT_TTL
 from ._engine.call import Call
 from ._exports import publish
@@ -130,7 +130,7 @@ def get_default_client(api_host: str | None = None) -> Client:
         client = _client
         if client is None or client.state is ClientState.CLOSED:
             host, token = _settings
-            client = _client = Client(host, api_token=token, timeout=_timeout)
+            client = _client = new_default_client(host, token, _timeout)
             if not _exit_hook_registered:
                 # Before or after the engine's own exit hook (which closes every
                 # connection): closing is quiet either way.

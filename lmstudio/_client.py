@@ -331,4 +331,13 @@ def _concatenate(lists: list[list[Any]]) -> list[Any]:
     return [item for items in lists for item in items]
 
 
+def new_default_client(
+    api_host: str | None, api_token: str | None, timeout: float | None
+) -> Client:
+    """The ``lms.*`` functions' client: its error hints suggest ``lms.*`` fixes."""
+    client = Client(api_host, api_token=api_token, timeout=timeout)
+    client._session = Session(api_host, api_token=api_token, timeout=timeout, default_client=True)
+    return client
+
+
 publish(__name__, globals())

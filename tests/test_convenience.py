@@ -159,3 +159,31 @@ def test_a_client_s_timeout_can_be_changed(server: FakeLMStudio, ms: float) -> N
         with pytest.raises(lms.LMStudioValueError):
             client.timeout = 0  # type: ignore[assignment]
         assert client.timeout == 0.3
+
+
+def test_errors_through_lms_functions_suggest_lms_fixes(ms: float) -> None:
+    client_module._reset_default_client()
+    try:
+        with FakeLMStudio(catalog=[]) as empty:  # nothing loaded, nothing to load
+            lms.configure_default_client(empty.api_host)
+            with pytest.raises(lms.LMStudioModelNotFoundError) as info:
+                lms.llm().result(5000 * ms)
+            assert "lms.llm('key')" in str(info.value)
+        with FakeLMStudio(catalog=[]) as other, lms.Client(other.api_host) as client:
+            with pytest.raises(lms.LMStudioModelNotFoundError) as info:
+                client.llm.model().result(5000 * ms)
+            assert "client.llm.model('key')" in str(info.value)
+    finally:
+        client_module._reset_default_client()
+
+
+def test_an_unreachable_default_client_suggests_configure_default_client(ms: float) -> None:
+    client_module._reset_default_client()
+    try:
+        client = lms.get_default_client()
+        client._session._options["ports"] = (1,)  # nothing listens there
+        with pytest.raises(lms.LMStudioClientError) as info:
+            lms.list_loaded_models().result(10_000 * ms)
+        assert "lms.configure_default_client('localhost:1234')" in str(info.value)
+    finally:
+        client_module._reset_default_client()

@@ -52,8 +52,10 @@ class Pool:
         ping_interval: float | None = PING_INTERVAL,
         ping_timeout: float = PING_TIMEOUT,
         max_message_size: int = MAX_MESSAGE_SIZE,
+        default_client: bool = False,
     ) -> None:
         self.engine = engine
+        self._default_client = default_client
         self.target = target
         self.closed = False
         self._identity = identity
@@ -172,10 +174,14 @@ class Pool:
         port = await discover(self._ports)
         if port is None:
             ports = ", ".join(map(str, self._ports))
+            where = (
+                "lms.configure_default_client('localhost:1234') before the first lms.* call"
+                if self._default_client
+                else "Client('localhost:1234')"
+            )
             raise LMStudioClientError(
                 f"LM Studio is not reachable at any of its default ports ({ports}) on this "
-                "machine; is it running? If its server runs elsewhere, pass the host, "
-                "e.g. Client('localhost:1234')"
+                f"machine; is it running? If its server runs elsewhere, say where: {where}"
             )
         self.target = Target("127.0.0.1", port)
         return self.target

@@ -92,8 +92,11 @@ class Session:
         ping_timeout: float = PING_TIMEOUT,
         max_upload_size: int = MAX_UPLOAD_SIZE,
         max_message_size: int = MAX_MESSAGE_SIZE,
+        default_client: bool = False,
     ) -> None:
         self.target = None if api_host is None else parse_host(api_host)
+        self.default_client = default_client
+        """Whether this is ``lms.*``'s default client: error hints then suggest ``lms.*``."""
         self.identity: Identity = resolve_identity(api_token)
         self.timeout = check_timeout(timeout)
         """The default inactivity timeout of each call (set it with :meth:`set_timeout`)."""
@@ -105,6 +108,7 @@ class Session:
             "ping_interval": ping_interval,
             "ping_timeout": ping_timeout,
             "max_message_size": _check_size(max_message_size, "max_message_size"),
+            "default_client": default_client,
         }
         self._lock = threading.Lock()
         self._engine: Engine | None = None

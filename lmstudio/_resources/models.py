@@ -1,15 +1,11 @@
 """Model namespaces and handles, written once for LLMs and embedding models.
 
-``client.llm`` and ``client.embedding`` are :class:`ModelNamespace` subclasses that only
-name their namespace and their types; loading, listing, unloading and the handle
-methods (info, load config, context length, tokens) live here.
-
-A handle (``LLM``, ``EmbeddingModel``) is a plain object bound to the client: its
-``identifier`` names a loaded instance, and each of its methods sends one request and
-returns a ``Call`` (or a ``Stream``). A handle addresses its model by identifier, as the
-official SDKs do, so it keeps working if the model is unloaded and loaded again under
-the same identifier (just in time, for example), and fails with
-:class:`~lmstudio.LMStudioModelNotFoundError` while no instance has it.
+``client.llm`` / ``client.embedding`` are :class:`ModelNamespace` subclasses naming their
+namespace and types; loading, listing, unloading and the handle methods live here. A
+handle (``LLM``, ``EmbeddingModel``) addresses its instance by identifier, as the official
+SDKs do: it keeps working if the model is unloaded and loaded again under that identifier
+(just in time, say), and fails with :class:`~lmstudio.LMStudioModelNotFoundError` while
+no instance has it. Each method sends one request and returns a ``Call`` or ``Stream``.
 """
 
 from __future__ import annotations
@@ -553,9 +549,17 @@ class ModelNamespace(
         if not infos:
             raise LMStudioModelNotFoundError(
                 f"No {self._what} is loaded",
-                suggestion=f"Pass a model key to load one, e.g. client.{self._name}.model('key')",
+                suggestion=f"Pass a model key to load one, e.g. {self._load_example()}",
             )
         return self._handle(infos[0])
+
+    def _load_example(self) -> str:
+        lms_name = "lms.llm" if self._name == "llm" else "lms.embedding_model"
+        return (
+            f"{lms_name}('key')"
+            if self._session.default_client
+            else f"client.{self._name}.model('key')"
+        )
 
     def _downloaded_list(self, infos: list[Any]) -> list[DownloadedT]:
         found = (self._downloaded(info) for info in infos)
