@@ -55,4 +55,7 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    try:
+        sys.exit(asyncio.run(main()))
+    except lms.LMStudioError as exc:  # no LM Studio, a model not found...: one line
+        sys.exit(f"error: {exc}")

@@ -62,4 +62,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except lms.LMStudioError as exc:  # no LM Studio, a model not found...: one line
+        sys.exit(f"error: {exc}")

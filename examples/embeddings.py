@@ -58,4 +58,7 @@ if __name__ == "__main__":
     parser.add_argument("--host", help="LM Studio's host:port (default: find it)")
     parser.add_argument("--model", help="embedding model key (default: any loaded)")
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.host, args.model)))
+    try:
+        sys.exit(asyncio.run(main(args.host, args.model)))
+    except lms.LMStudioError as exc:  # no LM Studio, a model not found...: one line
+        sys.exit(f"error: {exc}")

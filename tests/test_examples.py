@@ -192,3 +192,20 @@ def test_readme_act_block_runs() -> None:
         assert done.returncode == 0, done.stderr
         assert done.stdout == "The result is 7006652.0.\n"
         assert server.warnings == [] and server.client_warnings == []
+
+
+@pytest.mark.parametrize(
+    "script", sorted(p.name for p in (ROOT / "examples").glob("*.py") if p.name != "demo.py")
+)
+def test_an_example_without_lm_studio_prints_one_line(script: str) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / script), "--host", "127.0.0.1:1"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: LM Studio is not reachable"), lines
