@@ -694,3 +694,48 @@ def test_cancel_a_load(client: Client, server: FakeLMStudio, ms: float) -> None:
         call.result(20_000 * ms)
     assert "fake/tools" not in server.loaded_models()
     assert client.llm.model("fake/tools").result(20_000 * ms).identifier == "fake/tools"
+
+
+def test_consume_in_background_runs_callbacks_live(client: Client, ms: float) -> None:
+    import concurrent.futures
+
+    model = client.llm.model("fake/chat").result(5000 * ms)
+    seen: dict[str, list[str]] = {"a": [], "b": []}
+    threads: set[int] = set()
+
+    def show(key: str) -> Any:
+        def on_fragment(fragment: Any) -> None:
+            threads.add(threading.get_ident())
+            seen[key].append(fragment.content)
+
+        return on_fragment
+
+    calls = [
+        model.respond(text, on_prediction_fragment=show(key)).consume_in_background()
+        for key, text in (("a", "one two"), ("b", "three"))
+    ]
+    done, _ = concurrent.futures.wait(calls, timeout=5000 * ms)
+    assert len(done) == 2
+    # every callback ran before anyone called .result(), in other threads
+    assert "".join(seen["a"]) == expected_reply("one two")
+    assert "".join(seen["b"]) == expected_reply("three")
+    assert threading.get_ident() not in threads
+    assert [call.result(0).content for call in calls] == [
+        expected_reply("one two"),
+        expected_reply("three"),
+    ]
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        on_pool: list[str] = []
+        call = model.respond("four", on_prediction_fragment=lambda f: on_pool.append(f.content))
+        consumed = call.consume_in_background(pool)
+        assert consumed.result(5000 * ms).content == "".join(on_pool) == expected_reply("four")
+        assert "consume_in_background()" in repr(consumed)
+
+    def boom(fragment: Any) -> None:
+        raise ValueError("callback failed")
+
+    failing = model.respond("five six", on_prediction_fragment=boom).consume_in_background()
+    with pytest.raises(ValueError, match="callback failed"):
+        failing.result(5000 * ms)
+    plain = client.system.version()
+    assert plain.consume_in_background() is plain  # nothing to consume: left as is

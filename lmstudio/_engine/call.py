@@ -255,6 +255,43 @@ class Call(concurrent.futures.Future[T]):
         """Call ``fn(call)`` when done; never on the engine loop (see the module docstring)."""
         super().add_done_callback(functools.partial(run_off_engine, fn))
 
+    def consume_in_background(self, executor: concurrent.futures.Executor | None = None) -> Call[T]:
+        """Consume the call now, off this thread, so that its callbacks run as it goes.
+
+        A call's callbacks (``on_prediction_fragment``, ``on_load_progress``...) run where
+        it is consumed: for a call you only pass to ``concurrent.futures.wait`` or
+        ``as_completed``, nobody consumes it until ``.result()``. This consumes it in a
+        daemon thread (or on ``executor``), which runs them live::
+
+            calls = [model.respond(p, on_prediction_fragment=show).consume_in_background()
+                     for p in prompts]
+            for call in concurrent.futures.as_completed(calls): ...
+
+        Args:
+            executor: where to consume it; ``None`` (default): a new daemon thread.
+
+        Returns:
+            A ``Call`` of the same value that completes once the consumption is over, so
+            every callback has run when it is done (cancelling it cancels this call). A
+            callback that raises stops this call (a prediction ends cancelled) and fails
+            the returned one with that error. A call with no callbacks is returned as it
+            is.
+        """
+        if not self._consumable():
+            return self
+        done, settle = new_call(
+            f"{self._description}.consume_in_background()", on_cancel=lambda _: self.cancel()
+        )
+        if executor is None:
+            threading.Thread(target=_consume, args=(self, settle), daemon=True).start()
+        else:
+            executor.submit(_consume, self, settle)
+        return done
+
+    def _consumable(self) -> bool:
+        """Whether consuming the call runs callbacks (a ``Stream`` with a consume hook)."""
+        return getattr(self, "_consume", None) is not None
+
 
 class CallSettle:
     """The engine's face of a :class:`Call` (the :class:`~.settle.Settle` interface).
@@ -296,6 +333,17 @@ class CallSettle:
 
 
 Call._settle_class = CallSettle
+
+
+def _consume(call: Call[Any], settle: Settle) -> None:
+    try:
+        value = call.result()
+    except LMStudioCancelledError:
+        settle.cancelled()
+    except BaseException as exc:  # the call's error, or one of its callbacks'
+        settle.fail(exc)
+    else:
+        settle.resolve(value)
 
 
 def _for_raise(exc: BaseException) -> BaseException:
