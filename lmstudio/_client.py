@@ -90,6 +90,40 @@ class Client:
         host = self.api_host or "(not discovered yet)"
         return f"<Client {host} {self.state.value}>"
 
+    @classmethod
+    def is_valid_api_host(cls, api_host: str) -> Call[bool]:
+        """Whether LM Studio's API server answers at ``api_host`` (the official SDK's name).
+
+        ``if lms.Client.is_valid_api_host("localhost:1234").result(): ...``
+
+        Args:
+            api_host: ``"host:port"`` (``ws://`` / ``wss://`` accepted).
+
+        Returns:
+            ``Call[bool]``: true if LM Studio's greeting answers there.
+
+        Raises:
+            LMStudioValueError: ``api_host`` is not a valid host (raised here).
+        """
+        from ._engine.probing import is_lm_studio
+
+        return is_lm_studio(api_host)
+
+    @classmethod
+    def find_default_local_api_host(cls) -> Call[str | None]:
+        """Where LM Studio listens on this machine (the official SDK's name).
+
+        ``host = lms.Client.find_default_local_api_host().result()``
+
+        Returns:
+            ``Call[str | None]``: ``"127.0.0.1:PORT"`` for the first of LM Studio's default
+            ports whose greeting answers, or ``None`` (a ``Client()`` finds it the same
+            way by itself).
+        """
+        from ._engine.probing import find_local_host
+
+        return find_local_host()
+
     @property
     def api_host(self) -> str | None:
         """``host:port`` of LM Studio: as given, or once discovered; else ``None``."""

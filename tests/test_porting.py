@@ -52,3 +52,43 @@ def test_reprs_show_the_operation_and_the_outcome(fake_lmstudio: FakeLMStudio, m
             "<PredictionStream LLM('fake/chat').respond(...) state=finished returned "
             "PredictionResult>"
         )
+
+
+def test_is_valid_api_host(fake_lmstudio: FakeLMStudio, ms: float) -> None:
+    assert lms.Client.is_valid_api_host(fake_lmstudio.api_host).result(5000 * ms) is True
+    assert lms.Client.is_valid_api_host("127.0.0.1:1").result(5000 * ms) is False
+    with pytest.raises(lms.LMStudioValueError):
+        lms.Client.is_valid_api_host("not a host:x")
+
+
+def test_find_default_local_api_host(ms: float) -> None:
+    import socket
+
+    port = 52993  # one of LM Studio's default ports (the first ones are probed first)
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 41343)) == 0:
+            pytest.skip("something listens on LM Studio's first default port")
+    try:
+        server = FakeLMStudio(port=port)
+        server.start()
+    except OSError:
+        pytest.skip(f"port {port} is taken")
+    try:
+        assert lms.Client.find_default_local_api_host().result(10_000 * ms) == f"127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+def test_a_probe_leaves_no_thread_behind() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import threading, time, lmstudio as lms\n"
+        "assert lms.Client.is_valid_api_host('127.0.0.1:1').result(10) is False\n"
+        "deadline = time.monotonic() + 5\n"
+        "while threading.active_count() > 1:\n"
+        "    assert time.monotonic() < deadline, threading.enumerate()\n"
+        "    time.sleep(0.01)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
