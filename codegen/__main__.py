@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .build import Builder
-from .render import render_endpoints, render_models
+from .render import render_dicts, render_endpoints, render_models
 from .schema import Schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +33,7 @@ def generate(schema_path: Path, old_schema_path: Path | None) -> dict[str, str]:
         "__init__.py": PACKAGE_INIT,
         "models.py": render_models(module, "lenient", source),
         "strict.py": render_models(module, "strict", source),
+        "dicts.py": render_dicts(module, source),
         **render_endpoints(module, source),
     }
 

@@ -20,6 +20,11 @@ from ._data.specifiers import ModelSpecifierInput
 from ._data.structured import ResponseFormatInput
 from ._prediction.results import PredictionFragment
 from ._prediction.stream import PredictionStream
+from ._protocol.dicts import (
+    EmbeddingLoadModelConfigDict,
+    LlmLoadModelConfigDict,
+    LlmPredictionConfigDict,
+)
 from ._protocol.models import (
     EmbeddingLoadModelConfig,
     EmbeddingModelInfo,
@@ -51,7 +56,10 @@ __all__ = [
     "AsyncPredictionStream",
     "DictObject",
     "DictSchema",
+    "EmbeddingLoadModelConfigDict",
     "FileHandleInput",
+    "LlmLoadModelConfigDict",
+    "LlmPredictionConfigDict",
     "LlmPredictionFragment",
     "LocalFileInput",
     "ModelInfo",

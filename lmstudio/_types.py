@@ -8,7 +8,7 @@ loading the protocol layer.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 from ._exports import publish
@@ -72,15 +72,22 @@ PredictionFirstTokenCallback: TypeAlias = Callable[[], object]
 """``on_first_token()``: the prediction's first fragment arrived."""
 
 if TYPE_CHECKING:
+    from ._protocol.dicts import (
+        EmbeddingLoadModelConfigDict,
+        LlmLoadModelConfigDict,
+        LlmPredictionConfigDict,
+    )
     from ._protocol.models import EmbeddingLoadModelConfig, LlmLoadModelConfig, LlmPredictionConfig
 
-    PredictionConfigInput: TypeAlias = LlmPredictionConfig | Mapping[str, Any]
-    """A prediction config: typed, or a dict with snake_case or camelCase keys."""
+    PredictionConfigInput: TypeAlias = LlmPredictionConfig | LlmPredictionConfigDict
+    """A prediction config: typed, or a dict with snake_case or camelCase keys (a type
+    checker checks the keys; an unknown one raises ``LMStudioValueError`` naming the
+    closest valid key)."""
 
-    LlmLoadConfigInput: TypeAlias = LlmLoadModelConfig | Mapping[str, Any]
+    LlmLoadConfigInput: TypeAlias = LlmLoadModelConfig | LlmLoadModelConfigDict
     """An LLM load config: typed, or a dict with snake_case or camelCase keys."""
 
-    EmbeddingLoadConfigInput: TypeAlias = EmbeddingLoadModelConfig | Mapping[str, Any]
+    EmbeddingLoadConfigInput: TypeAlias = EmbeddingLoadModelConfig | EmbeddingLoadModelConfigDict
     """An embedding model load config: typed, or a dict with snake_case or camelCase keys."""
 else:
     _CONFIG_INPUTS = {
@@ -93,9 +100,9 @@ else:
         config = _CONFIG_INPUTS.get(name)
         if config is None:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        from ._protocol import models
+        from ._protocol import dicts, models
 
-        alias = getattr(models, config) | Mapping[str, Any]
+        alias = getattr(models, config) | getattr(dicts, f"{config}Dict")
         globals()[name] = alias
         return alias
 

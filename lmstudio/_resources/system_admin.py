@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._engine.call import Call, new_call
+from .._engine.handler import ChannelHandler
 from .._exports import publish
 from .._protocol.endpoints import system as system_api
 from .._protocol.models import (
@@ -243,7 +244,9 @@ class SystemAdmin:
             LMStudioError: (from the call) any other failure of the channel, such as a
                 server error while opening it.
         """
-        alive = self._session.channel(system_api.ALIVE, None, timeout=None)
+        # ``alive`` has no packet to the server, so no cancel packet either: cancelling
+        # only stops listening (LM Studio ends the channel with the connection).
+        alive = self._session.channel(system_api.ALIVE, None, handler=_QuietChannel(), timeout=None)
         call, settle = new_call("system.alive", on_cancel=lambda _: alive.cancel())
 
         def ended(done: concurrent.futures.Future[None]) -> None:
@@ -258,6 +261,12 @@ class SystemAdmin:
 
         alive.add_done_callback(ended)
         return call
+
+
+class _QuietChannel(ChannelHandler[Any, None]):
+    """A channel that takes no packet from the client: cancelling it only abandons it."""
+
+    cancel_packet = None
 
 
 publish(__name__, globals())

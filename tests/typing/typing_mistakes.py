@@ -69,3 +69,10 @@ def parsed_is_typed(model: LLM) -> None:
 def forgotten_result(client: Client) -> None:
     client.llm.model("key").respond("hi")  # error
     _ = client.llm.model("key").result().respond("hi").content  # error
+
+
+def misspelt_config(model: LLM) -> None:
+    model.respond("hi", config={"temprature": 0.5})  # error
+    model.respond("hi", config={"temperature": "hot"})  # error
+    model.respond("hi", config={"temperature": 0.5, "maxTokens": 10})
+    model.respond("hi", config={"max_tokens": 10, "top_k_sampling": 40})
