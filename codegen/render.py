@@ -353,8 +353,24 @@ def endpoint(namespace: str, name: str, *, strict: bool = False) -> Endpoint:
 
 # --- typed dict inputs ------------------------------------------------------------------
 
-DICT_INPUTS = ("LlmPredictionConfig", "LlmLoadModelConfig", "EmbeddingLoadModelConfig")
-"""Structs that also get a ``...Dict`` TypedDict: the config dicts users write by hand."""
+DICT_INPUTS = (
+    # the config dicts users write by hand
+    "LlmPredictionConfig",
+    "LlmLoadModelConfig",
+    "EmbeddingLoadModelConfig",
+    # the chat history in its wire shape (the official SDK's names)
+    "ChatHistoryData",
+    "SystemPrompt",
+    "UserMessage",
+    "AssistantResponse",
+    "ToolResultMessage",
+    "TextData",
+    "FileHandle",
+    "ToolCallRequestData",
+    "ToolCallResultData",
+    "ToolCallRequest",
+)
+"""Structs that also get a ``...Dict`` TypedDict, for type checkers and annotations."""
 
 
 def render_dicts(module: Module, source: str) -> str:
@@ -367,17 +383,19 @@ def render_dicts(module: Module, source: str) -> str:
     by_name = {c.name: c for c in module.classes}
     out = [
         HEADER.format(source=source),
-        '"""Typed dict inputs: the config structs as dicts, snake_case or camelCase keys.\n\n'
+        '"""Typed dict inputs: configs and chat history as dicts, snake_case or camelCase keys.\n\n'
         "Values of nested structs are ``Any`` (a struct or a dict); a type checker checks the\n"
         'keys and the scalar values. Only for type checkers and annotations.\n"""\n',
         "from __future__ import annotations\n",
         "from collections.abc import Mapping, Sequence",
         "from typing import Any, Literal, TypedDict\n",
-        "__all__ = [" + ", ".join(f'"{n}Dict"' for n in DICT_INPUTS) + "]\n",
+        "__all__ = [" + ", ".join(f'"{n}Dict"' for n in [*DICT_INPUTS, "AnyChatMessage"]) + "]\n",
     ]
     for name in DICT_INPUTS:
         cls = by_name[name]
         keys: dict[str, str] = {}
+        if cls.tag_field is not None:
+            keys[cls.tag_field] = f"Literal[{json.dumps(cls.tag)}]"
         for f in cls.fields:
             text = _dict_type(f.type)
             if f.nullable and "None" not in text.split(" | "):
@@ -389,6 +407,11 @@ def render_dicts(module: Module, source: str) -> str:
             f'{name}Dict = TypedDict(\n    "{name}Dict",\n    {{\n{body}    }},\n    total=False,\n)\n'
             f'"""``{name}`` as a dict (every key optional, snake_case or camelCase)."""\n'
         )
+    messages = ("SystemPrompt", "UserMessage", "AssistantResponse", "ToolResultMessage")
+    out.append(
+        "AnyChatMessageDict = " + " | ".join(f"{m}Dict" for m in messages) + "\n"
+        '"""One chat message as a dict, in the wire shape."""\n'
+    )
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -40,7 +40,7 @@ async def main(host: str | None, key: str | None) -> int:
                 if not downloaded:
                     print("No embedding model is downloaded in LM Studio.", file=sys.stderr)
                     return 2
-                model = await downloaded[0].model()  # loads it just in time
+                model = await downloaded[0].model(show_progress=True)  # loads it just in time
         else:
             model = await client.embedding.model(key)
         # Both requests run concurrently.

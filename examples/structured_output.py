@@ -33,7 +33,7 @@ def main() -> int:
 
     with lms.Client(args.host) as client:
         try:
-            model = client.llm.model(args.model).result()
+            model = client.llm.model(args.model, show_progress=True).result()
         except lms.LMStudioModelNotFoundError as exc:
             print(f"{exc}\n(load a model in LM Studio, or pass --model KEY)", file=sys.stderr)
             return 2

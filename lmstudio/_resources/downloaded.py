@@ -83,6 +83,7 @@ class DownloadedModel(Generic[DownloadedInfoT, HandleT, ConfigT]):
         ttl: float | None = DEFAULT_TTL,
         config: ConfigT | None = None,
         on_load_progress: ModelLoadingCallback | None = None,
+        show_progress: bool = False,
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> Call[HandleT]:
         """A handle to a loaded instance of this model, loading it just in time if needed.
@@ -96,6 +97,8 @@ class DownloadedModel(Generic[DownloadedInfoT, HandleT, ConfigT]):
                 used only if the model is loaded now.
             on_load_progress: called with the loading progress (0.0 to 1.0), where the
                 call is consumed.
+            show_progress: draw a progress bar of the loading when ``on_load_progress``
+                is not given (default ``False``).
             timeout: the inactivity timeout in seconds (``None``: none; default: the
                 client's).
 
@@ -107,6 +110,7 @@ class DownloadedModel(Generic[DownloadedInfoT, HandleT, ConfigT]):
             ttl=ttl,
             config=config,
             on_load_progress=on_load_progress,
+            show_progress=show_progress,
             timeout=timeout,
         )
 
@@ -117,6 +121,7 @@ class DownloadedModel(Generic[DownloadedInfoT, HandleT, ConfigT]):
         ttl: float | None = DEFAULT_TTL,
         config: ConfigT | None = None,
         on_load_progress: ModelLoadingCallback | None = None,
+        show_progress: bool = False,
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> Call[HandleT]:
         """Load a new instance of this model, even if one is loaded already.
@@ -131,6 +136,8 @@ class DownloadedModel(Generic[DownloadedInfoT, HandleT, ConfigT]):
             config: the load config (typed, or a dict with snake_case or camelCase keys).
             on_load_progress: called with the loading progress (0.0 to 1.0), where the
                 call is consumed.
+            show_progress: draw a progress bar of the loading when ``on_load_progress``
+                is not given (default ``False``).
             timeout: the inactivity timeout in seconds (``None``: none; default: the
                 client's).
 
@@ -143,6 +150,7 @@ class DownloadedModel(Generic[DownloadedInfoT, HandleT, ConfigT]):
             ttl=ttl,
             config=config,
             on_load_progress=on_load_progress,
+            show_progress=show_progress,
             timeout=timeout,
         )
 

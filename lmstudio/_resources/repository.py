@@ -37,6 +37,7 @@ from .._protocol.models import (
 from .._types import USE_CLIENT_DEFAULT, Timeout
 from ..errors import LMStudioChannelClosedError, LMStudioValueError
 from .loading import packet_tag
+from .progress import progress_bar
 
 if TYPE_CHECKING:
     from .._engine.session import Session
@@ -218,6 +219,7 @@ class ModelDownloadOption:
         on_progress: DownloadProgressCallback | None = None,
         on_finalize: DownloadFinalizedCallback | None = None,
         *,
+        show_progress: bool = False,
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> Stream[DownloadProgressUpdate, str]:
         """Download this option; the final value is the model key to load it with.
@@ -227,6 +229,8 @@ class ModelDownloadOption:
         Args:
             on_progress: called with each ``DownloadProgressUpdate``.
             on_finalize: called once the bytes are in and LM Studio finalizes the model.
+            show_progress: draw a progress bar of the download on the terminal when
+                ``on_progress`` is not given (``lms.progress_bar()``). Default ``False``.
             timeout: the inactivity timeout in seconds (``None``: none; default: the
                 client's): a download fails when no progress arrives for that long.
 
@@ -241,6 +245,8 @@ class ModelDownloadOption:
         Raises:
             LMStudioValueError: a callback that is not callable (raised here).
         """
+        if show_progress and on_progress is None:
+            on_progress = progress_bar(f"Downloading {self.name}")
         for name, callback in (("on_progress", on_progress), ("on_finalize", on_finalize)):
             if callback is not None and not callable(callback):
                 raise LMStudioValueError(f"{name} must be callable")
