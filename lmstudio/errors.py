@@ -150,8 +150,10 @@ class LMStudioChannelClosedError(LMStudioProtocolError):
 class LMStudioUnknownMessageWarning(LMStudioClientError, UserWarning):
     """A warnings category: LM Studio sent a message this SDK could not read.
 
-    The official SDK's name. This SDK logs such messages (``lmstudio.engine`` logger) and
-    goes on; the class exists so that code filtering on it keeps working.
+    The official SDK's name. This SDK skips such a message (a packet kind, a listed item
+    of a kind a newer LM Studio added...), logs it (``lmstudio.engine``) and issues this
+    warning once per kind; ``warnings.filterwarnings("ignore",
+    category=lms.LMStudioUnknownMessageWarning)`` silences it.
     """
 
 

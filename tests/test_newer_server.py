@@ -8,7 +8,12 @@ from typing import Any
 
 import pytest
 
-from lmstudio import Client, DownloadedEmbeddingModel, DownloadedLlm
+from lmstudio import (
+    Client,
+    DownloadedEmbeddingModel,
+    DownloadedLlm,
+    LMStudioUnknownMessageWarning,
+)
 from lmstudio.testing import FakeLMStudio
 
 pytest_plugins = ["tests.styles"]  # server, client
@@ -29,6 +34,7 @@ def test_an_unknown_model_domain_does_not_fail_the_list(
     with (
         server.handle_rpc("system/listDownloadedModels", lambda _: [image_model, *listing]),
         caplog.at_level(logging.WARNING, "lmstudio"),
+        pytest.warns(LMStudioUnknownMessageWarning, match="skipped 1 of"),  # the official category
     ):
         found = client.system.list_downloaded_models().result(10)
     assert [m.model_key for m in found] == [m.model_key for m in known]

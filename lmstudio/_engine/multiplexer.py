@@ -326,7 +326,8 @@ class Multiplexer:
         if found is None:
             return None
         items, skipped = found
-        logger.warning(
+        tolerance.unknown(
+            logger,
             "%s.%s: skipped %d of %d listed items this SDK cannot read (a newer LM Studio?)",
             self.namespace,
             entry.endpoint,
@@ -419,7 +420,8 @@ class Multiplexer:
                 key = f"{entry.endpoint}:{kind}"
                 if key not in self._logged_kinds:
                     self._logged_kinds.add(key)
-                    logger.warning(
+                    tolerance.unknown(
+                        logger,
                         "skipping %r packets on %s.%s: this SDK does not know that kind "
                         "(a newer LM Studio?)",
                         kind,
@@ -527,7 +529,8 @@ class Multiplexer:
         if kind is not None and kind not in tolerance.KNOWN_KINDS:
             if kind not in self._logged_kinds:
                 self._logged_kinds.add(kind)
-                logger.warning(
+                tolerance.unknown(
+                    logger,
                     "ignoring %r messages on /%s: unknown to this SDK (a newer LM Studio?)",
                     kind,
                     self.namespace,

@@ -22,14 +22,16 @@ from __future__ import annotations
 import logging
 import re
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
+from ..errors import LMStudioUnknownMessageWarning
 from . import wire
 
-__all__ = ["KNOWN_KINDS", "RPC_KINDS", "WarningBudget", "address", "reason"]
+__all__ = ["KNOWN_KINDS", "RPC_KINDS", "WarningBudget", "address", "reason", "unknown"]
 
 KNOWN_KINDS: frozenset[str] = frozenset(
     str(member.__struct_config__.tag)
@@ -146,3 +148,13 @@ class WarningBudget:
             self._logger.warning(message, *args)
         else:
             self.suppressed += 1
+
+
+def unknown(logger: logging.Logger, message: str, *args: object) -> None:
+    """Report something a newer server sent that this SDK cannot read (once per kind).
+
+    Logged as a warning and issued as a :class:`~lmstudio.LMStudioUnknownMessageWarning`
+    (the official SDK's category), which ``warnings.filterwarnings`` can silence.
+    """
+    logger.warning(message, *args)
+    warnings.warn(message % args, LMStudioUnknownMessageWarning, stacklevel=2)
