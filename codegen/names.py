@@ -33,6 +33,8 @@ PUBLIC_NAMES: dict[str, str] = {
     "DiagnosticsLogEventDataLlmPredictionOutput": "PredictionOutputLogData",
     "DiagnosticsLogEventDataServerLog": "ServerLogData",
     "DiagnosticsLogRuntimeEventData": "RuntimeLogData",
+    # files: parse_document()'s result, as the TypeScript SDK names it
+    "FilesChannelParseDocumentToClientPacketResult": "ParseDocumentResult",
 }
 
 SUPERJSON_RESULTS: dict[tuple[str, str], str] = {

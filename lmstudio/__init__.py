@@ -138,6 +138,13 @@ if TYPE_CHECKING:
         RuntimeLogData as RuntimeLogData,
         ServerLogData as ServerLogData,
     )
+    from ._resources.documents import (
+        DocumentParsingLibraryIdentifier as DocumentParsingLibraryIdentifier,
+        ParseDocumentResult as ParseDocumentResult,
+        RetrievalEvent as RetrievalEvent,
+        RetrievalResult as RetrievalResult,
+        RetrievalResultEntry as RetrievalResultEntry,
+    )
     from ._resources.downloaded import DownloadedModel as DownloadedModel
     from ._resources.embedding import (
         DownloadedEmbeddingModel as DownloadedEmbeddingModel,

@@ -77,6 +77,12 @@ EXPORTS: dict[str, str] = {
     "Chat": "_data.history",
     "ChatHistoryData": "_data.history",
     "FileHandle": "_data.history",
+    # files: documents
+    "DocumentParsingLibraryIdentifier": "_resources.documents",
+    "ParseDocumentResult": "_resources.documents",
+    "RetrievalEvent": "_resources.documents",
+    "RetrievalResult": "_resources.documents",
+    "RetrievalResultEntry": "_resources.documents",
     "TextData": "_data.history",
     "ToolCallRequest": "_data.history",
     "ToolCallRequestData": "_data.history",

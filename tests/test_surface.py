@@ -24,11 +24,6 @@ LATER = "not exposed yet (issue 14)"
 NOT_EXPOSED: dict[str, str] = {
     # 1. model extras
     "embedding/getBasePredictionConfig": f"{LATER}: embedding_model.get_eval_batch_size()",
-    # 6. files and documents
-    "files/getLocalFileAbsolutePath": f"{LATER}: handle.get_file_path()",
-    "files/parseDocument": f"{LATER}: parse_document(file)",
-    "files/getDocumentParsingLibrary": f"{LATER}: get_document_parsing_library(file)",
-    "files/retrieve": f"{LATER}: retrieve(query, files), deprecated in the TypeScript SDK",
     # 7. repository
     "repository/getModelCatalog": f"{LATER}: get_model_catalog()",
     "repository/createDownloadPlan": f"{LATER}: download planning as a Stream of plan updates",

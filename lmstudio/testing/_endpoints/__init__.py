@@ -2,6 +2,7 @@
 
 from lmstudio.testing._endpoints import (
     diagnostics,
+    documents,
     embedding,
     files,
     lm_link,
@@ -18,6 +19,7 @@ __all__ = [
     "CHANNEL_HANDLERS",
     "RPC_HANDLERS",
     "diagnostics",
+    "documents",
     "embedding",
     "files",
     "lm_link",
