@@ -35,6 +35,8 @@ PUBLIC_NAMES: dict[str, str] = {
     "DiagnosticsLogRuntimeEventData": "RuntimeLogData",
     # files: parse_document()'s result, as the TypeScript SDK names it
     "FilesChannelParseDocumentToClientPacketResult": "ParseDocumentResult",
+    # repository: fuzzy_find_staff_picks()'s results
+    "RepositoryRpcFuzzyFindStaffPicksReturnsResultsItem": "StaffPick",
 }
 
 SUPERJSON_RESULTS: dict[tuple[str, str], str] = {

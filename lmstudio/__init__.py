@@ -179,6 +179,18 @@ if TYPE_CHECKING:
         DownloadProgressUpdate as DownloadProgressUpdate,
         ModelDownloadOption as ModelDownloadOption,
     )
+    from ._resources.repository_hub import (
+        AuthenticationStatus as AuthenticationStatus,
+        ComputeDeviceAuthenticationStatus as ComputeDeviceAuthenticationStatus,
+        HubModel as HubModel,
+        HubModelMetadataEmbedding as HubModelMetadataEmbedding,
+        HubModelMetadataLlm as HubModelMetadataLlm,
+        LocalArtifactFileEntry as LocalArtifactFileEntry,
+        LocalArtifactFileList as LocalArtifactFileList,
+        LoggedInUserAuthenticationStatus as LoggedInUserAuthenticationStatus,
+        NoAuthenticationStatus as NoAuthenticationStatus,
+        StaffPick as StaffPick,
+    )
     from ._resources.runtime import (
         DownloadableRuntimeEngineExtension as DownloadableRuntimeEngineExtension,
         DownloadableRuntimeExtension as DownloadableRuntimeExtension,

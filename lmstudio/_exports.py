@@ -48,6 +48,17 @@ EXPORTS: dict[str, str] = {
     "DownloadProgressUpdate": "_resources.repository",
     "DownloadProgressCallback": "_resources.repository",
     "DownloadFinalizedCallback": "_resources.repository",
+    # the hub: catalog, staff picks, login status, local artifacts
+    "AuthenticationStatus": "_resources.repository_hub",
+    "ComputeDeviceAuthenticationStatus": "_resources.repository_hub",
+    "HubModel": "_resources.repository_hub",
+    "HubModelMetadataEmbedding": "_resources.repository_hub",
+    "HubModelMetadataLlm": "_resources.repository_hub",
+    "LocalArtifactFileEntry": "_resources.repository_hub",
+    "LocalArtifactFileList": "_resources.repository_hub",
+    "LoggedInUserAuthenticationStatus": "_resources.repository_hub",
+    "NoAuthenticationStatus": "_resources.repository_hub",
+    "StaffPick": "_resources.repository_hub",
     "LMStudioVersion": "_resources.system",
     "LMStudioInfo": "_resources.system_admin",
     # diagnostics

@@ -37,6 +37,7 @@ from .._protocol.models import (
 from .._types import USE_CLIENT_DEFAULT, Timeout
 from ..errors import LMStudioChannelClosedError, LMStudioValueError
 from .loading import packet_tag
+from .repository_hub import RepositoryHub
 
 if TYPE_CHECKING:
     from .._engine.session import Session
@@ -56,7 +57,7 @@ DownloadFinalizedCallback: TypeAlias = Callable[[], object]
 """``on_finalize()``: the download is complete and LM Studio is finalizing it."""
 
 
-class RepositoryNamespace:
+class RepositoryNamespace(RepositoryHub):
     """LM Studio's model hub: ``client.repository``."""
 
     def __init__(self, session: Session) -> None:

@@ -253,8 +253,8 @@ def test_unimplemented_endpoints_answer_an_error_never_silence(
     server: FakeLMStudio, connect_to: Any
 ) -> None:
     repository = connect_to(server, "repository")
-    error = repository.error("getModelCatalog")
-    assert error["title"] == "repository/getModelCatalog is not implemented by the fake server"
+    error = repository.error("installLocalPlugin", {"pluginPath": "/nowhere"})
+    assert error["title"] == "repository/installLocalPlugin is not implemented by the fake server"
     packets, end = repository.stream("ensureAuthenticated")
     assert packets == []
     assert end["type"] == "channelError"
