@@ -8,9 +8,10 @@ namespace's session and its model namespaces (to wrap model infos as ``Downloade
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._engine.call import Call, new_call
+from .._engine.handler import ChannelHandler
 from .._exports import publish
 from .._protocol.endpoints import system as system_api
 from .._protocol.models import (
@@ -243,7 +244,7 @@ class SystemAdmin:
             LMStudioError: (from the call) any other failure of the channel, such as a
                 server error while opening it.
         """
-        alive = self._session.channel(system_api.ALIVE, None, timeout=None)
+        alive = self._session.channel(system_api.ALIVE, None, handler=_Alive(), timeout=None)
         call, settle = new_call("system.alive", on_cancel=lambda _: alive.cancel())
 
         def ended(done: concurrent.futures.Future[None]) -> None:
@@ -258,6 +259,12 @@ class SystemAdmin:
 
         alive.add_done_callback(ended)
         return call
+
+
+class _Alive(ChannelHandler[None, None]):
+    # The alive channel takes no packets at all (not even a cancel): cancelling it here
+    # abandons it, and LM Studio forgets it when the connection closes.
+    cancel_packet: ClassVar[Any] = None
 
 
 publish(__name__, globals())
