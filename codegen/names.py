@@ -33,6 +33,10 @@ PUBLIC_NAMES: dict[str, str] = {
     "DiagnosticsLogEventDataLlmPredictionOutput": "PredictionOutputLogData",
     "DiagnosticsLogEventDataServerLog": "ServerLogData",
     "DiagnosticsLogRuntimeEventData": "RuntimeLogData",
+    # files: parse_document()'s result, as the TypeScript SDK names it
+    "FilesChannelParseDocumentToClientPacketResult": "ParseDocumentResult",
+    # repository: fuzzy_find_staff_picks()'s results
+    "RepositoryRpcFuzzyFindStaffPicksReturnsResultsItem": "StaffPick",
 }
 
 SUPERJSON_RESULTS: dict[tuple[str, str], str] = {

@@ -40,6 +40,11 @@ EXAMPLES = [
     ("tool_use_multiple.py", "several tools", ["--model", "fake/tools"]),
     ("agent_async.py", "an agent with an async tool", ["--model", "fake/tools"]),
     ("agent_guard.py", "an agent that asks before a tool runs", ["--model", "fake/tools"]),
+    (
+        "manage_lmstudio.py",
+        "managing LM Studio: hardware, engines, estimate then load, LM Link",
+        [],
+    ),
 ]
 
 

@@ -152,6 +152,13 @@ if TYPE_CHECKING:
         RuntimeLogData as RuntimeLogData,
         ServerLogData as ServerLogData,
     )
+    from ._resources.documents import (
+        DocumentParsingLibraryIdentifier as DocumentParsingLibraryIdentifier,
+        ParseDocumentResult as ParseDocumentResult,
+        RetrievalEvent as RetrievalEvent,
+        RetrievalResult as RetrievalResult,
+        RetrievalResultEntry as RetrievalResultEntry,
+    )
     from ._resources.downloaded import DownloadedModel as DownloadedModel
     from ._resources.embedding import (
         DownloadedEmbeddingModel as DownloadedEmbeddingModel,
@@ -185,6 +192,18 @@ if TYPE_CHECKING:
         DownloadProgressCallback as DownloadProgressCallback,
         DownloadProgressUpdate as DownloadProgressUpdate,
         ModelDownloadOption as ModelDownloadOption,
+    )
+    from ._resources.repository_hub import (
+        AuthenticationStatus as AuthenticationStatus,
+        ComputeDeviceAuthenticationStatus as ComputeDeviceAuthenticationStatus,
+        HubModel as HubModel,
+        HubModelMetadataEmbedding as HubModelMetadataEmbedding,
+        HubModelMetadataLlm as HubModelMetadataLlm,
+        LocalArtifactFileEntry as LocalArtifactFileEntry,
+        LocalArtifactFileList as LocalArtifactFileList,
+        LoggedInUserAuthenticationStatus as LoggedInUserAuthenticationStatus,
+        NoAuthenticationStatus as NoAuthenticationStatus,
+        StaffPick as StaffPick,
     )
     from ._resources.runtime import (
         DownloadableRuntimeEngineExtension as DownloadableRuntimeEngineExtension,

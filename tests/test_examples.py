@@ -110,12 +110,22 @@ def test_image_description(server: FakeLMStudio, tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(180)
+def test_manage_lmstudio(server: FakeLMStudio) -> None:
+    out = run("manage_lmstudio.py", "--host", server.api_host)
+    assert "Hardware:\n  llama.cpp-" in out and "GPUs: NVIDIA" in out
+    assert "GGUF: llama.cpp-" in out
+    assert "Loading fake/chat with a 4096-token context needs about" in out
+    assert "Loaded fake/chat:2: 4096 tokens of context.\nUnloaded fake/chat:2." in out
+    assert "peer 'studio-desktop' (fake-device-1): connected" in out
+    assert "fake/chat:2" not in server.loaded_models()  # unloaded again (no --keep)
+
+
 def test_demo() -> None:
     out = run("demo.py", "--fake", timeout=170)
     for header in ("chatbot.py", "structured_output.py", "embeddings.py"):
         assert f"=== {header}" in out
     assert "Bot: You said: Hello! Who are you?" in out
-    assert "9 of 9 examples ran." in out
+    assert "10 of 10 examples ran." in out
 
 
 def quick_start_blocks() -> list[str]:

@@ -24,25 +24,13 @@ LATER = "not exposed yet (issue 14)"
 NOT_EXPOSED: dict[str, str] = {
     # 1. model extras
     "embedding/getBasePredictionConfig": f"{LATER}: embedding_model.get_eval_batch_size()",
-    # 6. files and documents
-    "files/getLocalFileAbsolutePath": f"{LATER}: handle.get_file_path()",
-    "files/parseDocument": f"{LATER}: parse_document(file)",
-    "files/getDocumentParsingLibrary": f"{LATER}: get_document_parsing_library(file)",
-    "files/retrieve": f"{LATER}: retrieve(query, files), deprecated in the TypeScript SDK",
     # 7. repository
-    "repository/getModelCatalog": f"{LATER}: get_model_catalog()",
     "repository/createDownloadPlan": f"{LATER}: download planning as a Stream of plan updates",
     "repository/downloadArtifact": f"{LATER}: download_artifact()",
     "repository/pushArtifact": f"{LATER}: push_artifact()",
-    "repository/getLocalArtifactFiles": f"{LATER}: get_local_artifact_files()",
-    "repository/getWritableArtifactOwners": f"{LATER}: writable artifact owners",
-    "repository/isAuthenticated": f"{LATER}: hub authentication status",
-    "repository/getAuthenticationStatus": f"{LATER}: hub authentication status",
     "repository/ensureAuthenticated": f"{LATER}: hub authentication (ensure)",
-    "repository/deauthenticate": f"{LATER}: hub authentication (deauthenticate)",
     "repository/loginWithPreAuthenticatedKeys": f"{LATER}: log in with keys",
     "repository/loginAsComputeDevice": f"{LATER}: log in as a compute device",
-    "repository/fuzzyFindStaffPicks": f"{LATER}: fuzzy_find_staff_picks()",
     "repository/installLocalPlugin": f"{LATER}: install_local_plugin()",
     "repository/installPluginDependencies": f"{LATER}: install_plugin_dependencies()",
 }

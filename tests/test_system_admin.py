@@ -128,3 +128,15 @@ def test_when_disconnected_cancelled_and_client_closed(server: FakeLMStudio) -> 
         client.system.version().result(LONG)
     with pytest.raises(LMStudioCancelledError):
         pending.result(LONG)  # closing the client is not a lost connection
+
+
+def test_cancelling_an_open_watch_sends_nothing(server: FakeLMStudio, client: Client) -> None:
+    # The alive channel takes no packets, not even a cancel (the server fixture fails the
+    # test on the communicationWarning a cancel packet would cause).
+    watching = client.system.when_disconnected()
+    client.system.version().result(LONG)  # the same socket: the channel is open by now
+    assert any(call["endpoint"] == "alive" for call in server.calls())
+    assert watching.cancel()
+    with pytest.raises(LMStudioCancelledError):
+        watching.result(LONG)
+    client.system.version().result(LONG)  # anything sent with the cancel has arrived

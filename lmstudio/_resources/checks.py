@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
+
+from msgspec import UNSET
 
 from ..errors import LMStudioValueError
 
-__all__ = ["check_key", "texts_of", "ttl_ms"]
+__all__ = ["check_key", "device_identifier", "texts_of", "ttl_ms"]
+
+
+def device_identifier(device: object) -> Any:
+    """A ``device=`` argument as the wire's ``deviceIdentifier`` (absent for ``None``).
+
+    Raises:
+        LMStudioValueError: not a non-empty string.
+    """
+    if device is None:
+        return UNSET
+    check_key(device, "device identifier")
+    return device
 
 
 def ttl_ms(ttl: object) -> int:

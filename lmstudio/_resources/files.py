@@ -31,6 +31,7 @@ from .._protocol.endpoints import files as files_api
 from .._protocol.models import FilesRpcUploadFileBase64Parameter, FilesRpcUploadFileBase64Returns
 from .._types import USE_CLIENT_DEFAULT, Timeout
 from ..errors import LMStudioError, LMStudioOSError, LMStudioTimeoutError, LMStudioValueError
+from .documents import FilesDocuments
 
 if TYPE_CHECKING:
     from .._engine.session import Session
@@ -52,8 +53,8 @@ _SIGNATURES = (
 )
 
 
-class FilesNamespace:
-    """Uploads: ``client.files``."""
+class FilesNamespace(FilesDocuments):
+    """Uploads and documents: ``client.files``."""
 
     def __init__(self, session: Session) -> None:
         self._session = session

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from msgspec import UNSET
-
 from .._data.config import prediction_config_from_kv
 from .._data.specifiers import model_specifier
 from .._engine.call import Call
@@ -28,9 +26,11 @@ from .._protocol.models import (
     RpcEstimateModelUsageParameter,
     RpcGetBasePredictionConfigParameter,
     RpcGetModelInfoParameter,
+    RpcUnloadModelParameter,
 )
 from .._types import USE_CLIENT_DEFAULT, Timeout
 from ..errors import LMStudioValueError
+from .checks import check_key, device_identifier
 from .raw_completion import RawCompletion
 
 if TYPE_CHECKING:
@@ -62,6 +62,8 @@ class _Endpoints(Protocol):
     def ESTIMATE_MODEL_USAGE(
         self,
     ) -> Rpc[RpcEstimateModelUsageParameter, EstimatedResourcesUsage]: ...
+    @property
+    def UNLOAD_MODEL(self) -> Rpc[RpcUnloadModelParameter, None]: ...
 
 
 class _Namespace(Protocol):
@@ -169,11 +171,47 @@ class LlmHandleExtras(RawCompletion, HandleExtras):
 class NamespaceExtras:
     """Methods of ``client.llm`` and ``client.embedding`` (see the module docstring)."""
 
+    def unload(
+        self,
+        identifier: str,
+        *,
+        device: str | None = None,
+        timeout: Timeout = USE_CLIENT_DEFAULT,
+    ) -> Call[None]:
+        """Unload the instance with this identifier.
+
+        ``client.llm.unload("qwen2.5-7b-instruct").result()``
+
+        Args:
+            identifier: the instance's identifier.
+            device: the LM Link device it is loaded on (``None``: wherever it is).
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[None]``.
+
+        Raises:
+            LMStudioValueError: ``identifier`` or ``device`` is not a non-empty string
+                (raised here).
+
+        The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no loaded
+        instance has it (on that device).
+        """
+        check_key(identifier, "identifier")
+        namespace = cast(_Namespace, self)
+        _api = cast(_Endpoints, namespace._api)
+        parameter = RpcUnloadModelParameter(
+            identifier=identifier, device_identifier=device_identifier(device)
+        )
+        return namespace._session.rpc(_api.UNLOAD_MODEL, parameter, timeout=timeout)
+
     def estimate_usage(
         self,
         model_key: str,
         *,
         config: Any = None,
+        device: str | None = None,
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> Call[EstimatedResourcesUsage]:
         """How much memory loading ``model_key`` with ``config`` would take, and whether
@@ -185,6 +223,7 @@ class NamespaceExtras:
             model_key: a downloaded model's key.
             config: the load config, as for ``load_new_instance()`` (a typed config or
                 a dict, snake_case or camelCase; ``None``: the model's defaults).
+            device: the LM Link device it would load on (``None``: LM Studio's choice).
             timeout: the inactivity timeout in seconds (``None``: none; default: the
                 client's).
 
@@ -202,7 +241,7 @@ class NamespaceExtras:
         parameter = RpcEstimateModelUsageParameter(
             model_key=model_key,
             load_config_stack=namespace._load_config_stack(config),
-            device_identifier=UNSET,
+            device_identifier=device_identifier(device),
         )
         return namespace._session.rpc(_api.ESTIMATE_MODEL_USAGE, parameter, timeout=timeout)
 

@@ -41,7 +41,7 @@ from .._protocol.models import (
 )
 from .._types import USE_CLIENT_DEFAULT, ModelLoadingCallback, Timeout
 from ..errors import LMStudioModelNotFoundError, LMStudioValueError
-from .checks import check_key, texts_of, ttl_ms
+from .checks import check_key, device_identifier, texts_of, ttl_ms
 from .loading import LoadHandler
 from .model_extras import HandleExtras, NamespaceExtras
 from .progress import progress_bar
@@ -321,6 +321,7 @@ class ModelNamespace(
         config: ConfigInputT | None = None,
         on_load_progress: ModelLoadingCallback | None = None,
         show_progress: bool = False,
+        device: str | None = None,
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> Call[HandleT]:
         """A handle to a loaded model, loading it just in time if needed.
@@ -346,6 +347,8 @@ class ModelNamespace(
             show_progress: draw a progress bar of the loading on the terminal
                 (``lms.progress_bar()``: tqdm's if installed) when ``on_load_progress`` is
                 not given. Default ``False``.
+            device: the LM Link device to use or load it on (``client.lm_link.status()``
+                names them; ``None``: LM Studio's choice).
             timeout: the inactivity timeout in seconds (``None``: none; default: the
                 client's).
 
@@ -353,17 +356,17 @@ class ModelNamespace(
             ``Call[LLM]`` (``Call[EmbeddingModel]`` on ``client.embedding``).
 
         Raises:
-            LMStudioValueError: an invalid argument, or a ``config`` without a
-                ``model_key`` (raised here).
+            LMStudioValueError: an invalid argument, or a ``config`` or ``device``
+                without a ``model_key`` (raised here).
 
         The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no model
         matches (or, without a key, none is loaded).
         """
         if model_key is None:
-            if config is not None:
+            if config is not None or device is not None:
                 raise LMStudioValueError(
                     "model() without a model key returns a model already loaded: "
-                    "a load config needs a model key"
+                    "a load config or a device needs a model key"
                 )
             call = self._session.rpc(
                 self._api.LIST_LOADED, transform=self._first_loaded, timeout=timeout
@@ -373,6 +376,7 @@ class ModelNamespace(
         creation = ChannelGetOrLoadCreationParameter(
             identifier=model_key,
             load_config_stack=self._load_config_stack(config),
+            device_identifier=device_identifier(device),
         )
         if ttl is not None:
             creation.load_ttl_ms = ttl_ms(ttl)
@@ -390,6 +394,7 @@ class ModelNamespace(
         config: ConfigInputT | None = None,
         on_load_progress: ModelLoadingCallback | None = None,
         show_progress: bool = False,
+        device: str | None = None,
         timeout: Timeout = USE_CLIENT_DEFAULT,
     ) -> Call[HandleT]:
         """Load a new instance of a downloaded model, even if one is loaded already.
@@ -408,6 +413,7 @@ class ModelNamespace(
             show_progress: draw a progress bar of the loading on the terminal
                 (``lms.progress_bar()``: tqdm's if installed) when ``on_load_progress`` is
                 not given. Default ``False``.
+            device: the LM Link device to load it on (``None``: LM Studio's choice).
             timeout: the inactivity timeout in seconds (``None``: none; default: the
                 client's).
 
@@ -423,7 +429,9 @@ class ModelNamespace(
         """
         check_key(model_key, "model key")
         creation = ChannelLoadModelCreationParameter(
-            model_key=model_key, load_config_stack=self._load_config_stack(config)
+            model_key=model_key,
+            load_config_stack=self._load_config_stack(config),
+            device_identifier=device_identifier(device),
         )
         if instance_identifier is not None:
             check_key(instance_identifier, "instance identifier")
@@ -435,29 +443,6 @@ class ModelNamespace(
         loading = self._load(self._api.LOAD_MODEL, creation, on_load_progress, timeout)
         operation = f"{self._name}.load_new_instance({model_key!r})"
         return describe(loading, operation, self._handle_class)
-
-    def unload(self, identifier: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[None]:
-        """Unload the instance with this identifier.
-
-        ``client.llm.unload("qwen2.5-7b-instruct").result()``
-
-        Args:
-            identifier: the instance's identifier.
-            timeout: the inactivity timeout in seconds (``None``: none; default: the
-                client's).
-
-        Returns:
-            ``Call[None]``.
-
-        Raises:
-            LMStudioValueError: ``identifier`` is not a non-empty string (raised here).
-
-        The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no loaded
-        instance has it.
-        """
-        check_key(identifier, "identifier")
-        parameter = RpcUnloadModelParameter(identifier=identifier)
-        return self._session.rpc(self._api.UNLOAD_MODEL, parameter, timeout=timeout)
 
     def list_loaded(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[list[HandleT]]:
         """Handles to every loaded instance of this kind, in LM Studio's order.

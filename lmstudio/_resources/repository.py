@@ -38,6 +38,7 @@ from .._types import USE_CLIENT_DEFAULT, Timeout
 from ..errors import LMStudioChannelClosedError, LMStudioValueError
 from .loading import packet_tag
 from .progress import progress_bar
+from .repository_hub import RepositoryHub
 
 if TYPE_CHECKING:
     from .._engine.session import Session
@@ -57,7 +58,7 @@ DownloadFinalizedCallback: TypeAlias = Callable[[], object]
 """``on_finalize()``: the download is complete and LM Studio is finalizing it."""
 
 
-class RepositoryNamespace:
+class RepositoryNamespace(RepositoryHub):
     """LM Studio's model hub: ``client.repository``."""
 
     def __init__(self, session: Session) -> None:

@@ -8,7 +8,7 @@ namespace's session and its model namespaces (to wrap model infos as ``Downloade
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._engine.call import Call, new_call
 from .._engine.handler import ChannelHandler
@@ -244,9 +244,7 @@ class SystemAdmin:
             LMStudioError: (from the call) any other failure of the channel, such as a
                 server error while opening it.
         """
-        # ``alive`` has no packet to the server, so no cancel packet either: cancelling
-        # only stops listening (LM Studio ends the channel with the connection).
-        alive = self._session.channel(system_api.ALIVE, None, handler=_QuietChannel(), timeout=None)
+        alive = self._session.channel(system_api.ALIVE, None, handler=_Alive(), timeout=None)
         call, settle = new_call("system.alive", on_cancel=lambda _: alive.cancel())
 
         def ended(done: concurrent.futures.Future[None]) -> None:
@@ -263,10 +261,10 @@ class SystemAdmin:
         return call
 
 
-class _QuietChannel(ChannelHandler[Any, None]):
-    """A channel that takes no packet from the client: cancelling it only abandons it."""
-
-    cancel_packet = None
+class _Alive(ChannelHandler[None, None]):
+    # The alive channel takes no packets at all (not even a cancel): cancelling it here
+    # abandons it, and LM Studio forgets it when the connection closes.
+    cancel_packet: ClassVar[Any] = None
 
 
 publish(__name__, globals())

@@ -87,6 +87,7 @@ class ServerCore:
         self.shutdown_requests = 0  # system/requestShutdown calls
         self.runtime: Any = None  # engines and selections (_endpoints/runtime.py), kept on restart
         self.lm_link: Any = None  # LM Link settings (_endpoints/lm_link.py), kept on restart
+        self.hub_user: str | None = None  # the hub user logged in (_endpoints/hub.py)
         self.faults = Faults(validate=self.check_endpoint_spec)
         self.rpc_overrides: dict[tuple[str | None, str], RpcOverride] = {}
         self.channel_overrides: dict[tuple[str | None, str], ChannelOverride] = {}

@@ -241,6 +241,15 @@ class FakeLMStudio:
         return self._core.http_server
 
     @property
+    def hub_user(self) -> str | None:
+        """The LM Studio Hub user the fake is logged in as (``None``, the default: logged out)."""
+        return self._core.hub_user
+
+    @hub_user.setter
+    def hub_user(self, user: str | None) -> None:
+        self._core.hub_user = user
+
+    @property
     def shutdown_requests(self) -> int:
         """How many ``system/requestShutdown`` calls arrived (the fake keeps running)."""
         return self._core.shutdown_requests

@@ -80,6 +80,7 @@ class Instance:
         self.unloaded = False
         self.draft_model: str | None = None
         self.timer: asyncio.TimerHandle | None = None
+        self.device: str | None = None  # an LM Link peer's identifier; None: this device
 
     @property
     def domain(self) -> str:
@@ -94,6 +95,7 @@ class Instance:
             "ttlMs": self.ttl_ms,
             "lastUsedTime": self.last_used_ms,
             "contextLength": self.context_length,
+            "deviceIdentifier": self.device,
         }
 
     def info(self) -> Any:
@@ -256,6 +258,7 @@ class ServerState:
         ttl_ms: int | None = None,
         jit: bool = False,
         load_fields: Mapping[str, Any] | None = None,
+        device: str | None = None,
     ) -> Instance:
         from lmstudio.testing._kvconfig import load_config
 
@@ -275,6 +278,7 @@ class ServerState:
             load_fields=effective,
             context_length=context_length,
         )
+        instance.device = device
         self.instances.append(instance)
         self._schedule_ttl(instance)
         return instance

@@ -29,3 +29,26 @@ def test_link_status_and_settings(server: FakeLMStudio, connect_to: Any) -> None
         in repository.error("lmLinkSetPreferredDevice", {"deviceIdentifier": "x"})["title"]
     )
     assert "empty" in repository.error("lmLinkUpdateDeviceName", {"deviceName": " "})["title"]
+
+
+def test_loading_on_a_peer(server: FakeLMStudio, connect_to: Any) -> None:
+    llm = connect_to(server, "llm")
+    stack = {"layers": []}
+    packets, end = llm.stream(
+        "loadModel",
+        {
+            "modelKey": "fake/chat",
+            "identifier": "far",
+            "deviceIdentifier": "fake-device-1",
+            "loadConfigStack": stack,
+        },
+    )
+    assert end["type"] == "channelClose"
+    assert packets[-1]["info"]["deviceIdentifier"] == "fake-device-1"
+    _, end = llm.stream(
+        "getOrLoad",
+        {"identifier": "fake/chat", "deviceIdentifier": "fake-device-2", "loadConfigStack": stack},
+    )
+    assert end["type"] == "channelError" and "not connected" in end["error"]["title"]
+    llm.result("unloadModel", {"identifier": "far", "deviceIdentifier": "fake-device-1"})
+    assert all(info["identifier"] != "far" for info in llm.result("listLoaded"))

@@ -253,12 +253,9 @@ def test_unimplemented_endpoints_answer_an_error_never_silence(
     server: FakeLMStudio, connect_to: Any
 ) -> None:
     repository = connect_to(server, "repository")
-    error = repository.error("getModelCatalog")
-    assert error["title"] == "repository/getModelCatalog is not implemented by the fake server"
-    files = connect_to(server, "files")
-    packets, end = files.stream(
-        "retrieve", {"query": "q", "fileIdentifiers": [], "config": {"fields": []}}
-    )
+    error = repository.error("installLocalPlugin", {"pluginPath": "/nowhere"})
+    assert error["title"] == "repository/installLocalPlugin is not implemented by the fake server"
+    packets, end = repository.stream("ensureAuthenticated")
     assert packets == []
     assert end["type"] == "channelError"
     assert "not implemented by the fake server" in end["error"]["title"]

@@ -44,7 +44,8 @@ class SchemaJudge:
             if name in self.definitions:
                 node = self.definitions[name]
                 for part in parts[cut:]:
-                    node = node[part.replace("~1", "/").replace("~0", "~")]
+                    key = part.replace("~1", "/").replace("~0", "~")
+                    node = node[int(key)] if isinstance(node, list) else node[key]  # anyOf/0
                 return node
         raise KeyError(ref)
 

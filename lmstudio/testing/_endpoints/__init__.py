@@ -2,8 +2,10 @@
 
 from lmstudio.testing._endpoints import (
     diagnostics,
+    documents,
     embedding,
     files,
+    hub,
     lm_link,
     models,
     predict,
@@ -18,8 +20,10 @@ __all__ = [
     "CHANNEL_HANDLERS",
     "RPC_HANDLERS",
     "diagnostics",
+    "documents",
     "embedding",
     "files",
+    "hub",
     "lm_link",
     "models",
     "predict",

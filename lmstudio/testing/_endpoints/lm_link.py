@@ -6,12 +6,19 @@ peers, ``fake-device-1`` (``studio-desktop``, connected) and ``fake-device-2``
 (status ``offline``, issue ``deviceDisabled``, no peers) and back; ``lmLinkUpdateDeviceName``
 renames it; ``lmLinkSetPreferredDevice`` accepts this device or a peer. The state is
 server-wide and survives ``restart()`` (it is LM Studio's setting, not a loaded model).
+
+Loading with a ``deviceIdentifier`` (:func:`load_device`) puts the instance on a connected
+peer (its info names the device); this device's identifier, ``null`` or none loads here
+(``deviceIdentifier`` null); a disconnected or unknown device, or a peer while the link is
+off, is an error.
 """
 
 from __future__ import annotations
 
 import copy
 from typing import Any
+
+import msgspec
 
 from lmstudio.testing._endpoints._registry import rpc
 from lmstudio.testing._errors import FakeServerError
@@ -77,3 +84,18 @@ async def lm_link_set_preferred_device(ctx: CallContext, param: Any) -> None:
             suggestion=f"Known devices: {', '.join(known)}",
         )
     link_state(ctx.core).preferred = param.device_identifier
+
+
+def load_device(core: Any, requested: Any) -> str | None:
+    """Where a load with ``deviceIdentifier`` ``requested`` goes: a peer's id, ``None`` here."""
+    if requested is None or requested is msgspec.UNSET or requested == THIS_DEVICE:
+        return None
+    peer = next((p for p in PEERS if p["deviceIdentifier"] == requested), None)
+    if peer is None:
+        known = ", ".join([THIS_DEVICE, *(p["deviceIdentifier"] for p in PEERS)])
+        raise FakeServerError(
+            f'No device "{requested}" on the link', suggestion=f"Known devices: {known}"
+        )
+    if link_state(core).disabled or peer["status"] != "connected":
+        raise FakeServerError(f'The device "{peer["deviceName"]}" is not connected')
+    return str(requested)

@@ -9,6 +9,7 @@ import msgspec
 
 from lmstudio._protocol import models
 from lmstudio.testing._endpoints._registry import channel, rpc
+from lmstudio.testing._endpoints.lm_link import THIS_DEVICE, load_device
 from lmstudio.testing._errors import FakeServerError, no_model_matching_query
 from lmstudio.testing._kvconfig import PREDICTION_DEFAULTS, collapse, load_config, to_kv_config
 from lmstudio.testing._session import CallContext, Channel
@@ -59,6 +60,7 @@ async def get_base_prediction_config(ctx: CallContext, param: Any) -> Any:
 @rpc("estimateModelUsage", *_BOTH)
 async def estimate_model_usage(ctx: CallContext, param: Any) -> Any:
     model = ctx.state.require_downloaded(param.model_key, ctx.namespace)
+    load_device(ctx.core, param.device_identifier)
     fields = collapse(param.load_config_stack.layers)
     _, context_length = load_config(ctx.namespace, fields, model.max_context_length)
     size = int(model.info["sizeBytes"])
@@ -79,7 +81,17 @@ async def estimate_model_usage(ctx: CallContext, param: Any) -> Any:
 
 @rpc("unloadModel", *_BOTH)
 async def unload_model(ctx: CallContext, param: Any) -> None:
-    ctx.state.unload_identifier(param.identifier, ctx.namespace)
+    if param.device_identifier is msgspec.UNSET:
+        ctx.state.unload_identifier(param.identifier, ctx.namespace)
+        return
+    device = None if param.device_identifier in (None, THIS_DEVICE) else param.device_identifier
+    wanted = param.identifier.lower()
+    loaded = ctx.state.loaded(ctx.namespace)
+    found = next((i for i in loaded if i.identifier.lower() == wanted and i.device == device), None)
+    if found is None:
+        query = {"identifier": param.identifier}
+        raise no_model_matching_query(query, ctx.state.identifiers(ctx.namespace))
+    ctx.state.unload(found)
 
 
 @rpc("tokenize", *_BOTH)
@@ -122,6 +134,7 @@ async def load_model(ch: Channel, creation: Any) -> None:
     identifier = creation.identifier if isinstance(creation.identifier, str) else None
     if identifier is not None:
         state.check_identifier_free(identifier)
+    device = load_device(ch.core, creation.device_identifier)
     fields = collapse(creation.load_config_stack.layers)
     load_config(ch.namespace, fields, model.max_context_length)  # reject bad values up front
     resolved = (
@@ -132,7 +145,9 @@ async def load_model(ch: Channel, creation: Any) -> None:
     await ch.send(resolved(info=model_info(model)))
     await _progress(ch, models.EmbeddingChannelLoadModelToClientPacketProgress)
     ttl = creation.ttl_ms if isinstance(creation.ttl_ms, int) else None
-    instance = state.load(model, identifier=identifier, ttl_ms=ttl, load_fields=fields)
+    instance = state.load(
+        model, identifier=identifier, ttl_ms=ttl, load_fields=fields, device=device
+    )
     success = (
         models.LlmChannelLoadModelToClientPacketSuccess
         if ch.namespace == "llm"
@@ -145,7 +160,10 @@ async def load_model(ch: Channel, creation: Any) -> None:
 async def get_or_load(ch: Channel, creation: Any) -> None:
     state = ch.state
     llm = ch.namespace == "llm"
+    device = load_device(ch.core, creation.device_identifier)
     found = state.find_instance({"identifier": creation.identifier}, ch.namespace)
+    if found is not None and creation.device_identifier is not msgspec.UNSET:
+        found = found if found.device == device else None  # asked for another device
     if found is not None:
         state.touch(found)
         already = (
@@ -175,7 +193,7 @@ async def get_or_load(ch: Channel, creation: Any) -> None:
         state.unload(other)
     await _progress(ch, models.ChannelGetOrLoadToClientPacketLoadProgress)
     ttl = creation.load_ttl_ms if isinstance(creation.load_ttl_ms, int) else None
-    instance = state.load(model, ttl_ms=ttl, jit=True, load_fields=fields)
+    instance = state.load(model, ttl_ms=ttl, jit=True, load_fields=fields, device=device)
     success = (
         models.LlmChannelGetOrLoadToClientPacketLoadSuccess
         if llm

@@ -62,7 +62,7 @@ _SEARCHED_FIELDS = ("modelKey", "displayName", "publisher", "architecture")
 _DEFAULT_LIMIT = 10
 
 
-def _hub(ctx: CallContext) -> list[dict[str, Any]]:
+def hub_entries(ctx: CallContext) -> list[dict[str, Any]]:
     downloaded = {m.key.lower() for m in ctx.state.downloaded}
     extras = [entry for entry in HUB_ONLY if entry["modelKey"].lower() not in downloaded]
     return [
@@ -72,7 +72,7 @@ def _hub(ctx: CallContext) -> list[dict[str, Any]]:
 
 
 def _find(ctx: CallContext, key: str) -> dict[str, Any]:
-    for entry in _hub(ctx):
+    for entry in hub_entries(ctx):
         if entry["modelKey"].lower() == key.lower():
             return entry
     raise FakeServerError(f'Model "{key}" not found in the model catalog')
@@ -121,7 +121,7 @@ async def search_models(ctx: CallContext, param: Any) -> Any:
     limit = opts.limit if isinstance(opts.limit, int) else _DEFAULT_LIMIT
     formats = set(opts.compatibility_types) if isinstance(opts.compatibility_types, list) else None
     results = []
-    for entry in _hub(ctx):
+    for entry in hub_entries(ctx):
         if not _matches(entry, words):
             continue
         if formats is not None and entry.get("format", "gguf") not in formats:

@@ -477,6 +477,9 @@ const steps = {
     const llm = client.llm.createDynamicHandle(CHAT_MODEL);
     const embedding = client.embedding.createDynamicHandle(EMBED_MODEL);
     const file = await client.files.prepareFileBase64("notes.txt", Buffer.from("Some notes.").toString("base64"));
+    // A folder with one file, for the fake to list (it lists folders of its own machine).
+    const artifactFolder = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "lms-artifact-"));
+    fs.writeFileSync(path.join(artifactFolder, "manifest.json"), "{}");
     const calls = {
       "system/info": () => client.system.getInfo(),
       // The alive channel stays open while connected: opened and not failed is the answer.
@@ -502,7 +505,7 @@ const steps = {
       "repository/lmLinkUpdateDeviceName": () => client.repository.lmLink.updateDeviceName("conformance"),
       "repository/lmLinkSetPreferredDevice": () => client.repository.lmLink.setPreferredDevice("fake-device-1"),
       "repository/installPluginDependencies": () => client.repository.installPluginDependencies("/tmp/no-plugin"),
-      "repository/getLocalArtifactFiles": () => client.repository.getLocalArtifactFileList("/tmp/no-artifact"),
+      "repository/getLocalArtifactFiles": () => client.repository.getLocalArtifactFileList(artifactFolder),
       "repository/getAuthenticationStatus": () => client.repository.getAuthenticationStatus(),
       "repository/isAuthenticated": () => client.repository.isAuthenticated(),
       "repository/deauthenticate": () => client.repository.deauthenticate(),
@@ -538,6 +541,7 @@ const steps = {
     };
     const outcomes = {};
     for (const [name, fn] of Object.entries(calls)) outcomes[name] = await probe(fn);
+    fs.rmSync(artifactFolder, { recursive: true, force: true });
     return { supported: true, outcomes };
   },
   // Runs last: it unloads and reloads the embedding model the other steps use.
