@@ -48,5 +48,9 @@ bench: setup
 soak: setup
 	$(PY) -m benchmarks.soak --predictions 10000
 
+# The fuzzing of tests/fuzz with many more examples than make test's 150 (fixed seed).
+fuzz: setup
+	LMSTUDIO_FUZZ_EXAMPLES=$${LMSTUDIO_FUZZ_EXAMPLES:-5000} $(PY) -m pytest tests/fuzz -s -p no:logging --timeout=1800
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
