@@ -258,8 +258,9 @@ class Multiplexer:
             return
         try:
             self._dispatch(message)
-        except Exception:  # the one boundary: a bug here never drops the connection
+        except Exception as exc:  # the one boundary: a bug here never drops the connection
             logger.exception("lmstudio engine: could not handle a message on /%s", self.namespace)
+            self._unreadable(data, exc)  # and the call it names (if still in flight) fails
 
     def _dispatch(self, message: Any) -> None:
         kind = type(message)
@@ -564,7 +565,10 @@ def _server_error(raw: msgspec.Raw) -> LMStudioServerError:
         payload = msgspec.json.decode(raw)
     except Exception:  # pragma: no cover - the envelope already parsed it
         payload = None
-    return server_error_from_payload(payload)
+    try:
+        return server_error_from_payload(payload)
+    except Exception:  # a shape no rule foresaw: the error still reaches its call, typed
+        return server_error_from_payload(None)
 
 
 def _typed(exc: BaseException, what: str) -> BaseException:

@@ -99,12 +99,14 @@ def target() -> Iterator[Target]:
 def check_one(target: Target, index: int, script: Any, described: str) -> None:
     exchange = EXCHANGES[index]
     namespace = exchange["namespace"]
+    target.errors.records.clear()  # type: ignore[attr-defined]
     target.server.arm(script)
     other = bystander(target, namespace)
     started = time.monotonic()
     victim = VICTIMS[namespace, exchange["endpoint"]](target)
     concurrent.futures.wait([victim], VICTIM_TIMEOUT + MARGIN)
     waited = time.monotonic() - started
+    described += f"; frames (id 0): {script(0)!r:.1500}"
     assert victim.done(), f"the victim waited {waited:.2f} s, past its timeout: {described}"
     error = victim.exception(0)
     OUTCOMES[type(error).__name__ if error else "value"] += 1
@@ -114,7 +116,13 @@ def check_one(target: Target, index: int, script: Any, described: str) -> None:
     engine, _ = target.client._session._use()
     assert engine.thread.is_alive()
     errors = target.errors.records  # type: ignore[attr-defined]
-    assert not errors, [r.getMessage() for r in errors]
+    assert not errors, [
+        (
+            r.getMessage(),
+            r.exc_text or logging.Formatter().formatException(r.exc_info) if r.exc_info else "",
+        )
+        for r in errors
+    ]
 
 
 COUNTS = {"examples": 0}
