@@ -24,7 +24,6 @@ from .._constants import (
     PING_TIMEOUT,
 )
 from ..errors import LMStudioCancelledError, LMStudioClientError
-from .connection import Connection
 from .decoders import Decoder
 from .discovery import discover
 from .handler import ChannelHandler
@@ -33,6 +32,7 @@ from .settle import Settle, Sink
 from .target import Target
 
 if TYPE_CHECKING:
+    from .connection import Connection
     from .loop import Engine
 
 __all__ = ["Pool"]
@@ -141,6 +141,10 @@ class Pool:
     def _connection(self, namespace: str) -> Connection:
         conn = self._connections.get(namespace)
         if conn is None:
+            # Imported here, on the engine thread: websockets' import (~80 ms) never
+            # stalls a caller's event loop on its first call (issue 15, point 7).
+            from .connection import Connection
+
             conn = Connection(
                 self.engine,
                 namespace,
