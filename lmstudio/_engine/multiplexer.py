@@ -161,6 +161,7 @@ class Multiplexer:
         *,
         kinds: frozenset[str] | None = None,
         timeout: float | None = None,
+        cancellable: bool = True,
     ) -> int:
         """Queue a ``channelCreate``; packets then feed ``handler``, its events ``sink``.
 
@@ -174,6 +175,8 @@ class Multiplexer:
                 (a newer server's) is logged and skipped. ``None``: any is an error.
             timeout: seconds without a packet until ``LMStudioTimeoutError`` (the channel is
                 then cancelled on the server); ``None``: no limit.
+            cancellable: ``False`` for an endpoint that takes no packet from the client:
+                cancelling abandons it, and no cancel packet is ever sent.
 
         Returns: the ``channelId``.
         """
@@ -185,7 +188,7 @@ class Multiplexer:
             creation_parameter=_UNSET if creation_parameter is None else creation_parameter,
         )
         self._outgoing.append(_encode(message))
-        cancel = handler.cancel_packet
+        cancel = handler.cancel_packet if cancellable else None
         entry = Channel(
             sink,
             endpoint,

@@ -113,8 +113,13 @@ class Pool:
         decoder: Decoder,
         kinds: frozenset[str] | None,
         timeout: float | None,
+        cancellable: bool = True,
     ) -> None:
-        """Send a ``channelCreate`` on ``namespace``'s connection (opened on first use)."""
+        """Send a ``channelCreate`` on ``namespace``'s connection (opened on first use).
+
+        ``cancellable``: the endpoint takes packets from the client (its cancel); if not,
+        cancelling abandons the channel without sending anything.
+        """
         if not sink.wanted():  # cancelled before it started: nothing to stop
             sink.cancelled()
             return
@@ -123,7 +128,14 @@ class Pool:
             return
         conn = self._connection(namespace)
         channel_id = conn.mux.start_channel(
-            sink, endpoint, creation_parameter, handler, decoder, kinds=kinds, timeout=timeout
+            sink,
+            endpoint,
+            creation_parameter,
+            handler,
+            decoder,
+            kinds=kinds,
+            timeout=timeout,
+            cancellable=cancellable,
         )
         sink.route = (conn, channel_id)
         conn.flush_soon()
