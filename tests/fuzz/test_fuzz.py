@@ -8,7 +8,7 @@ the engine thread lives; nothing is logged at ERROR (an exception escaping the e
 asyncio's "Fatal error" handler), and no connection is dropped.
 
 ``make test`` runs :data:`EXAMPLES` examples (``LMSTUDIO_FUZZ_EXAMPLES``, 150 by default)
-with a fixed seed; ``make fuzz`` runs many more.
+with a fixed seed (``LMSTUDIO_FUZZ_SEED``, 15); ``make fuzz`` runs many more.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from .mutations import exchanges, scripts
 from .scripted import EXCHANGES, FuzzServer, fuzz_server
 
 EXAMPLES = int(os.environ.get("LMSTUDIO_FUZZ_EXAMPLES", "150"))
+SEED = int(os.environ.get("LMSTUDIO_FUZZ_SEED", "15"))
 MS = 0.001 * float(os.environ.get("LMSTUDIO_TESTS_TIMEOUT_FACTOR", "1"))
 VICTIM_TIMEOUT = 0.1
 MARGIN = 3000 * MS
@@ -131,7 +132,7 @@ OUTCOMES: Counter[str] = Counter()
 
 @pytest.mark.timeout(600)
 def test_mutated_exchanges_and_garbage_fail_only_their_call(target: Target) -> None:
-    @seed(15)
+    @seed(SEED)
     @settings(
         max_examples=EXAMPLES,
         deadline=None,
