@@ -1,6 +1,6 @@
 """The fuzzing server: real exchanges recorded from the fake server, sent back mutated.
 
-``exchanges.jsonl`` is a cassette recorded through :class:`lmstudio.testing.RecordingProxy`
+``exchanges.jsonl`` (written by ``record_exchanges.py``) is a cassette recorded through :class:`lmstudio.testing.RecordingProxy`
 from :class:`lmstudio.testing.FakeLMStudio` (a model loaded with progress, predictions with
 fragments, progress and tool calls, a JIT load and a failed one, a download, rpc results and
 an rpc error). :class:`FuzzServer` answers every call from it, unchanged, until a test arms
