@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 
-.PHONY: setup test lint typecheck format codegen codegen-check demo bench clean
+.PHONY: setup test lint typecheck format codegen codegen-check demo bench soak fuzz clean
 
 setup: $(STAMP)
 
@@ -42,6 +42,15 @@ demo: setup
 
 bench: setup
 	$(PY) -m benchmarks --json benchmarks/results/latest.json
+
+# 10,000 mixed predictions with faults; fails if threads, fds, tasks, calls or RSS grow
+# past the bounds it prints (benchmarks/soak.py). make test runs 1,000 of them.
+soak: setup
+	$(PY) -m benchmarks.soak --predictions 10000
+
+# The fuzzing of tests/fuzz with many more examples than make test's 150 (fixed seed).
+fuzz: setup
+	LMSTUDIO_FUZZ_EXAMPLES=$${LMSTUDIO_FUZZ_EXAMPLES:-5000} $(PY) -m pytest tests/fuzz -s -p no:logging --timeout=1800
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -216,6 +216,8 @@ def server_error_from_payload(
 
     display_data = mapping("displayData")
     code = display_data.get("code") if display_data is not None else None
+    if not isinstance(code, str):  # a code of another type (unhashable too) picks no class
+        code = None
     cls = default_class
     if code in _MODEL_NOT_FOUND_CODES:
         cls = LMStudioModelNotFoundError

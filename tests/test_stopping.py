@@ -168,3 +168,20 @@ def test_a_task_awaiting_a_stream_is_kept(client: Client, slow: FakeLMStudio) ->
 
     asyncio.run(main())
     assert cancels(slow) == 0
+
+
+def test_cancelling_a_channel_that_takes_no_client_packet_sends_none(
+    client: Client, server: FakeLMStudio
+) -> None:
+    # system/alive takes nothing from the client: cancelling it abandons it (a cancel
+    # packet there is a protocol error, which the fake server reports).
+    watching = client.system.when_disconnected()
+    deadline = time.monotonic() + 10
+    while not any(r.message.get("endpoint") == "alive" for r in list(server.received)):
+        assert time.monotonic() < deadline, "the alive channel was never opened"
+        time.sleep(0.005)
+    assert watching.cancel()
+    client.system.version().result(10)  # anything sent before it has arrived
+    sent = [r.message for r in list(server.received) if r.message.get("type") == "channelSend"]
+    assert sent == []
+    assert server.warnings == []

@@ -47,7 +47,7 @@ from ..errors import (
     LMStudioRuntimeError,
     LMStudioTimeoutError,
 )
-from .callbacks import ENGINE_THREADS, run_off_engine
+from .callbacks import ENGINE_THREADS, park_if_exiting, run_off_engine
 
 if TYPE_CHECKING:
     import asyncio
@@ -347,6 +347,7 @@ def _consume(call: Call[Any], settle: Settle) -> None:
 
 
 def _for_raise(exc: BaseException) -> BaseException:
+    park_if_exiting()  # a daemon thread at interpreter exit: quiet (callbacks.py)
     # Our own errors are created, not raised, on the engine: dropping any traceback from
     # an earlier raise keeps the traceback ending in the caller's frame.
     if isinstance(exc, LMStudioError):

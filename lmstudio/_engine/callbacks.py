@@ -14,12 +14,30 @@ from collections.abc import Callable
 from queue import SimpleQueue
 from typing import Any
 
-__all__ = ["ENGINE_THREADS", "dispatch", "run_off_engine", "shutdown"]
+__all__ = ["ENGINE_THREADS", "EXITING", "dispatch", "park_if_exiting", "run_off_engine", "shutdown"]
 
 logger = logging.getLogger("lmstudio.engine")
 
 ENGINE_THREADS: set[int] = set()
 """Thread idents of running engine loops (maintained by ``loop.py``)."""
+
+EXITING = threading.Event()
+"""Set by the engine's exit hook (``loop.py``), before it closes what is still open."""
+
+
+def park_if_exiting() -> None:
+    """In a daemon thread while the interpreter exits: block for good instead of raising.
+
+    At exit the engine closes every connection, which fails the calls in flight; a daemon
+    thread still waiting on one would raise into a dying interpreter and print
+    "Exception in thread" on stderr. It stays blocked instead, as a daemon thread blocked
+    on a socket would, and goes with the interpreter. Elsewhere this returns at once.
+    """
+    if EXITING.is_set():
+        thread = threading.current_thread()
+        if thread.daemon and thread is not threading.main_thread():
+            threading.Event().wait()
+
 
 _Job = tuple[Callable[[Any], object], Any] | None
 

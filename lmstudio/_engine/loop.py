@@ -153,6 +153,15 @@ class Engine:
         asyncio.set_event_loop(self.loop)
         self._started.set()
         try:
+            # websockets (~60 ms of imports, for connection.py) is imported here, after
+            # the caller stopped waiting and before the loop runs: a first call never
+            # stalls the caller's event loop, nor an engine callback (issue 15, point 7).
+            import websockets.client
+            import websockets.frames
+            import websockets.http11
+            import websockets.protocol
+            import websockets.uri  # noqa: F401
+
             self.loop.run_forever()
         finally:
             self.stopped = True
@@ -225,6 +234,7 @@ def release(engine: Engine, timeout: float | None = None) -> None:
 def _at_exit() -> None:
     """Close what is still open, promptly, so the interpreter exits quietly."""
     global _engine
+    callbacks.EXITING.set()  # daemon threads waiting on calls stay blocked, quietly
     with _lock:
         engine, _engine = _engine, None
     if engine is None or engine.defunct:

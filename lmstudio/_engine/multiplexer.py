@@ -161,6 +161,7 @@ class Multiplexer:
         *,
         kinds: frozenset[str] | None = None,
         timeout: float | None = None,
+        cancellable: bool = True,
     ) -> int:
         """Queue a ``channelCreate``; packets then feed ``handler``, its events ``sink``.
 
@@ -174,6 +175,8 @@ class Multiplexer:
                 (a newer server's) is logged and skipped. ``None``: any is an error.
             timeout: seconds without a packet until ``LMStudioTimeoutError`` (the channel is
                 then cancelled on the server); ``None``: no limit.
+            cancellable: ``False`` for an endpoint that takes no packet from the client:
+                cancelling abandons it, and no cancel packet is ever sent.
 
         Returns: the ``channelId``.
         """
@@ -185,7 +188,7 @@ class Multiplexer:
             creation_parameter=_UNSET if creation_parameter is None else creation_parameter,
         )
         self._outgoing.append(_encode(message))
-        cancel = handler.cancel_packet
+        cancel = handler.cancel_packet if cancellable else None
         entry = Channel(
             sink,
             endpoint,
@@ -258,8 +261,9 @@ class Multiplexer:
             return
         try:
             self._dispatch(message)
-        except Exception:  # the one boundary: a bug here never drops the connection
+        except Exception as exc:  # the one boundary: a bug here never drops the connection
             logger.exception("lmstudio engine: could not handle a message on /%s", self.namespace)
+            self._unreadable(data, exc)  # and the call it names (if still in flight) fails
 
     def _dispatch(self, message: Any) -> None:
         kind = type(message)
@@ -567,7 +571,10 @@ def _server_error(raw: msgspec.Raw) -> LMStudioServerError:
         payload = msgspec.json.decode(raw)
     except Exception:  # pragma: no cover - the envelope already parsed it
         payload = None
-    return server_error_from_payload(payload)
+    try:
+        return server_error_from_payload(payload)
+    except Exception:  # a shape no rule foresaw: the error still reaches its call, typed
+        return server_error_from_payload(None)
 
 
 def _typed(exc: BaseException, what: str) -> BaseException:

@@ -24,7 +24,6 @@ from .._constants import (
     PING_TIMEOUT,
 )
 from ..errors import LMStudioCancelledError, LMStudioClientError
-from .connection import Connection
 from .decoders import Decoder
 from .discovery import discover
 from .handler import ChannelHandler
@@ -33,6 +32,7 @@ from .settle import Settle, Sink
 from .target import Target
 
 if TYPE_CHECKING:
+    from .connection import Connection
     from .loop import Engine
 
 __all__ = ["Pool"]
@@ -115,8 +115,13 @@ class Pool:
         decoder: Decoder,
         kinds: frozenset[str] | None,
         timeout: float | None,
+        cancellable: bool = True,
     ) -> None:
-        """Send a ``channelCreate`` on ``namespace``'s connection (opened on first use)."""
+        """Send a ``channelCreate`` on ``namespace``'s connection (opened on first use).
+
+        ``cancellable``: the endpoint takes packets from the client (its cancel); if not,
+        cancelling abandons the channel without sending anything.
+        """
         if not sink.wanted():  # cancelled before it started: nothing to stop
             sink.cancelled()
             return
@@ -125,7 +130,14 @@ class Pool:
             return
         conn = self._connection(namespace)
         channel_id = conn.mux.start_channel(
-            sink, endpoint, creation_parameter, handler, decoder, kinds=kinds, timeout=timeout
+            sink,
+            endpoint,
+            creation_parameter,
+            handler,
+            decoder,
+            kinds=kinds,
+            timeout=timeout,
+            cancellable=cancellable,
         )
         sink.route = (conn, channel_id)
         conn.flush_soon()
@@ -143,6 +155,10 @@ class Pool:
     def _connection(self, namespace: str) -> Connection:
         conn = self._connections.get(namespace)
         if conn is None:
+            # Imported here, on the engine thread: websockets' import (~80 ms) never
+            # stalls a caller's event loop on its first call (issue 15, point 7).
+            from .connection import Connection
+
             conn = Connection(
                 self.engine,
                 namespace,

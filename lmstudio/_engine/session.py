@@ -238,6 +238,7 @@ class Session:
             decoder,
             kinds,
             seconds,
+            (namespace, endpoint_name) not in _uncancellable,
         ):
             sink.fail(_closed_meanwhile())
         return stream
@@ -346,6 +347,7 @@ def _check_size(size: object, name: str) -> int:
 
 _rpc_decoders: dict[tuple[str, str], Decoder | None] = {}
 _channel_decoders: dict[tuple[str, str], tuple[Decoder, frozenset[str] | None]] = {}
+_uncancellable: set[tuple[str, str]] = set()  # channels with no to-server packet
 
 
 _A = {"rpc": "an rpc", "channel": "a channel", "signal": "a signal", "writableSignal": "a signal"}
@@ -399,8 +401,11 @@ def _channel_decoder(namespace: str, name: str) -> tuple[Decoder, frozenset[str]
         pass
     from .decoders import decoder_for, packet_kinds
 
-    packet = _endpoint(namespace, name, "channel").to_client_packet
+    entry = _endpoint(namespace, name, "channel")
+    packet = entry.to_client_packet
     found = (decoder_for(packet), None if packet is None else packet_kinds(packet))
+    if entry.to_server_packet is None:  # e.g. system/alive: no cancel packet may be sent
+        _uncancellable.add(key)
     _channel_decoders[key] = found
     return found
 

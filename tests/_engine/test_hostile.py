@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from websockets.sync.server import ServerConnection
 
-from lmstudio import Client, LMStudioProtocolError
+from lmstudio import Client, LMStudioProtocolError, LMStudioServerError
 
 from .helpers import accept_websocket, raw_server, read_client_frame, scripted_server, text_frame
 
@@ -178,3 +178,26 @@ def test_answers_that_arrived_during_a_pause_win_over_timeouts(ms: float) -> Non
         freeze_engine(client, 1.0)  # twice the calls' timeout
         frozen.set()
         assert [call.result(5000 * ms) for call in calls] == [[], [], []]
+
+
+def test_an_error_of_an_unforeseen_shape_fails_its_call_typed(ms: float) -> None:
+    # Found by tests/fuzz: an unhashable displayData.code made the error's construction
+    # raise after the channel was forgotten; the call then waited forever.
+    odd = {"title": "Odd", "displayData": {"code": []}}
+
+    def handler(ws: ServerConnection) -> None:
+        authenticate(ws)
+        first, second, third = (json.loads(ws.recv()) for _ in range(3))
+        ws.send(json.dumps({"type": "channelError", "channelId": first["channelId"], "error": odd}))
+        ws.send(json.dumps({"type": "rpcError", "callId": second["callId"], "error": odd}))
+        ws.send(answer(third))
+        ws.recv()
+
+    with scripted_server(handler) as host, Client(host, timeout=None) as client:
+        loading = client.llm.model("some/model")
+        failing = client.llm.list_loaded()
+        good = client.llm.list_loaded()
+        for call in (loading, failing):
+            with pytest.raises(LMStudioServerError, match="Odd"):
+                call.result(5000 * ms)
+        assert good.result(5000 * ms) == []
