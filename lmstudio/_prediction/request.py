@@ -18,6 +18,7 @@ from .._data.specifiers import ModelSpecifierInput, model_specifier
 from .._data.structured import ResponseFormat, ResponseFormatInput, to_response_format
 from .._protocol.models import (
     KvConfig,
+    LlmChannelCompleteRawTextCreationParameter,
     LlmChannelPredictCreationParameter,
     LlmPredictionConfig,
     LlmToolUseSettingToolArray,
@@ -37,6 +38,7 @@ __all__ = [
     "COMPLETION_FORMATTING_LAYER",
     "PredictionRequest",
     "prepare_complete",
+    "prepare_complete_raw",
     "prepare_respond",
 ]
 
@@ -137,10 +139,37 @@ def _prepare(
         prediction_config_stack=config_stack(*layers),
     )
     if preset is not None:
-        if not isinstance(preset, str) or not preset:
-            raise LMStudioValueError(f"preset must be a non-empty string, got {preset!r}")
-        parameter.fuzzy_preset_identifier = preset
+        parameter.fuzzy_preset_identifier = _checked_preset(preset)
     return PredictionRequest(parameter, fmt, config)
+
+
+def prepare_complete_raw(
+    model: ModelSpecifierInput,
+    prompt: str,
+    *,
+    config: PredictionConfigInput | None = None,
+    preset: str | None = None,
+) -> LlmChannelCompleteRawTextCreationParameter:
+    """The ``llm/completeRawText`` creation parameter: ``prompt`` exactly, no template.
+
+    Raises ``LMStudioValueError`` for invalid arguments.
+    """
+    if not isinstance(prompt, str):
+        raise LMStudioValueError(f"A raw prompt must be a string, not {type(prompt).__name__}")
+    return LlmChannelCompleteRawTextCreationParameter(
+        model_specifier=model_specifier(model),
+        raw_prompt=prompt,
+        prediction_config_stack=config_stack(
+            ("apiOverride", prediction_config_to_kv(to_prediction_config(config)))
+        ),
+        fuzzy_preset_identifier=UNSET if preset is None else _checked_preset(preset),
+    )
+
+
+def _checked_preset(preset: object) -> str:
+    if not isinstance(preset, str) or not preset:
+        raise LMStudioValueError(f"preset must be a non-empty string, got {preset!r}")
+    return preset
 
 
 def _completion_formatting() -> KvConfig:

@@ -177,7 +177,7 @@ class LlmPredictions:
         callbacks = PredictionCallbacks(
             on_message, on_first_token, on_prediction_fragment, on_prompt_processing_progress
         )
-        stream = predict(self._session, request, callbacks, timeout)
+        stream = predict(self._session, request.parameter, request.new_state(), callbacks, timeout)
         return describe(stream, f"LLM({self.identifier!r}).respond_stream(...)", shown_as="")
 
     @overload
@@ -376,7 +376,7 @@ class LlmPredictions:
         callbacks = PredictionCallbacks(
             on_message, on_first_token, on_prediction_fragment, on_prompt_processing_progress
         )
-        stream = predict(self._session, request, callbacks, timeout)
+        stream = predict(self._session, request.parameter, request.new_state(), callbacks, timeout)
         return describe(stream, f"LLM({self.identifier!r}).complete_stream(...)", shown_as="")
 
     @overload

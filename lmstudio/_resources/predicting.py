@@ -9,27 +9,39 @@ from .._prediction.callbacks import PredictionCallbacks
 from .._prediction.events import PredictionEvent
 from .._prediction.request import PredictionRequest
 from .._prediction.results import PredictionResult
+from .._prediction.state import PredictionState
 from .._prediction.stream import PredictionStream, consumer
 from .._protocol.endpoints import llm as llm_api
 from .._types import Timeout
 
 if TYPE_CHECKING:
     from .._engine.session import Session
+    from .._protocol.endpoints import Channel
 
 __all__ = ["predict", "predict_events"]
 
 
 def predict(
-    session: Session, request: PredictionRequest, callbacks: PredictionCallbacks, timeout: Timeout
+    session: Session,
+    parameter: Any,
+    state: PredictionState,
+    callbacks: PredictionCallbacks,
+    timeout: Timeout,
+    *,
+    endpoint: Channel[Any, Any, Any] = llm_api.PREDICT,
 ) -> PredictionStream[Any]:
-    """A prediction as the caller sees it: fragments as items, callbacks where consumed."""
+    """A prediction as the caller sees it: fragments as items, callbacks where consumed.
+
+    ``endpoint`` is ``llm/predict`` (``parameter`` a request's creation parameter) or
+    ``llm/completeRawText``, whose packets are a prediction's too.
+    """
     stream = session.channel(
-        llm_api.PREDICT,
-        request.parameter,
-        handler=request.new_state(),
+        endpoint,
+        parameter,
+        handler=state,
         consume=consumer(callbacks),
         timeout=timeout,
-        stream_class=PredictionStream[Any],
+        stream_class=PredictionStream,
     )
     return cast(PredictionStream[Any], stream)  # it is one: stream_class
 

@@ -11,21 +11,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from .._data.config import config_stack, prediction_config_to_kv, to_prediction_config
-from .._data.specifiers import model_specifier
 from .._engine.call import Call
 from .._prediction.callbacks import (
     PredictionCallbacks,
     PredictionFragmentCallback,
     PredictionMessageCallback,
 )
+from .._prediction.request import prepare_complete_raw
 from .._prediction.results import PredictionResult
 from .._prediction.state import PredictionState
-from .._prediction.stream import PredictionStream, consumer
+from .._prediction.stream import PredictionStream
 from .._protocol.endpoints import llm as llm_api
 from .._protocol.models import (
-    UNSET,
-    LlmChannelCompleteRawTextCreationParameter,
     LlmChannelCompleteRawTextToClientPacketPromptProcessingProgress,
     LlmChannelPredictToClientPacketPromptProcessingProgress,
 )
@@ -36,7 +33,7 @@ from .._types import (
     PromptProcessingCallback,
     Timeout,
 )
-from ..errors import LMStudioValueError
+from .predicting import predict
 
 if TYPE_CHECKING:
     from .._engine.session import Session
@@ -48,8 +45,12 @@ class RawCompletion:
     """``complete_raw`` for ``LLM`` (see the module docstring)."""
 
     __slots__ = ()
-    identifier: str
-    _namespace: Any
+
+    if TYPE_CHECKING:
+        identifier: str
+
+        @property
+        def _session(self) -> Session: ...
 
     def complete_raw_stream(
         self,
@@ -88,31 +89,19 @@ class RawCompletion:
         Raises:
             LMStudioValueError: an invalid argument (raised here, before anything is sent).
         """
-        if not isinstance(prompt, str):
-            raise LMStudioValueError(f"A raw prompt must be a string, not {type(prompt).__name__}")
-        if preset is not None and (not isinstance(preset, str) or not preset):
-            raise LMStudioValueError(f"preset must be a non-empty string, got {preset!r}")
-        creation = LlmChannelCompleteRawTextCreationParameter(
-            model_specifier=model_specifier(self.identifier),
-            raw_prompt=prompt,
-            prediction_config_stack=config_stack(
-                ("apiOverride", prediction_config_to_kv(to_prediction_config(config)))
-            ),
-            fuzzy_preset_identifier=UNSET if preset is None else preset,
-        )
+        creation = prepare_complete_raw(self.identifier, prompt, config=config, preset=preset)
         callbacks = PredictionCallbacks(
             on_message, on_first_token, on_prediction_fragment, on_prompt_processing_progress
         )
-        session: Session = self._namespace._session
-        stream = session.channel(
-            llm_api.COMPLETE_RAW_TEXT,
+        stream = predict(
+            self._session,
             creation,
-            handler=_RawState(),
-            consume=consumer(callbacks),
-            timeout=timeout,
-            stream_class=PredictionStream,
+            _RawState(),
+            callbacks,
+            timeout,
+            endpoint=llm_api.COMPLETE_RAW_TEXT,
         )
-        return cast(PredictionStream[str], stream)  # it is one: stream_class
+        return cast(PredictionStream[str], stream)
 
     def complete_raw(
         self,

@@ -64,18 +64,6 @@ class SystemNamespace(SystemAdmin):
             ``Call[list[DownloadedLlm | DownloadedEmbeddingModel]]``; each can
             ``.model()`` or ``.load_new_instance()`` itself.
         """
-        # Resolved here, not in the transform: namespaces import their modules lazily,
-        # and the transform runs on the engine loop.
-        namespaces = self._model_namespaces()
-
-        def wrap(infos: list[Any]) -> list[DownloadedLlm | DownloadedEmbeddingModel]:
-            found: list[DownloadedLlm | DownloadedEmbeddingModel] = []
-            for info in infos:
-                for namespace in namespaces:
-                    wrapper = namespace._downloaded(info)
-                    if wrapper is not None:
-                        found.append(wrapper)
-                        break
-            return found
-
-        return self._session.rpc(system_api.LIST_DOWNLOADED_MODELS, transform=wrap, timeout=timeout)
+        return self._session.rpc(
+            system_api.LIST_DOWNLOADED_MODELS, transform=self._wrap_downloaded(), timeout=timeout
+        )

@@ -8,10 +8,9 @@ namespace's session and its model namespaces (to wrap model infos as ``Downloade
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from .._engine.call import Call, new_call
-from .._engine.handler import ChannelHandler
 from .._exports import publish
 from .._protocol.endpoints import system as system_api
 from .._protocol.models import (
@@ -45,8 +44,8 @@ class SystemAdmin:
     def _wrap_downloaded(
         self,
     ) -> Callable[[list[Any]], list[DownloadedLlm | DownloadedEmbeddingModel]]:
-        # As list_downloaded_models: namespaces resolved here (they import lazily), the
-        # transform runs on the engine loop.
+        # Namespaces resolved here, not in the transform: they import their modules
+        # lazily, and the transform runs on the engine loop.
         namespaces = self._model_namespaces()
 
         def wrap(infos: list[Any]) -> list[DownloadedLlm | DownloadedEmbeddingModel]:
@@ -244,7 +243,8 @@ class SystemAdmin:
             LMStudioError: (from the call) any other failure of the channel, such as a
                 server error while opening it.
         """
-        alive = self._session.channel(system_api.ALIVE, None, handler=_Alive(), timeout=None)
+        alive = self._session.channel(system_api.ALIVE, None, timeout=None)  # no cancel packet:
+        # the engine abandons a channel that takes no packet from the client
         call, settle = new_call("system.alive", on_cancel=lambda _: alive.cancel())
 
         def ended(done: concurrent.futures.Future[None]) -> None:
@@ -259,12 +259,6 @@ class SystemAdmin:
 
         alive.add_done_callback(ended)
         return call
-
-
-class _Alive(ChannelHandler[None, None]):
-    # The alive channel takes no packets at all (not even a cancel): cancelling it here
-    # abandons it, and LM Studio forgets it when the connection closes.
-    cancel_packet: ClassVar[Any] = None
 
 
 publish(__name__, globals())
