@@ -179,6 +179,23 @@ def test_blocking_inside_a_running_event_loop(client: Client, ms: float) -> None
     assert asyncio.run(main()).endswith(" 2")
 
 
+def test_features_can_send_packets_on_a_channel(
+    client: Client, fake_lmstudio: FakeLMStudio, ms: float
+) -> None:
+    async def echo(channel: Any, creation: Any) -> None:
+        packet = await channel.receive()
+        assert packet == {"type": "cancel"}
+        await channel.send(SUCCESS_PACKET)
+
+    with fake_lmstudio.handle_channel("llm/predict", echo):
+        stream = predict(client, "hi")
+        client._session.send(llm_api.PREDICT, stream, {"type": "cancel"})
+        assert stream.result(5000 * ms).stats.stop_reason == "userStopped"
+        # Once the channel ended, a packet is dropped (the stream already says how it ended).
+        client._session.send(llm_api.PREDICT, stream, {"type": "cancel"})
+        assert client.system.version().result(5000 * ms)
+
+
 class CountingStream(Stream[Any, Any]):
     """A feature's stream subclass: extra accessors over the same items."""
 

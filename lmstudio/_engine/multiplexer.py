@@ -206,6 +206,14 @@ class Multiplexer:
             )
         return channel_id
 
+    def send_packet(self, channel_id: int, packet: msgspec.Raw) -> bool:
+        """Queue a ``channelSend`` on a live channel; ``False`` if it is not live."""
+        entry = self._channels.get(channel_id)
+        if entry is None or entry.state in TERMINAL:
+            return False
+        self._outgoing.append(_encode(wire.ChannelSend(channel_id=channel_id, message=packet)))
+        return True
+
     def cancel_rpc(self, call_id: int) -> None:
         """Forget a call its caller cancelled; its answer, if any, is dropped quietly."""
         entry = self._calls.pop(call_id, None)

@@ -150,6 +150,14 @@ class Pool:
             conn.mux.cancel_channel(channel_id)
             conn.flush_soon()
 
+    def send_packet(self, sink: Sink, packet: msgspec.Raw) -> None:
+        """Send a feature's packet on a live channel (dropped once it has ended)."""
+        route = sink.route
+        if route is not None:
+            conn, channel_id = route
+            if conn.mux.send_packet(channel_id, packet):
+                conn.flush_soon()
+
     # --- connections -----------------------------------------------------------------------
 
     def _connection(self, namespace: str) -> Connection:

@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     E = TypeVar("E", default=Any)
     F = TypeVar("F", default=None)
     I = TypeVar("I", default=E)  # noqa: E741
+    In = TypeVar("In")
 
 __all__ = ["ClientState", "Session", "parse_host"]
 
@@ -242,6 +243,22 @@ class Session:
         ):
             sink.fail(_closed_meanwhile())
         return stream
+
+    def send(
+        self, endpoint: Channel[Any, In, Any], stream: Stream[Any, Any], packet: In, /
+    ) -> None:
+        """Send one to-server ``packet`` on ``stream``, a channel of ``endpoint`` (any thread).
+
+        ``packet``: one of the endpoint's generated to-server packet structs (a dict with
+        camelCase keys also encodes). It is encoded here, so a value that does not encode
+        raises :class:`~lmstudio.LMStudioValueError` at once; packets keep their order.
+        Once the channel has ended the packet is dropped: the server has nobody to give
+        it to, and the stream already says how the channel ended.
+        """
+        namespace, endpoint_name = _names(endpoint, "channel")
+        raw = _encode(packet, namespace, endpoint_name, None)
+        engine, pool = self._use()
+        engine.submit(pool.send_packet, stream._settle, raw)
 
     # --- lifecycle -------------------------------------------------------------------------
 

@@ -461,6 +461,15 @@ def test_unknown_channel_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     assert "unknown channel 7" in caplog.text
 
 
+def test_send_packet_only_on_live_channels() -> None:
+    mux, _ = new_mux()
+    _, cid = start_predict(mux)
+    sent(mux)
+    assert mux.send_packet(cid, msgspec.Raw(b'{"type":"cancel"}'))
+    assert sent(mux) == [{"type": "channelSend", "channelId": cid, "message": {"type": "cancel"}}]
+    assert not mux.send_packet(cid + 1, msgspec.Raw(b"{}"))
+
+
 def test_consumer_is_woken_once_per_batch() -> None:
     mux, _ = new_mux()
     stream, cid = start_predict(mux)
