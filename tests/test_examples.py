@@ -125,7 +125,7 @@ def test_demo() -> None:
     for header in ("chatbot.py", "structured_output.py", "embeddings.py"):
         assert f"=== {header}" in out
     assert "Bot: You said: Hello! Who are you?" in out
-    assert "10 of 10 examples ran." in out
+    assert "11 of 11 examples ran." in out
 
 
 def quick_start_blocks() -> list[str]:
@@ -222,3 +222,11 @@ def test_an_example_without_lm_studio_prints_one_line(script: str) -> None:
     assert "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: LM Studio is not reachable"), lines
+
+
+def test_cancel() -> None:
+    with FakeLMStudio(tokens_per_second=50) as slow:  # the cancel lands mid-answer
+        out = run("cancel.py", "--host", slow.api_host, "--after", "3")
+    assert out.startswith("fake/chat: You said:\n")
+    assert "[cancelled after 3 fragments: 3 tokens" in out
+    assert "stop reason userStopped]" in out

@@ -20,6 +20,9 @@ With pytest: ``pytest_plugins = ["lmstudio.testing.pytest_plugin"]`` and the
 ``fake_lmstudio`` fixture. The fake models' behaviour (replies, tokenizer, embeddings,
 structured output) is public and stable: see ``lmstudio/testing/README.md`` and the
 functions exported here, which compute what the fake answers.
+
+A catalog entry with ``"gguf": PATH`` is a real model run by llama.cpp (the ``llama``
+extra): ``FakeLMStudio(catalog=real_model_catalog())`` serves SmolLM2-135M-Instruct.
 """
 
 from lmstudio.testing._catalog import CatalogModel, default_catalog, load_catalog
@@ -29,6 +32,13 @@ from lmstudio.testing._errors import FakeServerError
 from lmstudio.testing._faults import Fault, Faults
 from lmstudio.testing._gbnf import shortest_text
 from lmstudio.testing._prompt import render_prompt
+from lmstudio.testing._real import (
+    REAL_EMBEDDING_MODEL,
+    REAL_LLM,
+    SMOLLM2_GGUF,
+    real_model_catalog,
+    real_model_unavailable,
+)
 from lmstudio.testing._record import RecordingProxy
 from lmstudio.testing._replies import (
     expected_reasoning,
@@ -52,6 +62,9 @@ __all__ = [
     "DEFAULT_TOKENS_PER_SECOND",
     "EMBEDDING_END_TOKEN",
     "EMBEDDING_START_TOKEN",
+    "REAL_EMBEDDING_MODEL",
+    "REAL_LLM",
+    "SMOLLM2_GGUF",
     "CatalogModel",
     "Channel",
     "Completion",
@@ -71,6 +84,8 @@ __all__ = [
     "expected_tool_result_reply",
     "load_catalog",
     "parse_api_token",
+    "real_model_catalog",
+    "real_model_unavailable",
     "render_prompt",
     "shortest_text",
     "split_tokens",

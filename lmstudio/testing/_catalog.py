@@ -2,10 +2,12 @@
 
 A catalog is a JSON list of ``system/listDownloadedModels`` items (``llmInfo`` /
 ``embeddingModelInfo`` objects: ``type``, ``modelKey``, ``path``, ``format``, ``vision``,
-``trainedForToolUse``, ``maxContextLength``...), each optionally with two fake-only keys:
+``trainedForToolUse``, ``maxContextLength``...), each optionally with fake-only keys:
 
 - ``"loaded": true``: loaded when the server starts, with the model key as identifier;
-- ``"embeddingDimensions": N``: the length of an embedding model's vectors (default 384).
+- ``"embeddingDimensions": N``: the length of an embedding model's vectors (default 384);
+- ``"gguf": PATH`` (or ``"package:file"``): a real model, served by llama.cpp
+  (``_llama_backend``); its file's header fills the info the entry leaves out.
 
 Only ``type`` and ``modelKey`` are required; every other field LM Studio sends gets a
 sensible default (``publisher`` from the key's prefix, ``path`` ``<key>/<name>.gguf``,
@@ -102,7 +104,7 @@ _DEFAULT_CATALOG: list[dict[str, Any]] = [
     },
 ]
 
-_FAKE_KEYS = ("loaded", "embeddingDimensions")
+_FAKE_KEYS = ("loaded", "embeddingDimensions", "gguf")
 
 
 def default_catalog() -> list[dict[str, Any]]:
@@ -122,6 +124,7 @@ class CatalogModel:
     info: Mapping[str, Any]
     loaded: bool
     embedding_dimensions: int
+    gguf: Path | None = None  # served by the llama.cpp backend (``_gguf``), else the rules
 
     @property
     def domain(self) -> str:
@@ -189,6 +192,7 @@ def catalog_model(entry: Mapping[str, Any], position: int = 0) -> CatalogModel:
     if not isinstance(key, str) or not key:
         raise ValueError(f"{where}: 'modelKey' must be a non-empty string")
     info = {k: v for k, v in entry.items() if k not in _FAKE_KEYS}
+    gguf, gguf_dimensions = _gguf_defaults(where, entry.get("gguf"), info)
     publisher, _, name = key.rpartition("/")
     name = name or key
     info.setdefault("displayName", name)
@@ -217,4 +221,30 @@ def catalog_model(entry: Mapping[str, Any], position: int = 0) -> CatalogModel:
     loaded = entry.get("loaded", False)
     if not isinstance(loaded, bool):
         raise ValueError(f"{where} ({key}): 'loaded' must be true or false")
-    return CatalogModel(info=info, loaded=loaded, embedding_dimensions=dimensions)
+    if gguf_dimensions is not None and "embeddingDimensions" not in entry:
+        dimensions = gguf_dimensions  # a real model's vectors have its embedding length
+    return CatalogModel(info=info, loaded=loaded, embedding_dimensions=dimensions, gguf=gguf)
+
+
+def _gguf_defaults(where: str, spec: Any, info: dict[str, Any]) -> tuple[Path | None, int | None]:
+    """The file of a ``"gguf"`` entry and its embedding length; its header fills the info
+    fields the entry left out (architecture, parameters, size, context length, format)."""
+    if spec is None:
+        return None, None
+    from lmstudio.testing._gguf import params_string, read_gguf, resolve_gguf
+
+    if not isinstance(spec, str) or not spec:
+        raise ValueError(f"{where}: 'gguf' must be a path or 'package:file'")
+    try:
+        path = resolve_gguf(spec)
+        header = read_gguf(path)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    info.setdefault("format", "gguf")
+    info.setdefault("architecture", header.architecture)
+    info.setdefault("sizeBytes", header.size_bytes)
+    if header.parameters:
+        info.setdefault("paramsString", params_string(header.parameters))
+    if header.context_length:
+        info.setdefault("maxContextLength", header.context_length)
+    return path, header.embedding_length

@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from lmstudio.testing._backends import backend_for
 from lmstudio.testing._catalog import CatalogModel
 from lmstudio.testing._errors import (
     FakeServerError,
@@ -81,6 +82,7 @@ class Instance:
         self.draft_model: str | None = None
         self.timer: asyncio.TimerHandle | None = None
         self.device: str | None = None  # an LM Link peer's identifier; None: this device
+        self.backend = backend_for(model, context_length, load_fields)  # rules or llama.cpp
 
     @property
     def domain(self) -> str:
@@ -293,6 +295,7 @@ class ServerState:
         if instance in self.instances:
             self.instances.remove(instance)
         instance.unloaded = True
+        instance.backend.release()
         if instance.timer is not None:
             instance.timer.cancel()
             instance.timer = None

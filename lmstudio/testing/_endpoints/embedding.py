@@ -1,4 +1,4 @@
-"""``embedding/embedString``: deterministic, normalised vectors (see ``_embeddings``)."""
+"""``embedding/embedString``: the instance's backend embeds (the rule: ``_embeddings``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 import msgspec
 
 from lmstudio._protocol import models
-from lmstudio.testing._embeddings import embed_text
 from lmstudio.testing._endpoints._registry import rpc
 from lmstudio.testing._session import CallContext
 
@@ -16,5 +15,5 @@ from lmstudio.testing._session import CallContext
 async def embed_string(ctx: CallContext, param: Any) -> Any:
     instance = ctx.state.resolve(msgspec.to_builtins(param.model_specifier), "embedding")
     ctx.state.touch(instance)
-    vector = embed_text(param.input_string, instance.model.embedding_dimensions)
+    vector = await instance.backend.embed(param.input_string, instance.model.embedding_dimensions)
     return models.EmbeddingRpcEmbedStringReturns(embedding=vector)

@@ -14,7 +14,6 @@ from lmstudio.testing._errors import FakeServerError, no_model_matching_query
 from lmstudio.testing._kvconfig import PREDICTION_DEFAULTS, collapse, load_config, to_kv_config
 from lmstudio.testing._session import CallContext, Channel
 from lmstudio.testing._state import Instance, model_info
-from lmstudio.testing._tokenizer import count_tokens, tokenize
 
 _BOTH = ("llm", "embedding")
 _PROGRESS_STEPS = (0.25, 0.5, 0.75, 1.0)
@@ -96,17 +95,21 @@ async def unload_model(ctx: CallContext, param: Any) -> None:
 
 @rpc("tokenize", *_BOTH)
 async def tokenize_rpc(ctx: CallContext, param: Any) -> Any:
-    ctx.state.touch(resolve(ctx, param.specifier))
+    instance = resolve(ctx, param.specifier)
+    ctx.state.touch(instance)
     # Integer ids on the wire, as LM Studio sends them (the schema says "number"); an
     # embedding model adds its start and end markers.
-    tokens = tokenize(param.input_string, embedding=ctx.namespace == "embedding")
+    embedding = ctx.namespace == "embedding"
+    tokens = await instance.backend.tokenize(param.input_string, embedding=embedding)
     return models.EmbeddingRpcTokenizeReturns(tokens=cast("list[float]", tokens))
 
 
 @rpc("countTokens", *_BOTH)
 async def count_tokens_rpc(ctx: CallContext, param: Any) -> Any:
-    ctx.state.touch(resolve(ctx, param.specifier))
-    return models.EmbeddingRpcCountTokensReturns(token_count=count_tokens(param.input_string))
+    instance = resolve(ctx, param.specifier)
+    ctx.state.touch(instance)
+    count = await instance.backend.count_tokens(param.input_string)
+    return models.EmbeddingRpcCountTokensReturns(token_count=count)
 
 
 @rpc("preloadDraftModel", "llm")

@@ -117,6 +117,11 @@ async def run_prediction(
     if draft is not None and state.find_downloaded(draft, "llm") is None:
         raise path_not_found(draft, [m.key for m in state.downloaded if m.domain == "llm"])
     _check_files(state, instance, messages)
+    if instance.backend.predict is not None:  # a real model (_backends): its own tokens
+        await instance.backend.predict(
+            ch, instance, messages, raw_prompt, fields, settings, started
+        )
+        return
     model = instance.model
     try:
         plan = plan_reply(
@@ -150,9 +155,16 @@ async def run_prediction(
         instance.active -= 1
         if not instance.unloaded:
             state.touch(instance)
+    await send_success(ch, stream, instance, fields)
+
+
+async def send_success(
+    ch: Channel, stream: _Stream, instance: Instance, fields: Mapping[str, Any]
+) -> None:
+    """The ``success`` packet ending a prediction: stats and the effective configs."""
     await ch.send(
         models.LlmChannelPredictToClientPacketSuccess(
-            stats=stream.stats(loop.time()),
+            stats=stream.stats(asyncio.get_running_loop().time()),
             model_info=instance.info(),
             load_model_config=to_kv_config(instance.load_fields),
             prediction_config=to_kv_config(effective_prediction_config(fields)),
@@ -234,8 +246,8 @@ class _Stream:
         elif self.paced % _YIELD_EVERY == 0:
             await asyncio.sleep(0)
 
-    def token_produced(self) -> None:
-        self.predicted += 1
+    def token_produced(self, tokens: int = 1) -> None:
+        self.predicted += tokens
         if self.first_token_at is None:
             self.first_token_at = self.loop.time()
 
@@ -279,32 +291,38 @@ class _Stream:
 
     async def text(self, pieces: Sequence[str], reasoning_type: str) -> None:
         """Stream tokens, one fragment each, honouring stop strings."""
-        stops = self.settings.stop_strings
         for piece in pieces:
-            await self.pace()
-            if not self.may_continue():
+            if not await self.piece(piece, reasoning_type):
                 return
-            self.token_produced()
-            if not stops:
-                await self.fragment(piece, reasoning_type)
-                continue
-            buffer = self.held + piece
-            tokens = self.held_tokens + 1
-            found = [(buffer.find(s), s) for s in stops if s in buffer]
-            if found:
-                index, stop = min(found)
-                self.held, self.held_tokens = "", 0
-                if index > 0:
-                    await self.fragment(buffer[:index], reasoning_type, tokens=tokens)
-                self.stop_reason, self.stop_string = "stopStringFound", stop
-                return
-            keep = self._stop_prefix_length(buffer)
-            self.held, self.held_tokens = buffer[len(buffer) - keep :], (tokens if keep else 0)
-            if keep < len(buffer):
-                await self.fragment(
-                    buffer[: len(buffer) - keep], reasoning_type, tokens=0 if keep else tokens
-                )
         await self.flush(reasoning_type)
+
+    async def piece(self, piece: str, reasoning_type: str, tokens: int = 1) -> bool:
+        """Stream one piece of ``tokens`` tokens at the pace; ``False`` once stopped."""
+        await self.pace()
+        if not self.may_continue():
+            return False
+        self.token_produced(tokens)
+        stops = self.settings.stop_strings
+        if not stops:
+            await self.fragment(piece, reasoning_type, tokens=tokens)
+            return True
+        buffer = self.held + piece
+        tokens += self.held_tokens
+        found = [(buffer.find(s), s) for s in stops if s in buffer]
+        if found:
+            index, stop = min(found)
+            self.held, self.held_tokens = "", 0
+            if index > 0:
+                await self.fragment(buffer[:index], reasoning_type, tokens=tokens)
+            self.stop_reason, self.stop_string = "stopStringFound", stop
+            return False
+        keep = self._stop_prefix_length(buffer)
+        self.held, self.held_tokens = buffer[len(buffer) - keep :], (tokens if keep else 0)
+        if keep < len(buffer):
+            await self.fragment(
+                buffer[: len(buffer) - keep], reasoning_type, tokens=0 if keep else tokens
+            )
+        return True
 
     async def flush(self, reasoning_type: str) -> None:
         if self.held:
@@ -428,8 +446,7 @@ class _Stream:
 @rpc("applyPromptTemplate", "llm")
 async def apply_prompt_template(ctx: CallContext, param: Any) -> Any:
     raw = msgspec.to_builtins(param)
-    ctx.state.resolve(raw["specifier"], "llm")
+    instance = ctx.state.resolve(raw["specifier"], "llm")
     tools = raw["opts"].get("toolDefinitions") or []
-    return models.LlmRpcApplyPromptTemplateReturns(
-        formatted=render_prompt(raw["history"]["messages"], tools)
-    )
+    formatted = await instance.backend.render_prompt(raw["history"]["messages"], tools)
+    return models.LlmRpcApplyPromptTemplateReturns(formatted=formatted)
