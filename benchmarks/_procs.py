@@ -50,8 +50,15 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 class Server:
     """``python -m lmstudio.testing --port 0`` in its own process."""
 
-    def __init__(self, *, fragment_delay: float = 0.0, start_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        *,
+        fragment_delay: float = 0.0,
+        start_timeout: float = 60.0,
+        catalog: Path | None = None,
+    ) -> None:
         command = [sys.executable, "-m", "lmstudio.testing", "--port", "0"]
+        command += ["--catalog", str(catalog)] if catalog is not None else []
         # Unlimited unless asked: the fake's default pace (a fast local model) would measure
         # the pace, not the clients.
         command += ["--fragment-delay", str(fragment_delay)] if fragment_delay else ["--unlimited"]

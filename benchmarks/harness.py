@@ -32,7 +32,17 @@ from typing import Any
 from benchmarks._procs import ROOT, BenchError, Server, Worker
 from benchmarks.report import print_report
 
-SECTIONS = ("rpc", "stream", "concurrent", "many", "imports", "oneshot", "resources", "scaling")
+SECTIONS = (
+    "rpc",
+    "stream",
+    "concurrent",
+    "many",
+    "imports",
+    "oneshot",
+    "resources",
+    "scaling",
+    "real",  # a real model: this SDK vs llama_cpp directly (benchmarks/real.py)
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,8 @@ class Counts:
     scaling_streams: tuple[int, ...] = (1, 10, 100, 1_000)
     history_sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000)
     upload_sizes: tuple[int, ...] = (100_000, 1_000_000, 10_000_000)
+    real_runs: int = 5
+    real_tokens: int = 64
 
 
 QUICK = Counts(
@@ -72,6 +84,8 @@ QUICK = Counts(
     scaling_streams=(1, 5),
     history_sizes=(1_000,),
     upload_sizes=(10_000,),
+    real_runs=1,
+    real_tokens=8,
 )
 
 
@@ -367,6 +381,14 @@ class Bench:
             "stream": open_streams,
         }
 
+    def real(self) -> None:
+        from benchmarks.real import measure, unavailable
+
+        reason, c = unavailable(), self.counts
+        self.results["real"] = (
+            {"skipped": reason} if reason else measure(c.real_runs, c.real_tokens)
+        )
+
     def scaling(self) -> None:
         c, host = self.counts, self.server.host
         fragments: dict[int, dict[str, Any]] = {}
@@ -543,6 +565,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "oneshot": bench.oneshot,
                 "resources": bench.resources,
                 "scaling": bench.scaling,
+                "real": bench.real,
             }
             for section in SECTIONS:
                 if section in sections:

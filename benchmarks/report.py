@@ -195,6 +195,11 @@ def print_report(results: dict[str, Any]) -> None:
     if "scaling" in results:
         _scaling(results["scaling"])
 
+    if "real" in results:
+        from benchmarks.real import print_real
+
+        print_real(results["real"])
+
     found = targets(results)
     if found:
         print()

@@ -234,9 +234,12 @@ class LlamaBackend:
             self._loading = self._start_loading()
 
     def _start_loading(self) -> asyncio.Future[_Loaded]:
-        return asyncio.ensure_future(
+        future = asyncio.ensure_future(
             asyncio.to_thread(_load, self.path, self.embedding, self.context_length)
         )
+        # A failure is raised to whoever uses the model; nobody may: never "unretrieved".
+        future.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return future
 
     async def loaded(self) -> _Loaded:
         """The loaded model (loading it in a worker thread the first time)."""

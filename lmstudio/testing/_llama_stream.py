@@ -42,7 +42,8 @@ class _LlamaStream(_Stream):
     async def progress(self, processed: int, total: int, cached: int) -> None:
         await self.ch.send(
             models.LlmChannelPredictToClientPacketPromptProcessingProgress(
-                progress=processed / total if total else 1.0,
+                # the share of the work: what the KV cache held is not reprocessed
+                progress=(processed - cached) / (total - cached) if total > cached else 1.0,
                 details=models.PromptProcessingDetails(
                     cached_token_count=cached,
                     total_prompt_token_count=total,
@@ -83,6 +84,8 @@ async def predict(
         }
     )
     tokens = await backend.prompt_tokens(prompt)
+    if not tokens:
+        raise FakeServerError("The prompt is empty", cause="A real model needs a prompt token.")
     if len(tokens) >= instance.context_length:
         raise FakeServerError(
             "The prompt does not fit in the context",

@@ -191,13 +191,18 @@ class ConformanceRun:
 def run_against_fake(
     command: Callable[[str, Path], list[str]],
     setup: Callable[[FakeLMStudio], object] | None = None,
+    catalog: Any = None,
 ) -> ConformanceRun:
     """Start a fresh fake server, run ``command(api_host, report_path)`` against it.
 
     ``setup(server)`` may prepare the server first (the judges' self-tests break it on
-    purpose). The command runs from an empty temporary directory, without PYTHONPATH.
+    purpose); ``catalog`` replaces the default catalog (the real-model run). The command
+    runs from an empty temporary directory, without PYTHONPATH.
     """
-    with tempfile.TemporaryDirectory(prefix="lms-conformance-") as tmp, FakeLMStudio() as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="lms-conformance-") as tmp,
+        FakeLMStudio(catalog=catalog) as server,
+    ):
         if setup is not None:
             setup(server)
         # The default pace (a fast local model): a cancel lands mid-stream, as with LM Studio.
