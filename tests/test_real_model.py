@@ -139,9 +139,7 @@ def test_cancel_stops_within_a_few_tokens(llm: Any) -> None:
     stream = llm.respond_stream(
         "Write a very long story about dragons.", config={"temperature": 0.7}
     )
-    seen = 0
-    for _ in stream:
-        seen += 1
+    for seen, _ in enumerate(stream, start=1):
         if seen == 3:
             stream.cancel()
     result = stream.result()

@@ -25,9 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import concurrent.futures
 import contextlib
+import ctypes
 import functools
+import logging
 import os
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -45,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Generation", "LlamaBackend", "Sampling"]
 
+_llama_log = logging.getLogger("lmstudio.testing.llama")
 _CACHE_SIZE = 4
 _PROMPT_CHUNK = 64  # prompt tokens per eval between two progress packets
 _LOCK_POLL = 0.05  # seconds between checks of a waiting generation's stop event
@@ -58,6 +63,7 @@ class _Loaded:
     eos: str = ""
 
 
+_LOADER = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="lmstudio-fake-llama-load")
 _cache: OrderedDict[tuple[Path, bool, int], _Loaded] = OrderedDict()
 _cache_lock = threading.Lock()
 _load_locks: dict[tuple[Path, bool, int], threading.Lock] = {}
@@ -75,6 +81,7 @@ def _load(path: Path, embedding: bool, n_ctx: int) -> _Loaded:
                 return _cache[key]
         import llama_cpp
 
+        _quiet_llama_logs(llama_cpp)
         options: dict[str, Any] = {}
         if embedding:
             options = {"embedding": True, "pooling_type": llama_cpp.LLAMA_POOLING_TYPE_MEAN}
@@ -103,6 +110,47 @@ def _load(path: Path, embedding: bool, n_ctx: int) -> _Loaded:
         return loaded
 
 
+_log_callback: Any = None
+
+
+class _NoRedirect:
+    """Stands in for llama-cpp-python's ``suppress_stdout_stderr`` (see below)."""
+
+    def __init__(self, disable: bool = True) -> None:
+        pass
+
+    def __enter__(self) -> _NoRedirect:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        pass
+
+
+def _quiet_llama_logs(llama_cpp: Any) -> None:
+    """llama.cpp's own log lines go to the ``lmstudio.testing.llama`` logger (DEBUG),
+    never to stderr (it prints some even with ``verbose=False``).
+
+    With ``verbose=False`` llama-cpp-python also points the *process's* stdout and stderr
+    file descriptors at /dev/null while it loads a model: that loses what other threads
+    print meanwhile, and two loads at once can leave stdout pointing there for good. The
+    log callback makes that unnecessary, so it is replaced by a no-op.
+    """
+    global _log_callback
+    if _log_callback is not None:
+        return
+    for name in ("llama_cpp.llama", "llama_cpp._internals", "llama_cpp.llama_chat_format"):
+        module = sys.modules.get(name)
+        if module is not None and hasattr(module, "suppress_stdout_stderr"):
+            module.suppress_stdout_stderr = _NoRedirect
+
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
+    def callback(level: int, text: bytes, user_data: Any) -> None:
+        _llama_log.debug("%s", text.decode("utf-8", "replace").rstrip())
+
+    _log_callback = callback  # referenced for as long as llama.cpp may call it
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+
+
 @dataclass(frozen=True)
 class Sampling:
     """What a generation samples with (LM Studio's defaults where the client set none)."""
@@ -116,7 +164,7 @@ class Sampling:
     max_tokens: int | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class Generation:
     """One generation's thread side: its stop event and the events it sends back.
 
@@ -228,24 +276,12 @@ class LlamaBackend:
         self.context_length = context_length
         self.seed = _seed(load_fields, f"{model.domain}.load.seed")
         self.jobs: set[Generation] = set()
-        self._loading: asyncio.Future[_Loaded] | None = None
-        with contextlib.suppress(RuntimeError):  # on the server's loop: start loading now
-            asyncio.get_running_loop()
-            self._loading = self._start_loading()
-
-    def _start_loading(self) -> asyncio.Future[_Loaded]:
-        future = asyncio.ensure_future(
-            asyncio.to_thread(_load, self.path, self.embedding, self.context_length)
-        )
-        # A failure is raised to whoever uses the model; nobody may: never "unretrieved".
-        future.add_done_callback(lambda done: done.cancelled() or done.exception())
-        return future
+        # Loading starts now, in a loader thread; a failure is raised to whoever uses it.
+        self._loading = _LOADER.submit(_load, self.path, self.embedding, self.context_length)
 
     async def loaded(self) -> _Loaded:
-        """The loaded model (loading it in a worker thread the first time)."""
-        if self._loading is None:
-            self._loading = self._start_loading()
-        return await asyncio.shield(self._loading)
+        """The loaded model (waiting for its loader thread)."""
+        return await asyncio.wrap_future(self._loading)
 
     # -- Backend ---------------------------------------------------------------------
 

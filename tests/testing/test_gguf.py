@@ -78,11 +78,11 @@ def test_bad_gguf_entries_fail_with_a_clear_error(tmp_path: Path) -> None:
     def entry(gguf: object) -> list[dict[str, object]]:
         return [{"type": "llm", "modelKey": "x", "gguf": gguf}]
 
-    with pytest.raises(ValueError, match="catalog entry 0: gguf .*: no such file"):
+    with pytest.raises(ValueError, match=r"catalog entry 0: gguf .*: no such file"):
         load_catalog(entry(str(tmp_path / "missing.gguf")))
-    with pytest.raises(ValueError, match="the package 'no_such_pkg' is not installed"):
+    with pytest.raises(ValueError, match=r"the package .no_such_pkg. is not installed"):
         load_catalog(entry("no_such_pkg:a.gguf"))
-    with pytest.raises(ValueError, match="has no file 'missing.gguf'"):
+    with pytest.raises(ValueError, match=r"has no file 'missing\.gguf'"):
         load_catalog(entry("lmstudio:missing.gguf"))
     (tmp_path / "bad.gguf").write_bytes(b"not a gguf")
     with pytest.raises(ValueError, match="not a GGUF file"):
