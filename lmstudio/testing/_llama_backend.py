@@ -12,8 +12,10 @@ Rules:
   used first out): unloading an instance ends its predictions, not the weights, so tests
   that load and unload pay for the file once. One lock per loaded model: its
   predictions and embeddings run one at a time, in order (LM Studio queues them too).
-- The context's KV cache is reused across predictions: a prompt that starts like the
-  previous one is processed from where they differ (``cachedTokenCount``).
+- The context's KV cache is reused across predictions: the whole 64-token chunks a prompt
+  shares with the previous prompt are not processed again (``cachedTokenCount``). Only
+  whole prompt chunks, so a prompt is always evaluated in the same batches and a greedy
+  (temperature 0) answer is the same every time.
 - Chat prompts are the GGUF's own chat template (``tokenizer.chat_template``, rendered
   with Jinja in a sandbox, as llama.cpp and Hugging Face do); a file without one falls
   back to the rule models' ChatML.
@@ -24,6 +26,7 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import atexit
 import codecs
 import concurrent.futures
 import contextlib
@@ -59,6 +62,7 @@ _LOCK_POLL = 0.05  # seconds between checks of a waiting generation's stop event
 class _Loaded:
     llm: Any  # llama_cpp.Llama
     lock: threading.Lock = field(default_factory=threading.Lock)
+    aligned: int = 0  # the context's leading tokens evaluated in whole prompt chunks
     bos: str = ""
     eos: str = ""
 
@@ -67,6 +71,17 @@ _LOADER = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="lmstudio-
 _cache: OrderedDict[tuple[Path, bool, int], _Loaded] = OrderedDict()
 _cache_lock = threading.Lock()
 _load_locks: dict[tuple[Path, bool, int], threading.Lock] = {}
+
+
+@atexit.register
+def _close_all() -> None:
+    """Free the models while llama_cpp is still whole (its ``__del__`` fails at exit)."""
+    with _cache_lock:
+        loaded = list(_cache.values())
+        _cache.clear()
+    for model in loaded:
+        with contextlib.suppress(Exception):
+            model.llm.close()
 
 
 def _load(path: Path, embedding: bool, n_ctx: int) -> _Loaded:
@@ -187,29 +202,39 @@ def _run_generation(
             emit(("end", "userStopped"))
             return
     try:
-        emit(("end", _generate(loaded.llm, job, emit)))
+        emit(("end", _generate(loaded, job, emit)))
     except Exception as exc:  # llama.cpp's failure ends the prediction with an error
         emit(("error", f"{type(exc).__name__}: {exc}"))
     finally:
         loaded.lock.release()
 
 
-def _generate(llm: Any, job: Generation, emit: Callable[[tuple[Any, ...]], None]) -> str | None:
+def _generate(
+    loaded: _Loaded, job: Generation, emit: Callable[[tuple[Any, ...]], None]
+) -> str | None:
     import llama_cpp
 
+    llm = loaded.llm
     tokens = list(job.prompt)
     total = len(tokens)
-    # The KV cache holds the previous prompt and reply: keep what this prompt shares.
-    cached, limit, ids = 0, min(llm.n_tokens, total - 1), llm.input_ids
-    while cached < limit and ids[cached] == tokens[cached]:
-        cached += 1
-    llm.n_tokens = cached
+    # The KV cache holds the previous prompt and reply: keep the whole prompt chunks this
+    # prompt shares. Only whole chunks, evaluated as such: llama.cpp's numbers depend on
+    # the batch a token was evaluated in, so the same prompt is then evaluated in the same
+    # batches whatever came before, and a greedy answer is the same every time.
+    common, limit, ids = 0, min(llm.n_tokens, loaded.aligned, total - 1), llm.input_ids
+    while common < limit and ids[common] == tokens[common]:
+        common += 1
+    cached = common // _PROMPT_CHUNK * _PROMPT_CHUNK
+    llm.n_tokens = loaded.aligned = cached
     emit(("progress", cached, total, cached))
     for start in range(cached, total, _PROMPT_CHUNK):
         if job.stop.is_set():
             return "userStopped"
-        llm.eval(tokens[start : start + _PROMPT_CHUNK])
-        emit(("progress", min(start + _PROMPT_CHUNK, total), total, cached))
+        chunk = tokens[start : start + _PROMPT_CHUNK]
+        llm.eval(chunk)
+        if len(chunk) == _PROMPT_CHUNK:
+            loaded.aligned = start + _PROMPT_CHUNK
+        emit(("progress", start + len(chunk), total, cached))
     sampling = job.sampling
     llm.set_seed(sampling.seed)
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")

@@ -62,21 +62,16 @@ def run(
 
 
 def llama_tokens(text: str, *, embedding: bool = False) -> list[int]:
+    """The model's own tokens (its vocabulary opened by llama_cpp directly)."""
     import llama_cpp
 
     from lmstudio.testing._gguf import resolve_gguf
 
-    model = _llama(str(resolve_gguf(SMOLLM2_GGUF)), llama_cpp)
-    return list(model.tokenize(text.encode(), add_bos=embedding, special=True))
-
-
-_models: dict[str, Any] = {}
-
-
-def _llama(path: str, llama_cpp: Any) -> Any:
-    if path not in _models:
-        _models[path] = llama_cpp.Llama(path, n_ctx=64, verbose=False, vocab_only=True)
-    return _models[path]
+    model = llama_cpp.Llama(str(resolve_gguf(SMOLLM2_GGUF)), vocab_only=True, verbose=False)
+    try:
+        return list(model.tokenize(text.encode(), add_bos=embedding, special=True))
+    finally:
+        model.close()
 
 
 def check_prediction(result: Any) -> None:
