@@ -3,8 +3,9 @@
     python -m benchmarks.real [--runs N] [--tokens N]    (also `make bench`'s "real" section)
 
 Both sides run the same greedy predictions of ``--tokens`` tokens on the same prompts
-(each run's question differs, so neither side finds it in its KV cache; the system prompt
-they share is cached alike), interleaved, one at a time:
+(each run's question differs; both process the whole prompt, under 64 tokens, every
+time), interleaved, one at a time, with llama-cpp-python's default threads (half the
+cores generating, all of them processing the prompt):
 
 - **direct**: ``llama_cpp.Llama`` in this process, the prompt formatted with the GGUF's
   chat template and tokenized by the model, ``Llama.generate``: the model's own cost.
@@ -55,6 +56,7 @@ def _direct(
         messages=messages, add_generation_prompt=True, bos_token=bos, eos_token=eos
     )
     ids = llm.tokenize(prompt.encode(), add_bos=True, special=True)
+    llm.reset()  # the whole prompt is processed, as the fake does for prompts under 64 tokens
     first = last = 0.0
     count = 0
     for token in llm.generate(ids, temp=0.0, top_k=40, top_p=0.95, min_p=0.05, repeat_penalty=1.1):
@@ -99,9 +101,7 @@ def measure(runs: int = 5, tokens: int = 64) -> dict[str, Any]:
     from lmstudio.testing._llama_backend import _compiled
 
     path = resolve_gguf(real_model_catalog()[0]["gguf"])
-    llm = llama_cpp.Llama(
-        str(path), n_ctx=4096, n_batch=512, n_threads=os.cpu_count() or 1, verbose=False
-    )
+    llm = llama_cpp.Llama(str(path), n_ctx=4096, n_batch=512, verbose=False)
     bos = llm.detokenize([llm.token_bos()], special=True).decode()
     eos = llm.detokenize([llm.token_eos()], special=True).decode()
     template = _compiled(read_gguf(path).chat_template or "")

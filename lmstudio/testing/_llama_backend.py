@@ -105,7 +105,6 @@ def _load(path: Path, embedding: bool, n_ctx: int) -> _Loaded:
                 model_path=str(path),
                 n_ctx=n_ctx,
                 n_batch=512,
-                n_threads=os.cpu_count() or 1,
                 verbose=False,
                 **options,
             )
