@@ -33,7 +33,6 @@ import contextlib
 import ctypes
 import functools
 import logging
-import os
 import sys
 import threading
 from collections import OrderedDict
