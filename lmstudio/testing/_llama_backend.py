@@ -154,7 +154,7 @@ def _quiet_llama_logs(llama_cpp: Any) -> None:
     for name in ("llama_cpp.llama", "llama_cpp._internals", "llama_cpp.llama_chat_format"):
         module = sys.modules.get(name)
         if module is not None and hasattr(module, "suppress_stdout_stderr"):
-            module.suppress_stdout_stderr = _NoRedirect
+            setattr(module, "suppress_stdout_stderr", _NoRedirect)  # noqa: B010
 
     @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
     def callback(level: int, text: bytes, user_data: Any) -> None:
