@@ -40,9 +40,8 @@ def main() -> int:
                 if seen == args.after:
                     stream.cancel()  # LM Studio stops; what arrived stays
             result = stream.result()
-        stats = result.stats
-        print(f"\n[cancelled after {seen} fragments: {stats.predicted_tokens_count} tokens")
-        print(f" generated, stop reason {stats.stop_reason}]")
+        tokens, reason = result.stats.predicted_tokens_count, result.stats.stop_reason
+        print(f"\n[cancelled after {seen} fragments, {tokens} tokens generated: {reason}]")
     return 0
 
 

@@ -228,5 +228,4 @@ def test_cancel() -> None:
     with FakeLMStudio(tokens_per_second=50) as slow:  # the cancel lands mid-answer
         out = run("cancel.py", "--host", slow.api_host, "--after", "3")
     assert out.startswith("fake/chat: You said:\n")
-    assert "[cancelled after 3 fragments: 3 tokens" in out
-    assert "stop reason userStopped]" in out
+    assert "[cancelled after 3 fragments, 3 tokens generated: userStopped]" in out

@@ -253,7 +253,7 @@ def test_examples_print_real_text(real_lmstudio: FakeLMStudio) -> None:
     vectors = run_example("embeddings.py", host)
     assert f"Embedding model: {REAL_EMBEDDING_MODEL} (576 dimensions)" in vectors
     cancel = run_example("cancel.py", host, "--after", "4")
-    assert "[cancelled after 4 fragments" in cancel and "userStopped" in cancel, cancel
+    assert "[cancelled after 4 fragments, " in cancel and ": userStopped]" in cancel, cancel
 
 
 def test_demo_real_runs_every_example() -> None:

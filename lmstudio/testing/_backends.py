@@ -95,7 +95,9 @@ def llama_unavailable() -> str | None:
     return None
 
 
-def backend_for(model: CatalogModel, context_length: int, load_fields: Mapping[str, Any]) -> Any:
+def backend_for(
+    model: CatalogModel, context_length: int, load_fields: Mapping[str, Any]
+) -> Backend:
     """The backend of a new instance of ``model`` (the rules, or llama.cpp for a GGUF)."""
     if model.gguf is None:
         return RULES
