@@ -269,3 +269,11 @@ def test_demo_real_runs_every_example() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"with a real model, {REAL_LLM}" in done.stdout
     assert "11 of 11 examples ran." in done.stdout
+
+
+def test_structured_strings_hold_no_raw_control_characters() -> None:
+    from lmstudio.testing._llama_backend import _grammar
+
+    schema = json.dumps({"type": "object", "properties": {"t": {"type": "string"}}})
+    rules = [line for line in _grammar("json", schema)._grammar.splitlines()]
+    assert any(line.startswith('char ::= [^"\\\\\\x7F\\x00-\\x1F]') for line in rules), rules

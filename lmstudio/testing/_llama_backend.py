@@ -438,6 +438,10 @@ def _compiled(template: str) -> Any:
     return environment.from_string(template)
 
 
+_LOOSE_CHAR = r'char ::= [^"\\] |'
+_JSON_CHAR = r'char ::= [^"\\\x7F\x00-\x1F] |'
+
+
 @functools.lru_cache(maxsize=32)
 def _grammar(kind: str, source: str) -> Any:
     from llama_cpp import llama_grammar
@@ -445,5 +449,9 @@ def _grammar(kind: str, source: str) -> Any:
     if kind == "json" and not source:  # any JSON value
         return llama_grammar.LlamaGrammar.from_string(llama_grammar.JSON_GBNF, verbose=False)
     if kind == "json":
-        return llama_grammar.LlamaGrammar.from_json_schema(source, verbose=False)
+        # llama-cpp-python's string characters admit raw control characters (a newline in
+        # a string is not JSON); llama.cpp's own converter excludes them, as here.
+        gbnf = llama_grammar.json_schema_to_gbnf(source)
+        gbnf = gbnf.replace(_LOOSE_CHAR, _JSON_CHAR)
+        return llama_grammar.LlamaGrammar.from_string(gbnf, verbose=False)
     return llama_grammar.LlamaGrammar.from_string(source, verbose=False)
