@@ -162,11 +162,14 @@ if TYPE_CHECKING:
     from ._resources.downloaded import DownloadedModel as DownloadedModel
     from ._resources.embedding import (
         DownloadedEmbeddingModel as DownloadedEmbeddingModel,
+        EmbeddingDynamicHandle as EmbeddingDynamicHandle,
         EmbeddingModel as EmbeddingModel,
     )
+    from ._resources.handles import ModelHandle as ModelHandle
     from ._resources.llm import (
         LLM as LLM,
         DownloadedLlm as DownloadedLlm,
+        LLMDynamicHandle as LLMDynamicHandle,
     )
     from ._resources.lm_link import (
         LmLinkLastError as LmLinkLastError,
@@ -183,7 +186,6 @@ if TYPE_CHECKING:
         EmbeddingModelInstanceInfo as EmbeddingModelInstanceInfo,
         LlmInfo as LlmInfo,
         LlmInstanceInfo as LlmInstanceInfo,
-        ModelHandle as ModelHandle,
     )
     from ._resources.progress import ProgressBar as ProgressBar, progress_bar as progress_bar
     from ._resources.repository import (

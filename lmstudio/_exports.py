@@ -29,7 +29,9 @@ EXPORTS: dict[str, str] = {
     # models
     "LLM": "_resources.llm",
     "EmbeddingModel": "_resources.embedding",
-    "ModelHandle": "_resources.models",
+    "LLMDynamicHandle": "_resources.llm",
+    "EmbeddingDynamicHandle": "_resources.embedding",
+    "ModelHandle": "_resources.handles",
     "DownloadedModel": "_resources.downloaded",
     "DownloadedLlm": "_resources.llm",
     "DownloadedEmbeddingModel": "_resources.embedding",

@@ -136,3 +136,23 @@ def test_complete_raw_cancel_and_bad_prompt(client: Client) -> None:
         assert slow.warnings == []
     with pytest.raises(LMStudioValueError):
         client.llm.model("fake/chat").result(20).complete_raw(["not", "text"])  # type: ignore[arg-type]
+
+
+def test_embedding_eval_batch_size_and_base_prediction_config(
+    style: Style, client: Client, server: FakeLMStudio
+) -> None:
+    async def body() -> None:
+        model = await style.get(client.embedding.model("fake/embed"))
+        assert await style.get(model.get_eval_batch_size()) == 512
+        assert await style.get(model.get_base_prediction_config()) == {}
+        await style.get(model.unload())
+        with pytest.raises(LMStudioModelNotFoundError):
+            await style.get(model.get_eval_batch_size())
+        with pytest.raises(LMStudioModelNotFoundError):
+            await style.get(model.get_base_prediction_config())
+
+    style.run(body)
+    assert server.calls("embedding/getBasePredictionConfig")[0]["parameter"] == {
+        "specifier": {"type": "query", "query": {"identifier": "fake/embed"}},
+    }
+    assert server.calls("embedding/getLoadConfig")

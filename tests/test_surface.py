@@ -22,8 +22,6 @@ PACKAGE = Path(__file__).resolve().parents[1] / "lmstudio"
 LATER = "not exposed yet (issue 14)"
 
 NOT_EXPOSED: dict[str, str] = {
-    # 1. model extras
-    "embedding/getBasePredictionConfig": f"{LATER}: embedding_model.get_eval_batch_size()",
     # 7. repository
     "repository/createDownloadPlan": f"{LATER}: download planning as a Stream of plan updates",
     "repository/downloadArtifact": f"{LATER}: download_artifact()",

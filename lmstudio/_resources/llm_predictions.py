@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from .._data.history import HistoryInput
     from .._engine.session import Session
+    from .._protocol.models import ModelSpecifier
 
 __all__ = ["CompleteOptions", "LlmPredictions", "RespondOptions"]
 
@@ -67,7 +68,8 @@ class LlmPredictions:
     __slots__ = ()
 
     if TYPE_CHECKING:
-        identifier: str
+        _specifier: ModelSpecifier
+        _label: str
 
         @property
         def _session(self) -> Session: ...
@@ -167,7 +169,7 @@ class LlmPredictions:
         :class:`~lmstudio.LMStudioTimeoutError` on inactivity past ``timeout``.
         """
         request = prepare_respond(
-            self.identifier,
+            self._specifier,
             history,
             config=config,
             preset=preset,
@@ -178,7 +180,7 @@ class LlmPredictions:
             on_message, on_first_token, on_prediction_fragment, on_prompt_processing_progress
         )
         stream = predict(self._session, request.parameter, request.new_state(), callbacks, timeout)
-        return describe(stream, f"LLM({self.identifier!r}).respond_stream(...)", shown_as="")
+        return describe(stream, f"{self._label}.respond_stream(...)", shown_as="")
 
     @overload
     def respond(
@@ -287,7 +289,7 @@ class LlmPredictions:
             on_prompt_processing_progress=on_prompt_processing_progress,
             timeout=timeout,
         )
-        return describe(stream, f"LLM({self.identifier!r}).respond(...)")
+        return describe(stream, f"{self._label}.respond(...)")
 
     @overload
     def complete_stream(
@@ -367,7 +369,7 @@ class LlmPredictions:
         :class:`~lmstudio.LMStudioTimeoutError` on inactivity past ``timeout``.
         """
         request = prepare_complete(
-            self.identifier,
+            self._specifier,
             prompt,
             config=config,
             preset=preset,
@@ -377,7 +379,7 @@ class LlmPredictions:
             on_message, on_first_token, on_prediction_fragment, on_prompt_processing_progress
         )
         stream = predict(self._session, request.parameter, request.new_state(), callbacks, timeout)
-        return describe(stream, f"LLM({self.identifier!r}).complete_stream(...)", shown_as="")
+        return describe(stream, f"{self._label}.complete_stream(...)", shown_as="")
 
     @overload
     def complete(
@@ -465,4 +467,4 @@ class LlmPredictions:
             on_prompt_processing_progress=on_prompt_processing_progress,
             timeout=timeout,
         )
-        return describe(stream, f"LLM({self.identifier!r}).complete(...)")
+        return describe(stream, f"{self._label}.complete(...)")

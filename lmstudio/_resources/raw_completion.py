@@ -37,6 +37,7 @@ from .predicting import predict
 
 if TYPE_CHECKING:
     from .._engine.session import Session
+    from .._protocol.models import ModelSpecifier
 
 __all__ = ["RawCompletion"]
 
@@ -47,7 +48,8 @@ class RawCompletion:
     __slots__ = ()
 
     if TYPE_CHECKING:
-        identifier: str
+        _specifier: ModelSpecifier
+        _label: str
 
         @property
         def _session(self) -> Session: ...
@@ -89,7 +91,7 @@ class RawCompletion:
         Raises:
             LMStudioValueError: an invalid argument (raised here, before anything is sent).
         """
-        creation = prepare_complete_raw(self.identifier, prompt, config=config, preset=preset)
+        creation = prepare_complete_raw(self._specifier, prompt, config=config, preset=preset)
         callbacks = PredictionCallbacks(
             on_message, on_first_token, on_prediction_fragment, on_prompt_processing_progress
         )
