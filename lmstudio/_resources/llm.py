@@ -40,6 +40,7 @@ from .._protocol.models import (
     LlmRpcApplyPromptTemplateParameter,
     LlmRpcApplyPromptTemplateReturns,
     ModelQuery,
+    PromptProcessingDetails,
 )
 from .._types import (
     USE_CLIENT_DEFAULT,
@@ -80,7 +81,9 @@ class LlmMethods(LlmPredictions, LlmHandleExtras):
         on_round_start: Callable[[int], object] | None = None,
         on_round_end: Callable[[int], object] | None = None,
         on_prediction_completed: Callable[[PredictionRoundResult], object] | None = None,
-        on_prompt_processing_progress: Callable[[float, int], object] | None = None,
+        on_prompt_processing_progress: Callable[[float, int], object]
+        | Callable[[float, int, PromptProcessingDetails | None], object]
+        | None = None,
         on_tool_call_request_start: Callable[[int, int, str | None], object] | None = None,
         on_tool_call_request_name_received: Callable[[int, int, str], object] | None = None,
         on_tool_call_request_argument_fragment_generated: Callable[[int, int, str], object]
@@ -122,7 +125,8 @@ class LlmMethods(LlmPredictions, LlmHandleExtras):
             on_round_end: ``(round_index)`` when a round's messages are recorded.
             on_prediction_completed: ``(round_result)`` when a round's prediction ends
                 (its tools may still run).
-            on_prompt_processing_progress: ``(progress, round_index)``.
+            on_prompt_processing_progress: ``(progress, round_index)``, or
+                ``(progress, round_index, details)`` (a ``PromptProcessingDetails``).
             on_tool_call_request_start: ``(round_index, call_index, tool_call_id)``: the
                 model started writing a tool call (``call_index`` numbers the act's
                 requests from 0).

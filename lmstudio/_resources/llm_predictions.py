@@ -142,7 +142,8 @@ class LlmPredictions:
             on_first_token: called once, when the first fragment arrives.
             on_prediction_fragment: called with each :class:`~lmstudio.PredictionFragment`.
             on_prompt_processing_progress: called with the prompt processing progress
-                (0.0 to 1.0).
+                (0.0 to 1.0), and its ``PromptProcessingDetails`` (token counts) if it
+                takes a second argument.
             timeout: the inactivity timeout in seconds: the prediction fails when nothing
                 arrives for that long (so long generations never trip it). ``None``: no
                 timeout. Default: the client's (60 s unless configured).
@@ -250,7 +251,8 @@ class LlmPredictions:
             on_first_token: called once, when the first fragment arrives.
             on_prediction_fragment: called with each :class:`~lmstudio.PredictionFragment`.
             on_prompt_processing_progress: called with the prompt processing progress
-                (0.0 to 1.0).
+                (0.0 to 1.0), and its ``PromptProcessingDetails`` (token counts) if it
+                takes a second argument.
             timeout: the inactivity timeout in seconds: the prediction fails when nothing
                 arrives for that long (so long generations never trip it). ``None``: no
                 timeout. Default: the client's (60 s unless configured).
@@ -346,7 +348,8 @@ class LlmPredictions:
             on_first_token: called once, when the first fragment arrives.
             on_prediction_fragment: called with each :class:`~lmstudio.PredictionFragment`.
             on_prompt_processing_progress: called with the prompt processing progress
-                (0.0 to 1.0).
+                (0.0 to 1.0), and its ``PromptProcessingDetails`` (token counts) if it
+                takes a second argument.
             timeout: the inactivity timeout in seconds: the prediction fails when nothing
                 arrives for that long (so long generations never trip it). ``None``: no
                 timeout. Default: the client's (60 s unless configured).
@@ -434,7 +437,8 @@ class LlmPredictions:
             on_first_token: called once, when the first fragment arrives.
             on_prediction_fragment: called with each :class:`~lmstudio.PredictionFragment`.
             on_prompt_processing_progress: called with the prompt processing progress
-                (0.0 to 1.0).
+                (0.0 to 1.0), and its ``PromptProcessingDetails`` (token counts) if it
+                takes a second argument.
             timeout: the inactivity timeout in seconds: the prediction fails when nothing
                 arrives for that long (so long generations never trip it). ``None``: no
                 timeout. Default: the client's (60 s unless configured).

@@ -78,7 +78,8 @@ class RawCompletion:
             on_first_token: called once, when the first fragment arrives.
             on_prediction_fragment: called with each ``PredictionFragment``.
             on_prompt_processing_progress: called with the prompt processing progress
-                (0.0 to 1.0).
+                (0.0 to 1.0), and its ``PromptProcessingDetails`` (token counts) if it
+                takes a second argument.
             timeout: the inactivity timeout in seconds (``None``: none; default: the
                 client's).
 
