@@ -131,6 +131,7 @@ if TYPE_CHECKING:
         PredictionFragmentCallback as PredictionFragmentCallback,
         PredictionMessageCallback as PredictionMessageCallback,
     )
+    from ._prediction.events import PromptProcessingDetails as PromptProcessingDetails
     from ._prediction.results import (
         LlmPredictionStats as LlmPredictionStats,
         PredictionFragment as PredictionFragment,
@@ -158,6 +159,11 @@ if TYPE_CHECKING:
         RetrievalEvent as RetrievalEvent,
         RetrievalResult as RetrievalResult,
         RetrievalResultEntry as RetrievalResultEntry,
+    )
+    from ._resources.download_plan import (
+        ArtifactDownloadPlan as ArtifactDownloadPlan,
+        DownloadPlanEvent as DownloadPlanEvent,
+        DownloadPlanStream as DownloadPlanStream,
     )
     from ._resources.downloaded import DownloadedModel as DownloadedModel
     from ._resources.embedding import (
@@ -195,6 +201,7 @@ if TYPE_CHECKING:
         DownloadProgressUpdate as DownloadProgressUpdate,
         ModelDownloadOption as ModelDownloadOption,
     )
+    from ._resources.repository_account import AuthenticationCode as AuthenticationCode
     from ._resources.repository_hub import (
         AuthenticationStatus as AuthenticationStatus,
         ComputeDeviceAuthenticationStatus as ComputeDeviceAuthenticationStatus,

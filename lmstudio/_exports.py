@@ -50,6 +50,11 @@ EXPORTS: dict[str, str] = {
     "DownloadProgressUpdate": "_resources.repository",
     "DownloadProgressCallback": "_resources.repository",
     "DownloadFinalizedCallback": "_resources.repository",
+    # the hub: login, artifacts, download plans
+    "AuthenticationCode": "_resources.repository_account",
+    "ArtifactDownloadPlan": "_resources.download_plan",
+    "DownloadPlanEvent": "_resources.download_plan",
+    "DownloadPlanStream": "_resources.download_plan",
     # the hub: catalog, staff picks, login status, local artifacts
     "AuthenticationStatus": "_resources.repository_hub",
     "ComputeDeviceAuthenticationStatus": "_resources.repository_hub",
@@ -114,6 +119,7 @@ EXPORTS: dict[str, str] = {
     "PredictionFirstTokenCallback": "_types",
     "PredictionFragmentCallback": "_prediction.callbacks",
     "PromptProcessingCallback": "_types",
+    "PromptProcessingDetails": "_prediction.events",
     # tools and act()
     "ToolFunctionDef": "_data.tools",
     "ToolFunctionDefDict": "_data.tools",

@@ -245,7 +245,7 @@ class Session:
         return stream
 
     def send(
-        self, endpoint: Channel[Any, In, Any], stream: Stream[Any, Any], packet: In, /
+        self, endpoint: Channel[Any, Any, In], stream: Stream[Any, Any], packet: In, /
     ) -> None:
         """Send one to-server ``packet`` on ``stream``, a channel of ``endpoint`` (any thread).
 
