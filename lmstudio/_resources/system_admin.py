@@ -249,7 +249,7 @@ class SystemAdmin:
 
         def ended(done: concurrent.futures.Future[None]) -> None:
             if done.cancelled():
-                settle.cancelled()
+                settle.resolve_cancelled()
                 return
             error = done.exception()
             if error is None or isinstance(error, LMStudioWebsocketError):
