@@ -131,6 +131,7 @@ if TYPE_CHECKING:
         PredictionFragmentCallback as PredictionFragmentCallback,
         PredictionMessageCallback as PredictionMessageCallback,
     )
+    from ._prediction.events import PromptProcessingDetails as PromptProcessingDetails
     from ._prediction.results import (
         LlmPredictionStats as LlmPredictionStats,
         PredictionFragment as PredictionFragment,
@@ -159,14 +160,22 @@ if TYPE_CHECKING:
         RetrievalResult as RetrievalResult,
         RetrievalResultEntry as RetrievalResultEntry,
     )
+    from ._resources.download_plan import (
+        ArtifactDownloadPlan as ArtifactDownloadPlan,
+        DownloadPlanEvent as DownloadPlanEvent,
+        DownloadPlanStream as DownloadPlanStream,
+    )
     from ._resources.downloaded import DownloadedModel as DownloadedModel
     from ._resources.embedding import (
         DownloadedEmbeddingModel as DownloadedEmbeddingModel,
+        EmbeddingDynamicHandle as EmbeddingDynamicHandle,
         EmbeddingModel as EmbeddingModel,
     )
+    from ._resources.handles import ModelHandle as ModelHandle
     from ._resources.llm import (
         LLM as LLM,
         DownloadedLlm as DownloadedLlm,
+        LLMDynamicHandle as LLMDynamicHandle,
     )
     from ._resources.lm_link import (
         LmLinkLastError as LmLinkLastError,
@@ -183,7 +192,6 @@ if TYPE_CHECKING:
         EmbeddingModelInstanceInfo as EmbeddingModelInstanceInfo,
         LlmInfo as LlmInfo,
         LlmInstanceInfo as LlmInstanceInfo,
-        ModelHandle as ModelHandle,
     )
     from ._resources.progress import ProgressBar as ProgressBar, progress_bar as progress_bar
     from ._resources.repository import (
@@ -193,6 +201,7 @@ if TYPE_CHECKING:
         DownloadProgressUpdate as DownloadProgressUpdate,
         ModelDownloadOption as ModelDownloadOption,
     )
+    from ._resources.repository_account import AuthenticationCode as AuthenticationCode
     from ._resources.repository_hub import (
         AuthenticationStatus as AuthenticationStatus,
         ComputeDeviceAuthenticationStatus as ComputeDeviceAuthenticationStatus,

@@ -12,6 +12,7 @@ __all__ = [
     "DEFAULT_PORTS",
     "DEFAULT_TIMEOUT",
     "DEFAULT_TTL",
+    "EMBEDDING_EVAL_BATCH_SIZE",
     "ENGINE_START_TIMEOUT",
     "EXIT_TIMEOUT",
     "GREETING_MAX_BYTES",
@@ -85,3 +86,7 @@ MASKING_KEY_BATCH: Final = 512
 
 DEFAULT_MAX_PARALLEL_TOOL_CALLS: Final = 1
 """Tools ``act()`` runs at once by default, as in the official Python SDK."""
+
+EMBEDDING_EVAL_BATCH_SIZE: Final = 2048
+"""An embedding model's eval batch size when LM Studio's load config leaves it out (the
+default of LM Studio's config schema, ``embedding.load.llama.evalBatchSize``)."""

@@ -88,6 +88,7 @@ class ServerCore:
         self.runtime: Any = None  # engines and selections (_endpoints/runtime.py), kept on restart
         self.lm_link: Any = None  # LM Link settings (_endpoints/lm_link.py), kept on restart
         self.hub_user: str | None = None  # the hub user logged in (_endpoints/hub.py)
+        self.hub: Any = None  # the rest of the hub's state (_endpoints/hub_account.py)
         self.faults = Faults(validate=self.check_endpoint_spec)
         self.rpc_overrides: dict[tuple[str | None, str], RpcOverride] = {}
         self.channel_overrides: dict[tuple[str | None, str], ChannelOverride] = {}
