@@ -374,4 +374,26 @@ def new_default_client(
     return client
 
 
+def client_with_identity(
+    api_host: str | None,
+    client_identifier: str,
+    client_passkey: str,
+    *,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Client:
+    """A client that authenticates as the given ``clientIdentifier`` / ``clientPasskey``.
+
+    Not public: the plugin runner uses it for the identity LM Studio hands a plugin
+    (``registerDevelopmentPlugin``, or a production plugin's environment). The passkey is
+    never logged or shown (``Identity``'s repr omits it).
+    """
+    from ._engine.identity import Identity
+
+    if not client_identifier or not client_passkey:
+        raise LMStudioValueError("a plugin identity needs a client identifier and a passkey")
+    client = Client(api_host, api_token=None, timeout=timeout)
+    client._session.identity = Identity(client_identifier, client_passkey)
+    return client
+
+
 publish(__name__, globals())

@@ -21,6 +21,10 @@ __all__ = [
     "MAX_UPLOAD_SIZE",
     "OPEN_TIMEOUT",
     "PING_INTERVAL",
+    "PLUGIN_ENV_CLIENT_IDENTIFIER",
+    "PLUGIN_ENV_CLIENT_PASSKEY",
+    "PLUGIN_POLL_INTERVAL",
+    "PLUGIN_STOP_TIMEOUT",
     "PING_TIMEOUT",
     "PROBE_TIMEOUT",
     "STREAM_HIGH_WATER",
@@ -85,3 +89,13 @@ MASKING_KEY_BATCH: Final = 512
 
 DEFAULT_MAX_PARALLEL_TOOL_CALLS: Final = 1
 """Tools ``act()`` runs at once by default, as in the official Python SDK."""
+
+PLUGIN_ENV_CLIENT_IDENTIFIER: Final = "LMS_PLUGIN_CLIENT_IDENTIFIER"
+PLUGIN_ENV_CLIENT_PASSKEY: Final = "LMS_PLUGIN_CLIENT_PASSKEY"
+"""Where LM Studio hands a production plugin its client identity (the official SDK's names)."""
+
+PLUGIN_POLL_INTERVAL: Final = 0.5
+"""Seconds between ``--dev`` checks of a plugin's files for changes (then it reloads)."""
+
+PLUGIN_STOP_TIMEOUT: Final = 5.0
+"""Seconds a plugin process gets to stop after Ctrl-C before it is killed (``--dev``)."""
