@@ -1,0 +1,186 @@
+"""The runner over the wire: each hook served by a plugin in-process, against the fake."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from lmstudio.testing import FakeLMStudio, PluginHookError
+
+from .running import EXAMPLES, INVALID, running_plugin, write_plugin
+
+pytest_plugins = ["tests.styles"]
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_dice_tool_lists_and_runs_its_tool(server: FakeLMStudio) -> None:
+    with running_plugin(server, EXAMPLES / "dice-tool", ("toolsProvider",)) as plugin:
+        record = server.plugins.get(plugin.identifier)
+        keys = [f["fullKey"] for f in record.config_schematics["fields"]]
+        assert keys == ["polyhedral_only", "max_dice"]
+        session = server.plugins.tools_session(plugin.identifier).result()
+        assert [t["function"]["name"] for t in session.tools] == ["roll_dice"]
+        outcome = session.call("roll_dice", {"count": 3, "sides": 6}).result()
+        assert outcome is not None and outcome.error is None
+        assert len(outcome.result["rolls"]) == 3
+        assert outcome.result["total"] == sum(outcome.result["rolls"])
+        assert outcome.statuses == ["Rolling 3d6..."]
+        # the tool's own error goes back as that call's error; the runner keeps serving
+        failed = session.call("roll_dice", {"count": 1, "sides": 7}).result()
+        assert failed is not None and failed.error is not None
+        assert "not a polyhedral die" in failed.error["title"]
+        again = session.call("roll_dice", {"count": 1, "sides": 20}).result()
+        assert again is not None and again.error is None
+        session.discard().result()
+
+
+def test_the_chat_config_reaches_the_tools(server: FakeLMStudio) -> None:
+    with running_plugin(server, EXAMPLES / "dice-tool", ("toolsProvider",)) as plugin:
+        config = {"polyhedral_only": False, "max_dice": 2}
+        session = server.plugins.tools_session(plugin.identifier, plugin_config=config).result()
+        odd = session.call("roll_dice", {"count": 2, "sides": 7}).result()
+        assert odd is not None and odd.error is None
+        many = session.call("roll_dice", {"count": 3, "sides": 6}).result()
+        assert many is not None and many.error is not None
+        assert "between 1 and 2 dice" in many.error["title"]
+
+
+def test_unknown_tools_and_bad_arguments_are_call_errors(server: FakeLMStudio) -> None:
+    with running_plugin(server, EXAMPLES / "dice-tool", ("toolsProvider",)) as plugin:
+        session = server.plugins.tools_session(plugin.identifier).result()
+        unknown = session.call("roll_coins", {}).result()
+        assert unknown is not None and unknown.error is not None
+        assert "no tool named 'roll_coins'" in unknown.error["title"]
+        bad = session.call("roll_dice", {"count": "many", "sides": 6}).result()
+        assert bad is not None and bad.error is not None
+
+
+def test_an_aborted_tool_call_is_cancelled(server: FakeLMStudio, tmp_path: Path) -> None:
+    source = (
+        "import asyncio\n"
+        "from lmstudio.plugin import get_tool_call_context\n"
+        "STARTED = []\n"
+        "async def slow() -> str:\n"
+        "    '''Takes forever.'''\n"
+        "    get_tool_call_context().notify_status('started')\n"
+        "    await asyncio.sleep(60)\n"
+        "    return 'late'\n"
+        "def quick() -> str:\n"
+        "    '''Answers at once.'''\n"
+        "    return 'done'\n"
+        "def list_provided_tools(ctl):\n"
+        "    return [slow, quick]\n"
+    )
+    folder = write_plugin(tmp_path, source)
+    with running_plugin(server, folder, ("toolsProvider",)) as plugin:
+        session = server.plugins.tools_session(plugin.identifier).result()
+        pending = session.call("slow", {})
+        time.sleep(0.3)
+        pending.abort()
+        assert pending.result() is None
+        quick = session.call("quick", {}).result()
+        assert quick is not None and quick.result == "done"
+
+
+def test_prompt_prefix_preprocesses_with_status_updates(server: FakeLMStudio) -> None:
+    with running_plugin(server, EXAMPLES / "prompt-prefix", ("promptPreprocessor",)) as plugin:
+        outcome = server.plugins.preprocess(plugin.identifier, "Hello", plugin_config={"prefix": "P: "}).result()
+        assert outcome.error is None
+        assert outcome.processed == {
+            "role": "user",
+            "content": [{"type": "text", "text": "P: "}, {"type": "text", "text": "Hello"}],
+        }
+        kinds = [u["type"] for u in outcome.updates]
+        assert kinds == ["status.create", "status.update"]
+        assert outcome.updates[0]["id"] == outcome.updates[1]["id"]  # updated in place
+        assert outcome.updates[1]["state"]["status"] == "done"
+        debug = server.plugins.preprocess(plugin.identifier, "Hi", global_config={"report": "debug"}).result()
+        assert [u["type"] for u in debug.updates] == ["debugInfoBlock.create"]
+
+
+def test_routed_predictions_go_through_the_preprocessor(server: FakeLMStudio) -> None:
+    from lmstudio import Client
+
+    with running_plugin(server, EXAMPLES / "prompt-prefix", ("promptPreprocessor",)) as plugin:
+        server.plugins.route_predictions(plugin.identifier, plugin_config={"prefix": "Briefly: "})
+        with Client(server.api_host) as client:
+            model = client.llm.model().result()
+            reply = model.respond("what is 2+2?").result()
+        assert "Briefly: " in reply.content
+
+
+def test_canned_reply_streams_and_calls_a_tool(server: FakeLMStudio) -> None:
+    tool = {
+        "type": "function",
+        "function": {"name": "roll_dice", "parameters": {"type": "object", "properties": {}}},
+    }
+    with running_plugin(server, EXAMPLES / "canned-reply", ("generator",)) as plugin:
+        outcome = server.plugins.generate(plugin.identifier, "Roll", tools=[tool]).result()
+        assert outcome.error is None
+        assert outcome.content == "Let me roll for you."
+        assert len(outcome.tool_calls) == 1
+        call = outcome.tool_calls[0]
+        assert call["name"] == "roll_dice" and call["arguments"] == {"count": 2, "sides": 6}
+        plain = server.plugins.generate(plugin.identifier, "Hi", plugin_config={"reply": "Only words"}).result()
+        assert plain.content == "Only words" and plain.tool_calls == []
+
+
+def test_an_aborted_generation_answers_aborted(server: FakeLMStudio) -> None:
+    with running_plugin(server, EXAMPLES / "canned-reply", ("generator",)) as plugin:
+        pending = server.plugins.generate(
+            plugin.identifier, "Hi", plugin_config={"reply": "one two three four five six", "delay": 1.0}
+        )
+        time.sleep(0.3)
+        pending.abort()
+        outcome = pending.result()
+        assert outcome.aborted
+        assert outcome.content == "one"
+
+
+def test_the_prediction_loop_handler_gets_history_and_names(server: FakeLMStudio, tmp_path: Path) -> None:
+    source = (
+        "async def prediction_loop_handler(ctl):\n"
+        "    chat = await ctl.pull_history()\n"
+        "    await ctl.set_sender_name('Looper')\n"
+        "    block = ctl.create_status('loading', 'thinking')\n"
+        "    await block.notify_done(f'{len(chat._messages)} messages')\n"
+        "    await ctl.debug('seen', len(chat._messages))\n"
+    )
+    folder = write_plugin(tmp_path, source)
+    with running_plugin(server, folder, ("predictionLoopHandler",)) as plugin:
+        messages = [
+            {"role": "user", "content": [{"type": "text", "text": "one"}]},
+            {"role": "assistant", "content": [{"type": "text", "text": "two"}]},
+        ]
+        outcome = server.plugins.prediction_loop(plugin.identifier, messages).result()
+        assert outcome.error is None, outcome.error
+        assert outcome.sender_names == ["Looper"]
+        assert [u["type"] for u in outcome.updates] == [
+            "status.create",
+            "status.update",
+            "debugInfoBlock.create",
+        ]
+        assert outcome.updates[1]["state"]["text"] == "2 messages"
+
+
+def test_hook_exceptions_go_back_as_errors_and_the_runner_keeps_serving(server: FakeLMStudio) -> None:
+    hooks = ("toolsProvider", "promptPreprocessor", "generator")
+    with running_plugin(server, INVALID / "hook_exception", hooks) as plugin:
+        with pytest.raises(PluginHookError, match="tools listing exploded"):
+            server.plugins.tools_session(plugin.identifier).result()
+        first = server.plugins.preprocess(plugin.identifier, "Hi").result()
+        assert first.error is not None and "preprocessing exploded" in first.error["cause"]
+        generated = server.plugins.generate(plugin.identifier, "Hi").result()
+        assert generated.error is not None and "generation exploded" in generated.error["cause"]
+        assert generated.content == "partial "
+        second = server.plugins.preprocess(plugin.identifier, "Again").result()
+        assert second.error is not None
+
+
+def test_a_malformed_prompt_is_an_error(server: FakeLMStudio) -> None:
+    with running_plugin(server, INVALID / "malformed_prompt", ("promptPreprocessor",)) as plugin:
+        outcome = server.plugins.preprocess(plugin.identifier, "Hi").result()
+        assert outcome.error is not None
+        assert "malformed prompt" in outcome.error["cause"]
