@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ._resources.files import FilesNamespace, LocalFileInput
     from ._resources.llm import LLM, DownloadedLlm, LlmNamespace
     from ._resources.lm_link import LmLinkNamespace
+    from ._resources.plugins import PluginsNamespace
     from ._resources.repository import RepositoryNamespace
     from ._resources.runtime import RuntimeNamespace
     from ._resources.system import SystemNamespace
@@ -45,7 +46,8 @@ class Client:
 
     Namespaces: ``llm`` and ``embedding`` (models and their handles), ``system``,
     ``files`` (uploads), ``repository`` (the model hub), ``runtime`` (engines, hardware),
-    ``diagnostics`` (logs) and ``lm_link`` (several machines).
+    ``diagnostics`` (logs), ``lm_link`` (several machines) and ``plugins`` (generator
+    plugins as models, plugin tools).
 
     Args:
         api_host: ``"host:port"`` of LM Studio's API server (``ws://`` / ``wss://``
@@ -209,6 +211,13 @@ class Client:
         from ._resources.lm_link import LmLinkNamespace
 
         return LmLinkNamespace(self._session)
+
+    @functools.cached_property
+    def plugins(self) -> PluginsNamespace:
+        """Plugins from the client side: ``generator()``, ``plugin_tools()``, ``reindex_plugins()``."""
+        from ._resources.plugins import PluginsNamespace
+
+        return PluginsNamespace(self._session)
 
     # --- shortcuts across namespaces -------------------------------------------------------
 
