@@ -148,3 +148,30 @@ def test_production_mode_needs_the_identity_variables(server: FakeLMStudio) -> N
     )
     assert done.returncode == 1
     assert "LMS_PLUGIN_CLIENT_IDENTIFIER and LMS_PLUGIN_CLIENT_PASSKEY must both be set" in done.stderr
+
+
+def test_done_when_a_clients_act_uses_the_dev_plugins_tool(server: FakeLMStudio) -> None:
+    """The issue's "Done when": the dice-tool example under ``--dev`` serves a tool call,
+    and a client's ``act()`` uses that plugin's tool (over ``startToolUseSession``)."""
+    from lmstudio import Client
+
+    with dev_runner(server, EXAMPLES / "dice-tool") as process:
+        server.plugins.wait_ready("lmstudio/dice-tool", hooks=("toolsProvider",)).result(timeout=30)
+        with Client(server.api_host) as client:
+            model = client.llm.model("fake/tools").result()
+            with client.plugins.plugin_tools("lmstudio/dice-tool").result() as dice:
+                assert [tool.name for tool in dice.tools] == ["roll_dice"]
+                result = model.act("Use the roll_dice tool with 2 and 6.", dice.tools).result()
+        served = [a for a in server.plugins.answers if a["packet"]["type"] == "toolCallComplete"]
+        assert len(served) == 1
+        rolled = served[0]["packet"]["result"]
+        assert len(rolled["rolls"]) == 2 and all(1 <= r <= 6 for r in rolled["rolls"])
+        assert result.rounds == 2
+        messages = result.chat.to_dict()["messages"]
+        tool_results = [m for m in messages if m["role"] == "tool"]
+        assert len(tool_results) == 1
+        assert f'"total":{rolled["total"]}' in tool_results[0]["content"][0]["content"]
+        final = messages[-1]
+        assert final["role"] == "assistant" and "The result is" in final["content"][0]["text"]
+        code, out, err = _stop(process)
+    assert code == 0, out + err

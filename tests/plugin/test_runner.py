@@ -184,3 +184,62 @@ def test_a_malformed_prompt_is_an_error(server: FakeLMStudio) -> None:
         outcome = server.plugins.preprocess(plugin.identifier, "Hi").result()
         assert outcome.error is not None
         assert "malformed prompt" in outcome.error["cause"]
+
+
+def test_a_client_uses_the_canned_reply_generator_as_a_model(server: FakeLMStudio) -> None:
+    from lmstudio import Client
+
+    with running_plugin(server, EXAMPLES / "canned-reply", ("generator",)) as plugin:
+        with Client(server.api_host) as client:
+            generator = client.plugins.generator(plugin.identifier)
+            reply = generator.respond("Hello").result()
+            assert reply.content == "Let me roll for you."
+            fragments = [f.content for f in generator.respond_stream("Again")]
+            assert "".join(fragments) == "Let me roll for you."
+
+
+def test_hooks_call_lm_studio_through_their_client(server: FakeLMStudio, tmp_path: Path) -> None:
+    source = (
+        "def list_provided_tools(ctl):\n"
+        "    def ask(question: str) -> str:\n"
+        "        '''Ask the loaded model.'''\n"
+        "        model = ctl.client.llm.model().result()\n"  # blocking, in a worker thread
+        "        return model.respond(question).result().content\n"
+        "    return [ask]\n"
+        "async def preprocess_prompt(ctl, message):\n"
+        "    model = await ctl.client.llm.model()\n"  # awaited, on the runner's loop
+        "    reply = await model.respond('Hi')\n"
+        "    return reply.content\n"
+    )
+    folder = write_plugin(tmp_path, source)
+    with running_plugin(server, folder, ("toolsProvider", "promptPreprocessor")) as plugin:
+        session = server.plugins.tools_session(plugin.identifier).result()
+        outcome = session.call("ask", {"question": "What?"}).result()
+        assert outcome is not None and outcome.error is None, outcome
+        assert isinstance(outcome.result, str) and outcome.result
+        processed = server.plugins.preprocess(plugin.identifier, "ignored").result()
+        assert processed.error is None
+        assert processed.processed is not None
+        assert processed.processed["content"][0]["text"]
+
+
+def test_sync_hooks_run_off_the_runner_loop_and_async_ones_on_it(server: FakeLMStudio, tmp_path: Path) -> None:
+    source = (
+        "import asyncio, threading\n"
+        "SEEN = {}\n"
+        "def list_provided_tools(ctl):\n"
+        "    def where() -> str:\n"
+        "        '''Where tools run.'''\n"
+        "        return threading.current_thread().name\n"
+        "    return [where]\n"
+        "async def generate(ctl, chat):\n"
+        "    ctl.fragment_generated(threading.current_thread().name)\n"
+    )
+    folder = write_plugin(tmp_path, source)
+    with running_plugin(server, folder, ("toolsProvider", "generator")) as plugin:
+        session = server.plugins.tools_session(plugin.identifier).result()
+        outcome = session.call("where", {}).result()
+        assert outcome is not None
+        assert outcome.result not in ("plugin-runner-under-test",) and "lmstudio" not in outcome.result
+        generated = server.plugins.generate(plugin.identifier, "Hi").result()
+        assert generated.content == "plugin-runner-under-test"
