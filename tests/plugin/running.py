@@ -39,7 +39,9 @@ class Running:
 
 
 @contextmanager
-def running_plugin(server: FakeLMStudio, folder: Path, hooks: tuple[str, ...] = ()) -> Iterator[Running]:
+def running_plugin(
+    server: FakeLMStudio, folder: Path, hooks: tuple[str, ...] = ()
+) -> Iterator[Running]:
     """Serve ``folder``'s plugin with a production identity from the fake until the end."""
     manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     identity = server.plugins.add_plugin(manifest)
@@ -49,7 +51,9 @@ def running_plugin(server: FakeLMStudio, folder: Path, hooks: tuple[str, ...] = 
 
     def main() -> None:
         asyncio.set_event_loop(loop)
-        state.task = loop.create_task(run_plugin_async(folder, api_host=server.api_host, identity=identity))
+        state.task = loop.create_task(
+            run_plugin_async(folder, api_host=server.api_host, identity=identity)
+        )
         try:
             loop.run_until_complete(state.task)
         except asyncio.CancelledError:

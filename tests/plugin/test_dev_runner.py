@@ -27,7 +27,15 @@ pytestmark = pytest.mark.timeout(90)
 def dev_runner(server: FakeLMStudio, folder: Path) -> Iterator[subprocess.Popen[str]]:
     """The runner in its own process group; Ctrl-C'd (the whole group, as a terminal does)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "lmstudio.plugin", str(folder), "--dev", "--api-host", server.api_host]
+    command = [
+        sys.executable,
+        "-m",
+        "lmstudio.plugin",
+        str(folder),
+        "--dev",
+        "--api-host",
+        server.api_host,
+    ]
     process = subprocess.Popen(
         command,
         env=env,
@@ -70,7 +78,9 @@ def _stop(process: subprocess.Popen[str]) -> tuple[int, str, str]:
 
 def test_dice_tool_dev_serves_a_tool_call_end_to_end(server: FakeLMStudio) -> None:
     with dev_runner(server, EXAMPLES / "dice-tool") as process:
-        record = server.plugins.wait_ready("lmstudio/dice-tool", hooks=("toolsProvider",)).result(timeout=30)
+        record = server.plugins.wait_ready("lmstudio/dice-tool", hooks=("toolsProvider",)).result(
+            timeout=30
+        )
         assert record.client_identifier.startswith("plugin:dev:")
         session = server.plugins.tools_session("lmstudio/dice-tool").result()
         outcome = session.call("roll_dice", {"count": 2, "sides": 20}).result()
@@ -90,7 +100,9 @@ def test_dev_reloads_the_plugin_when_its_files_change(server: FakeLMStudio, tmp_
     with dev_runner(server, folder) as process:
         server.plugins.wait_ready("lmstudio/dice-tool", hooks=("toolsProvider",)).result(timeout=30)
         source = folder / "src" / "plugin.py"
-        source.write_text(source.read_text(encoding="utf-8").replace("roll_dice", "roll_die"), encoding="utf-8")
+        source.write_text(
+            source.read_text(encoding="utf-8").replace("roll_dice", "roll_die"), encoding="utf-8"
+        )
         deadline = time.monotonic() + 30
         names: list[str] = []
         while time.monotonic() < deadline:
@@ -112,7 +124,10 @@ def test_dev_reloads_the_plugin_when_its_files_change(server: FakeLMStudio, tmp_
 def test_dev_reports_a_plugin_without_hooks_and_waits(server: FakeLMStudio) -> None:
     with dev_runner(server, INVALID / "no_hooks") as process:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and "lmstudio-tests/no-hooks" not in server.plugins.registered():
+        while (
+            time.monotonic() < deadline
+            and "lmstudio-tests/no-hooks" not in server.plugins.registered()
+        ):
             time.sleep(0.1)
         time.sleep(3)  # the child fails at start; the parent keeps the registration
         assert process.poll() is None
@@ -125,7 +140,15 @@ def test_dev_reports_a_plugin_without_hooks_and_waits(server: FakeLMStudio) -> N
 def test_a_bad_manifest_fails_at_once(server: FakeLMStudio) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-m", "lmstudio.plugin", str(INVALID / "bad_manifest"), "--dev", "--api-host", server.api_host],
+        [
+            sys.executable,
+            "-m",
+            "lmstudio.plugin",
+            str(INVALID / "bad_manifest"),
+            "--dev",
+            "--api-host",
+            server.api_host,
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -140,14 +163,23 @@ def test_production_mode_needs_the_identity_variables(server: FakeLMStudio) -> N
     env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_PLUGIN_")}
     env["PYTHONPATH"] = str(ROOT)
     done = subprocess.run(
-        [sys.executable, "-m", "lmstudio.plugin", str(EXAMPLES / "dice-tool"), "--api-host", server.api_host],
+        [
+            sys.executable,
+            "-m",
+            "lmstudio.plugin",
+            str(EXAMPLES / "dice-tool"),
+            "--api-host",
+            server.api_host,
+        ],
         env=env,
         capture_output=True,
         text=True,
         timeout=30,
     )
     assert done.returncode == 1
-    assert "LMS_PLUGIN_CLIENT_IDENTIFIER and LMS_PLUGIN_CLIENT_PASSKEY must both be set" in done.stderr
+    assert (
+        "LMS_PLUGIN_CLIENT_IDENTIFIER and LMS_PLUGIN_CLIENT_PASSKEY must both be set" in done.stderr
+    )
 
 
 def test_done_when_a_clients_act_uses_the_dev_plugins_tool(server: FakeLMStudio) -> None:

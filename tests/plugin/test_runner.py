@@ -86,7 +86,9 @@ def test_an_aborted_tool_call_is_cancelled(server: FakeLMStudio, tmp_path: Path)
 
 def test_prompt_prefix_preprocesses_with_status_updates(server: FakeLMStudio) -> None:
     with running_plugin(server, EXAMPLES / "prompt-prefix", ("promptPreprocessor",)) as plugin:
-        outcome = server.plugins.preprocess(plugin.identifier, "Hello", plugin_config={"prefix": "P: "}).result()
+        outcome = server.plugins.preprocess(
+            plugin.identifier, "Hello", plugin_config={"prefix": "P: "}
+        ).result()
         assert outcome.error is None
         assert outcome.processed == {
             "role": "user",
@@ -96,7 +98,9 @@ def test_prompt_prefix_preprocesses_with_status_updates(server: FakeLMStudio) ->
         assert kinds == ["status.create", "status.update"]
         assert outcome.updates[0]["id"] == outcome.updates[1]["id"]  # updated in place
         assert outcome.updates[1]["state"]["status"] == "done"
-        debug = server.plugins.preprocess(plugin.identifier, "Hi", global_config={"report": "debug"}).result()
+        debug = server.plugins.preprocess(
+            plugin.identifier, "Hi", global_config={"report": "debug"}
+        ).result()
         assert [u["type"] for u in debug.updates] == ["debugInfoBlock.create"]
 
 
@@ -123,14 +127,18 @@ def test_canned_reply_streams_and_calls_a_tool(server: FakeLMStudio) -> None:
         assert len(outcome.tool_calls) == 1
         call = outcome.tool_calls[0]
         assert call["name"] == "roll_dice" and call["arguments"] == {"count": 2, "sides": 6}
-        plain = server.plugins.generate(plugin.identifier, "Hi", plugin_config={"reply": "Only words"}).result()
+        plain = server.plugins.generate(
+            plugin.identifier, "Hi", plugin_config={"reply": "Only words"}
+        ).result()
         assert plain.content == "Only words" and plain.tool_calls == []
 
 
 def test_an_aborted_generation_answers_aborted(server: FakeLMStudio) -> None:
     with running_plugin(server, EXAMPLES / "canned-reply", ("generator",)) as plugin:
         pending = server.plugins.generate(
-            plugin.identifier, "Hi", plugin_config={"reply": "one two three four five six", "delay": 1.0}
+            plugin.identifier,
+            "Hi",
+            plugin_config={"reply": "one two three four five six", "delay": 1.0},
         )
         time.sleep(0.3)
         pending.abort()
@@ -139,7 +147,9 @@ def test_an_aborted_generation_answers_aborted(server: FakeLMStudio) -> None:
         assert outcome.content == "one"
 
 
-def test_the_prediction_loop_handler_gets_history_and_names(server: FakeLMStudio, tmp_path: Path) -> None:
+def test_the_prediction_loop_handler_gets_history_and_names(
+    server: FakeLMStudio, tmp_path: Path
+) -> None:
     source = (
         "async def prediction_loop_handler(ctl):\n"
         "    chat = await ctl.pull_history()\n"
@@ -165,7 +175,9 @@ def test_the_prediction_loop_handler_gets_history_and_names(server: FakeLMStudio
         assert outcome.updates[1]["state"]["text"] == "2 messages"
 
 
-def test_hook_exceptions_go_back_as_errors_and_the_runner_keeps_serving(server: FakeLMStudio) -> None:
+def test_hook_exceptions_go_back_as_errors_and_the_runner_keeps_serving(
+    server: FakeLMStudio,
+) -> None:
     hooks = ("toolsProvider", "promptPreprocessor", "generator")
     with running_plugin(server, INVALID / "hook_exception", hooks) as plugin:
         with pytest.raises(PluginHookError, match="tools listing exploded"):
@@ -189,13 +201,15 @@ def test_a_malformed_prompt_is_an_error(server: FakeLMStudio) -> None:
 def test_a_client_uses_the_canned_reply_generator_as_a_model(server: FakeLMStudio) -> None:
     from lmstudio import Client
 
-    with running_plugin(server, EXAMPLES / "canned-reply", ("generator",)) as plugin:
-        with Client(server.api_host) as client:
-            generator = client.plugins.generator(plugin.identifier)
-            reply = generator.respond("Hello").result()
-            assert reply.content == "Let me roll for you."
-            fragments = [f.content for f in generator.respond_stream("Again")]
-            assert "".join(fragments) == "Let me roll for you."
+    with (
+        running_plugin(server, EXAMPLES / "canned-reply", ("generator",)) as plugin,
+        Client(server.api_host) as client,
+    ):
+        generator = client.plugins.generator(plugin.identifier)
+        reply = generator.respond("Hello").result()
+        assert reply.content == "Let me roll for you."
+        fragments = [f.content for f in generator.respond_stream("Again")]
+        assert "".join(fragments) == "Let me roll for you."
 
 
 def test_hooks_call_lm_studio_through_their_client(server: FakeLMStudio, tmp_path: Path) -> None:
@@ -223,7 +237,9 @@ def test_hooks_call_lm_studio_through_their_client(server: FakeLMStudio, tmp_pat
         assert processed.processed["content"][0]["text"]
 
 
-def test_sync_hooks_run_off_the_runner_loop_and_async_ones_on_it(server: FakeLMStudio, tmp_path: Path) -> None:
+def test_sync_hooks_run_off_the_runner_loop_and_async_ones_on_it(
+    server: FakeLMStudio, tmp_path: Path
+) -> None:
     source = (
         "import asyncio, threading\n"
         "SEEN = {}\n"
@@ -240,6 +256,8 @@ def test_sync_hooks_run_off_the_runner_loop_and_async_ones_on_it(server: FakeLMS
         session = server.plugins.tools_session(plugin.identifier).result()
         outcome = session.call("where", {}).result()
         assert outcome is not None
-        assert outcome.result not in ("plugin-runner-under-test",) and "lmstudio" not in outcome.result
+        assert (
+            outcome.result not in ("plugin-runner-under-test",) and "lmstudio" not in outcome.result
+        )
         generated = server.plugins.generate(plugin.identifier, "Hi").result()
         assert generated.content == "plugin-runner-under-test"
