@@ -5,7 +5,8 @@ private module on first access (PEP 562): ``import lmstudio`` imports nothing el
 script pays for msgspec, the protocol types and asyncio only when it uses them. The
 ``TYPE_CHECKING`` imports below show type checkers the same names (a test keeps them
 equal to the table). Public modules: ``lmstudio``, ``lmstudio.errors``,
-``lmstudio.testing`` (and its opt-in ``pytest_plugin``); every other module is private.
+``lmstudio.testing`` (and its opt-in ``pytest_plugin``), ``lmstudio.plugin`` (writing
+plugins); every other module is private.
 """
 
 from ._exports import EXPORTS as _EXPORTS

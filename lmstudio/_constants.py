@@ -24,6 +24,7 @@ __all__ = [
     "PING_TIMEOUT",
     "PLUGIN_ENV_CLIENT_IDENTIFIER",
     "PLUGIN_ENV_CLIENT_PASSKEY",
+    "PLUGIN_MAX_HOOK_THREADS",
     "PLUGIN_POLL_INTERVAL",
     "PLUGIN_STOP_TIMEOUT",
     "PROBE_TIMEOUT",
@@ -99,3 +100,6 @@ PLUGIN_POLL_INTERVAL: Final = 0.5
 
 PLUGIN_STOP_TIMEOUT: Final = 5.0
 """Seconds a plugin process gets to stop after Ctrl-C before it is killed (``--dev``)."""
+
+PLUGIN_MAX_HOOK_THREADS: Final = 32
+"""Plain-function plugin hooks and tools running at once (each in its own thread)."""

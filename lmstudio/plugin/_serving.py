@@ -10,12 +10,16 @@ carries the task's context variables). The engine loop only carries packets.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
+import threading
 import traceback
+import weakref
 from collections.abc import Callable, Coroutine, Hashable
 from typing import TYPE_CHECKING, Any
 
+from .._constants import PLUGIN_MAX_HOOK_THREADS
 from .._engine.handler import ChannelHandler
 from .._protocol.models import KvConfig, SerializedLMSExtendedError
 
@@ -35,10 +39,57 @@ async def call_user(fn: Callable[..., Any], *args: Any) -> Any:
     """Run a hook or a tool: ``async def`` ones here, plain ones in a worker thread."""
     if inspect.iscoroutinefunction(fn):
         return await fn(*args)
-    result = await asyncio.to_thread(fn, *args)
+    result = await _in_thread(fn, *args)
     if inspect.isawaitable(result):
         result = await result
     return result
+
+
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` in a daemon thread, with the caller's context variables.
+
+    Daemon threads (at most ``PLUGIN_MAX_HOOK_THREADS`` at once): a plain-function hook
+    that never returns (an aborted one, say) cannot keep the runner from stopping, as a
+    ``ThreadPoolExecutor`` worker would at exit.
+    """
+    loop = asyncio.get_running_loop()
+    slots = _slots.get(loop)
+    if slots is None:
+        slots = _slots[loop] = asyncio.Semaphore(PLUGIN_MAX_HOOK_THREADS)
+    await slots.acquire()
+    future: asyncio.Future[Any] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def settle(ok: bool, value: Any) -> None:
+        slots.release()
+        if future.done():
+            return
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+    def run() -> None:
+        try:
+            outcome = (True, context.run(fn, *args))
+        except BaseException as exc:  # handed to the awaiting task
+            outcome = (False, exc)
+        try:
+            loop.call_soon_threadsafe(settle, *outcome)
+        except RuntimeError:
+            pass  # the runner's loop is closed: nobody waits any more
+
+    try:
+        threading.Thread(target=run, name="plugin-hook", daemon=True).start()
+    except BaseException:
+        slots.release()
+        raise
+    return await future
 
 
 def serialize_error(exc: BaseException, title: str) -> SerializedLMSExtendedError:

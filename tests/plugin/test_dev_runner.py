@@ -24,7 +24,7 @@ pytestmark = pytest.mark.timeout(90)
 
 
 @contextmanager
-def dev_runner(server: FakeLMStudio, folder: Path) -> Iterator[subprocess.Popen[str]]:
+def dev_runner(server: FakeLMStudio, folder: Path, *extra: str) -> Iterator[subprocess.Popen[str]]:
     """The runner in its own process group; Ctrl-C'd (the whole group, as a terminal does)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [
@@ -35,6 +35,7 @@ def dev_runner(server: FakeLMStudio, folder: Path) -> Iterator[subprocess.Popen[
         "--dev",
         "--api-host",
         server.api_host,
+        *extra,
     ]
     process = subprocess.Popen(
         command,
@@ -77,7 +78,7 @@ def _stop(process: subprocess.Popen[str]) -> tuple[int, str, str]:
 
 
 def test_dice_tool_dev_serves_a_tool_call_end_to_end(server: FakeLMStudio) -> None:
-    with dev_runner(server, EXAMPLES / "dice-tool") as process:
+    with dev_runner(server, EXAMPLES / "dice-tool", "--debug") as process:
         record = server.plugins.wait_ready("lmstudio/dice-tool", hooks=("toolsProvider",)).result(
             timeout=30
         )
@@ -91,7 +92,8 @@ def test_dice_tool_dev_serves_a_tool_call_end_to_end(server: FakeLMStudio) -> No
     assert code == 0, out + err
     assert "Registered development plugin lmstudio/dice-tool" in out
     assert "Traceback" not in err, err
-    assert record.client_passkey not in out + err  # the passkey is never shown
+    assert "authenticating as plugin:" in err  # --debug logs the identity...
+    assert record.client_passkey not in out + err  # ...never the passkey
 
 
 def test_dev_reloads_the_plugin_when_its_files_change(server: FakeLMStudio, tmp_path: Path) -> None:

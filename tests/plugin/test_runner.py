@@ -261,3 +261,58 @@ def test_sync_hooks_run_off_the_runner_loop_and_async_ones_on_it(
         )
         generated = server.plugins.generate(plugin.identifier, "Hi").result()
         assert generated.content == "plugin-runner-under-test"
+
+
+def test_the_readme_plugin_block_is_a_working_plugin(server: FakeLMStudio, tmp_path: Path) -> None:
+    from .running import ROOT
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Writing a plugin", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    folder = write_plugin(tmp_path, block, name="readme-dice")
+    with running_plugin(server, folder, ("toolsProvider",)) as plugin:
+        session = server.plugins.tools_session(
+            plugin.identifier, plugin_config={"max_dice": 2}
+        ).result()
+        outcome = session.call("roll_dice", {"count": 5, "sides": 6}).result()
+        assert outcome is not None and outcome.error is None
+        assert len(outcome.result["rolls"]) == 2
+
+
+def test_an_aborted_plain_tool_sees_it_and_never_blocks_the_stop(
+    server: FakeLMStudio, tmp_path: Path
+) -> None:
+    marker = tmp_path / "aborted.txt"
+    source = (
+        "import time\n"
+        "from lmstudio.plugin import get_tool_call_context\n"
+        "def list_provided_tools(ctl):\n"
+        "    def wait_for_abort() -> str:\n"
+        "        '''Runs until aborted.'''\n"
+        "        context = get_tool_call_context()\n"
+        "        while not context.aborted:\n"
+        "            time.sleep(0.02)\n"
+        f"        open({str(marker)!r}, 'w').write('yes')\n"
+        "        return 'aborted'\n"
+        "    def forever() -> str:\n"
+        "        '''Never returns.'''\n"
+        "        time.sleep(3600)\n"
+        "        return 'never'\n"
+        "    return [wait_for_abort, forever]\n"
+    )
+    folder = write_plugin(tmp_path / "plugin", source)
+    started = time.monotonic()
+    with running_plugin(server, folder, ("toolsProvider",)) as plugin:
+        session = server.plugins.tools_session(plugin.identifier).result()
+        pending = session.call("wait_for_abort", {})
+        stuck = session.call("forever", {})
+        time.sleep(0.3)
+        pending.abort()
+        assert pending.result() is None
+        deadline = time.monotonic() + 5
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.read_text() == "yes"
+        stuck.abort()
+        assert stuck.result() is None
+    assert time.monotonic() - started < 20  # the never-returning tool did not hold the runner
