@@ -10,6 +10,7 @@ carries the task's context variables). The engine loop only carries packets.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import inspect
 import logging
@@ -79,10 +80,8 @@ async def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
             outcome = (True, context.run(fn, *args))
         except BaseException as exc:  # handed to the awaiting task
             outcome = (False, exc)
-        try:
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
             loop.call_soon_threadsafe(settle, *outcome)
-        except RuntimeError:
-            pass  # the runner's loop is closed: nobody waits any more
 
     try:
         threading.Thread(target=run, name="plugin-hook", daemon=True).start()
