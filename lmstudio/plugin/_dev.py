@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from .._constants import (
     DEFAULT_TIMEOUT,
@@ -29,11 +29,11 @@ from .._constants import (
     PLUGIN_POLL_INTERVAL,
     PLUGIN_STOP_TIMEOUT,
 )
+from .._engine.handler import ChannelHandler
 from .._protocol.endpoints import plugins as plugins_api
 from .._protocol.models import (
     PluginsChannelRegisterDevelopmentPluginCreationParameter as Registration,
     PluginsChannelRegisterDevelopmentPluginToClientPacketReady as Ready,
-    PluginsChannelRegisterDevelopmentPluginToServerPacketEnd as End,
 )
 from ..errors import LMStudioTimeoutError
 from ._manifest import PluginManifest, read_manifest
@@ -70,17 +70,21 @@ def run_dev_plugin(
         stream = client._session.channel(
             plugins_api.REGISTER_DEVELOPMENT_PLUGIN,
             Registration(manifest=_manifest_struct(manifest)),
+            handler=_Registration(),
             timeout=None,
         )
         try:
             ready = _first_packet(stream)
             print(f"Registered development plugin {manifest.identifier}", flush=True)
-            host = client.api_host
-            return _supervise(manifest, stream, ready, host, debug)
+            return _supervise(manifest, stream, ready, client.api_host, debug)
         finally:
-            end: Any = End()
-            client._session.send(plugins_api.REGISTER_DEVELOPMENT_PLUGIN, stream, end)
-            time.sleep(0.05)  # let the end packet leave before the connection closes
+            stream.cancel()  # sends ``end``: LM Studio drops the registration
+
+
+class _Registration(ChannelHandler[Any, None]):
+    """Cancelling the registration sends its ``end`` packet (it has no ``cancel``)."""
+
+    cancel_packet: ClassVar[Any] = {"type": "end"}
 
 
 def _manifest_struct(manifest: PluginManifest) -> Any:
@@ -94,15 +98,18 @@ def _manifest_struct(manifest: PluginManifest) -> Any:
 def _first_packet(stream: Any) -> Ready:
     """The ``ready`` packet, waited for with the default timeout (the channel has none)."""
     iterator = iter(stream)
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="lmstudio-plugin-dev") as pool:
-        future = pool.submit(next, iterator, None)
-        try:
-            packet = future.result(timeout=DEFAULT_TIMEOUT)
-        except concurrent.futures.TimeoutError:
-            stream.cancel()
-            raise LMStudioTimeoutError(
-                f"LM Studio did not answer the development plugin registration in {DEFAULT_TIMEOUT:g}s"
-            ) from None
+    pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="lmstudio-plugin-dev")
+    future = pool.submit(next, iterator, None)
+    try:
+        packet = future.result(timeout=DEFAULT_TIMEOUT)
+    except concurrent.futures.TimeoutError:
+        raise LMStudioTimeoutError(
+            f"LM Studio did not answer the development plugin registration in {DEFAULT_TIMEOUT:g}s"
+        ) from None
+    finally:
+        if not future.done():
+            stream.cancel()  # ends the waiting ``next`` promptly (Ctrl-C, timeout)
+        pool.shutdown(wait=True)
     if not isinstance(packet, Ready):
         raise LMStudioTimeoutError("LM Studio ended the development plugin registration")
     return packet

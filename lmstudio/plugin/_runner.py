@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 from .._constants import PLUGIN_ENV_CLIENT_IDENTIFIER, PLUGIN_ENV_CLIENT_PASSKEY
 from .._protocol.endpoints import plugins as plugins_api
 from .._protocol.models import PluginsRpcSetConfigSchematicsParameter
-from ..errors import LMStudioError
 from ._discovery import LoadedPlugin, load_plugin
 from ._errors import LMStudioPluginInitError
 from ._manifest import read_manifest
@@ -153,9 +152,7 @@ def _ready() -> None:
 
 
 def describe_failure(exc: BaseException) -> str:
-    """One line for a runner failure (never a passkey: none is in our messages)."""
+    """One line for a runner failure (our messages never hold a passkey)."""
     if isinstance(exc, LMStudioPluginInitError):
         return f"ERROR: {exc}"
-    if isinstance(exc, LMStudioError):
-        return f"ERROR: {type(exc).__name__}: {exc}"
     return f"ERROR: {type(exc).__name__}: {exc}"

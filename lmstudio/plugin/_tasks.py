@@ -100,8 +100,10 @@ class GeneratorController(HookController[TPluginConfigSchema, TGlobalConfigSchem
         return self.tool_definitions
 
     def _send(self, packet: Any) -> None:
-        if not self._ended and not self.aborted:
-            self._server.send(packet)
+        # Under the abort lock: once the runner answers ``aborted``, nothing follows it.
+        with self._lock:
+            if not self._ended and not self._aborted.is_set():
+                self._server.send(packet)
 
     def fragment_generated(
         self,
@@ -221,6 +223,25 @@ class _TaskServer(HookServer):
     def answer(self, task_id: str, result: Any, args: tuple[Any, ...]) -> Any:
         return Complete(task_id=task_id)
 
+    def processing(
+        self, cls: type[ProcessingController[Any, Any]], packet: Any, include_current: bool
+    ) -> ProcessingController[Any, Any]:
+        """A preprocessor's or prediction loop handler's controller for its request."""
+        plugin_config, global_config = self.configs(
+            packet.plugin_config, packet.global_plugin_config
+        )
+        return cls(
+            self.client,
+            plugin_config,
+            global_config,
+            packet.working_directory_path,
+            task_id=packet.task_id,
+            pci=packet.pci,
+            token=packet.token,
+            config=packet.config,
+            include_current=include_current,
+        )
+
     async def _run(
         self, task_id: str, ctl: HookController[Any, Any], args: tuple[Any, ...]
     ) -> None:
@@ -255,21 +276,7 @@ class PromptPreprocessorServer(_TaskServer):
     def start(self, packet: Any) -> tuple[HookController[Any, Any], tuple[Any, ...]] | None:
         if not isinstance(packet, Preprocess):
             return None
-        plugin_config, global_config = self.configs(
-            packet.plugin_config, packet.global_plugin_config
-        )
-        ctl: PromptPreprocessorController[Any, Any] = PromptPreprocessorController(
-            self.client,
-            plugin_config,
-            global_config,
-            packet.working_directory_path,
-            task_id=packet.task_id,
-            pci=packet.pci,
-            token=packet.token,
-            config=packet.config,
-            include_current=False,
-        )
-        return ctl, (packet.input,)
+        return self.processing(PromptPreprocessorController, packet, False), (packet.input,)
 
     def answer(self, task_id: str, result: Any, args: tuple[Any, ...]) -> Any:
         return PreprocessComplete(task_id=task_id, processed=processed_message(result, args[0]))
@@ -344,21 +351,7 @@ class PredictionLoopServer(_TaskServer):
     def start(self, packet: Any) -> tuple[HookController[Any, Any], tuple[Any, ...]] | None:
         if not isinstance(packet, HandlePredictionLoop):
             return None
-        plugin_config, global_config = self.configs(
-            packet.plugin_config, packet.global_plugin_config
-        )
-        ctl: PredictionLoopHandlerController[Any, Any] = PredictionLoopHandlerController(
-            self.client,
-            plugin_config,
-            global_config,
-            packet.working_directory_path,
-            task_id=packet.task_id,
-            pci=packet.pci,
-            token=packet.token,
-            config=packet.config,
-            include_current=True,
-        )
-        return ctl, ()
+        return self.processing(PredictionLoopHandlerController, packet, True), ()
 
 
 for _cls in (PromptPreprocessorController, PredictionLoopHandlerController, GeneratorController):

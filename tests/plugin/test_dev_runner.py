@@ -92,6 +92,9 @@ def test_dice_tool_dev_serves_a_tool_call_end_to_end(server: FakeLMStudio) -> No
     assert code == 0, out + err
     assert "Registered development plugin lmstudio/dice-tool" in out
     assert "Traceback" not in err, err
+    sent = [r.message for r in server.received if r.message.get("type") == "channelSend"]
+    assert {"type": "end"} in [m.get("message") for m in sent]  # the registration ended
+    assert "lmstudio/dice-tool" not in server.plugins.registered()
     assert "authenticating as plugin:" in err  # --debug logs the identity...
     assert record.client_passkey not in out + err  # ...never the passkey
 

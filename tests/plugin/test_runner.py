@@ -316,3 +316,10 @@ def test_an_aborted_plain_tool_sees_it_and_never_blocks_the_stop(
         stuck.abort()
         assert stuck.result() is None
     assert time.monotonic() - started < 20  # the never-returning tool did not hold the runner
+
+
+def test_the_runner_stops_when_lm_studio_closes_the_connection(server: FakeLMStudio) -> None:
+    with running_plugin(server, EXAMPLES / "dice-tool", ("toolsProvider",)) as plugin:
+        server.drop_connections()
+        assert plugin.finished.wait(10), "the runner kept running without LM Studio"
+        assert plugin.error is None
