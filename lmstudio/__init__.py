@@ -92,6 +92,7 @@ if TYPE_CHECKING:
     )
     from ._data.structured import BaseModel as BaseModel, ModelSchema as ModelSchema
     from ._data.tools import (
+        RemoteTool as RemoteTool,
         ToolDefinition as ToolDefinition,
         ToolFunctionDef as ToolFunctionDef,
         ToolFunctionDefDict as ToolFunctionDefDict,
@@ -184,6 +185,12 @@ if TYPE_CHECKING:
         LlmInfo as LlmInfo,
         LlmInstanceInfo as LlmInstanceInfo,
         ModelHandle as ModelHandle,
+    )
+    from ._resources.plugin_tools import PluginToolSession as PluginToolSession
+    from ._resources.plugins import (
+        LLMGenerator as LLMGenerator,
+        PluginConfigInput as PluginConfigInput,
+        PluginsNamespace as PluginsNamespace,
     )
     from ._resources.progress import ProgressBar as ProgressBar, progress_bar as progress_bar
     from ._resources.repository import (

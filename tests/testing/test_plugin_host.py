@@ -216,8 +216,21 @@ def test_preprocess_with_every_processing_rpc(server: FakeLMStudio, plugin: RawP
     assert [u["type"] for u in outcome.updates] == ["status.create", "status.update"]
     assert outcome.sender_names == ["Prefixer"] and outcome.suggested_names == ["A chat"]
     assert len(outcome.requests) == 2
-    # the pci and token end with their request
-    error = ws.error("processingHasStatus", ctx)
+    # the pci and token outlive the request (LM Studio's prediction process): a late
+    # update is still accepted and recorded
+    ws.result(
+        "processingHandleUpdate",
+        {
+            **ctx,
+            "update": {
+                "type": "status.update",
+                "id": "b1",
+                "state": {**block, "status": "canceled"},
+            },
+        },
+    )
+    assert outcome.updates[-1]["state"]["status"] == "canceled"
+    error = ws.error("processingHasStatus", {"pci": "pci-0", "token": ctx["token"]})
     assert "Invalid prediction context identifier or token" in error["title"]
 
 
