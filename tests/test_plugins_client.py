@@ -107,9 +107,11 @@ def test_a_plugin_generator_uses_plugin_tools(client: lms.Client, plugin: RawPlu
 
 
 def test_a_plugin_tool_error_reaches_the_caller(client: lms.Client, plugin: RawPlugin) -> None:
-    with client.plugins.plugin_tools("tests/raw").result() as tools:
-        with pytest.raises(lms.LMStudioServerError, match="add needs two integers"):
-            tools.call_tool("add", {"a": "x"}).result()
+    with (
+        client.plugins.plugin_tools("tests/raw").result() as tools,
+        pytest.raises(lms.LMStudioServerError, match="add needs two integers"),
+    ):
+        tools.call_tool("add", {"a": "x"}).result()
 
 
 def test_a_closed_session_refuses_calls(

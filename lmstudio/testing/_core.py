@@ -113,6 +113,7 @@ class ServerCore:
             self.catalog, jit_auto_evict=self.jit_auto_evict, on_unload=self._unloaded
         )
         self._clients.clear()
+        self.plugins = None  # a fresh LM Studio runs no plugin
 
     def close_state(self) -> None:
         if self._state is not None:

@@ -117,7 +117,12 @@ class FakePlugins:
 
     @property
     def _host(self) -> PluginHost:
-        return plugin_host(self._server._core)
+        core = self._server._core
+        host = core.plugins
+        if host is None:  # made on the server's loop, where a registration may race it
+            host = self._server._call(lambda: plugin_host(core))
+        assert isinstance(host, PluginHost)
+        return host
 
     def _loop(self) -> asyncio.AbstractEventLoop:
         loop = self._server._loop

@@ -14,7 +14,7 @@ Rules of this file (the fake's behaviour, documented in ``README.md``):
 - Every hook request has its own id (``taskId`` / ``sessionId``); the packets a plugin
   sends for it are routed to that request and recorded (``server.plugins.answers``).
   Preprocess and prediction-loop requests carry a ``pci`` and ``token``, valid for the
-  ``processing*`` rpcs until the request ends. A hook channel that ends fails its open
+  ``processing*`` rpcs from then on (the last 256 are kept). A hook channel that ends fails its open
   requests with :class:`PluginHookError`.
 """
 
@@ -57,6 +57,9 @@ __all__ = [
     "kv_config",
     "plugin_host",
 ]
+
+
+_KEPT_PROCESSES = 256
 
 
 class PluginHost:
@@ -237,8 +240,11 @@ class PluginHost:
 
     def _end_task(self, task: Task) -> None:
         self.tasks.pop(task.outcome.task_id, None)
-        if task.pci is not None:
-            self.processing.pop(task.pci, None)
+        # The pci names the prediction process, which outlives the hook's request (a
+        # plugin may still report on it, e.g. a status block's "canceled" after an abort):
+        # it stays valid, the oldest forgotten past _KEPT_PROCESSES.
+        while len(self.processing) > _KEPT_PROCESSES:
+            del self.processing[next(iter(self.processing))]
 
     async def _run_task(
         self,

@@ -20,6 +20,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -169,7 +170,7 @@ def test_dice_tool_status_updates_and_abort(dice: tuple[FakeLMStudio, OfficialRu
     assert outcome is not None
     assert outcome.statuses == ["Display status update in UI.", "Post-warning status update in UI."]
     assert outcome.warnings == ["Display task warning in UI."]
-    slow = {"enable_inplace_status_demo": True, "inplace_status_duration": 30.0}
+    slow = {"enable_inplace_status_demo": True, "inplace_status_duration": 3.0}
     slow_session = server.plugins.tools_session(
         "lmstudio/py-dice-tool", plugin_config=slow
     ).result()
@@ -216,12 +217,31 @@ def test_prompt_prefix_preprocesses_with_status_blocks(
     assert outcome.updates[-1]["state"]["status"] == "done"  # notify_done's own block
 
 
+def _status_updates(server: FakeLMStudio) -> list[str]:
+    calls = server.calls("plugins/processingHandleUpdate")
+    return [c["parameter"]["update"]["state"]["status"] for c in calls]
+
+
+def _wait_for(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "the plugin did not get there in 10 s"
+        time.sleep(0.01)
+
+
 def test_prompt_prefix_aborts(prefix: tuple[FakeLMStudio, OfficialRunner]) -> None:
     server, _ = prefix
     slow = {"enable_inplace_status_demo": True, "inplace_status_duration": 30.0}
     pending = server.plugins.preprocess("lmstudio/prompt-prefix", "Hello", global_config=slow)
+    _wait_for(lambda: _status_updates(server) == ["waiting"])  # its status block is up
     pending.abort()
-    assert pending.result().aborted
+    outcome = pending.result()
+    assert outcome.aborted
+    # after "aborted" the plugin marks its block canceled (notify_aborted), an rpc that
+    # must be answered before the runner is stopped
+    _wait_for(lambda: "canceled" in _status_updates(server))
+    time.sleep(0.2)
+    assert outcome.updates[-1]["state"]["status"] == "canceled"
 
 
 def test_a_prediction_routed_through_prompt_prefix(

@@ -6,6 +6,7 @@ server must end with no communicationWarning.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -216,8 +217,21 @@ def test_preprocess_with_every_processing_rpc(server: FakeLMStudio, plugin: RawP
     assert [u["type"] for u in outcome.updates] == ["status.create", "status.update"]
     assert outcome.sender_names == ["Prefixer"] and outcome.suggested_names == ["A chat"]
     assert len(outcome.requests) == 2
-    # the pci and token end with their request
-    error = ws.error("processingHasStatus", ctx)
+    # the pci and token outlive the request (LM Studio's prediction process): a late
+    # update is still accepted and recorded
+    ws.result(
+        "processingHandleUpdate",
+        {
+            **ctx,
+            "update": {
+                "type": "status.update",
+                "id": "b1",
+                "state": {**block, "status": "canceled"},
+            },
+        },
+    )
+    assert outcome.updates[-1]["state"]["status"] == "canceled"
+    error = ws.error("processingHasStatus", {"pci": "pci-0", "token": ctx["token"]})
     assert "Invalid prediction context identifier or token" in error["title"]
 
 
@@ -415,3 +429,19 @@ def test_plugin_identities_pass_an_api_token_server(violations: list[str]) -> No
         assert server.plugins.get("tests/raw").init_completed
         plugin.close()
         assert not server.warnings
+
+
+def test_a_registration_ends_with_its_connection_and_a_restart(
+    server: FakeLMStudio, violations: list[str]
+) -> None:
+    first = RawPlugin.register(server, violations, "tests/one")
+    second = RawPlugin.register(server, violations, "tests/two")
+    assert sorted(server.plugins.registered()) == ["tests/one", "tests/two"]
+    first.close()
+    deadline = time.monotonic() + 10
+    while "tests/one" in server.plugins.registered():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    server.restart()
+    assert server.plugins.registered() == []
+    second.close()
