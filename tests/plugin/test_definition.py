@@ -237,3 +237,35 @@ def test_what_a_preprocessor_may_return() -> None:
     ):
         with pytest.raises(LMStudioValueError, match="malformed prompt"):
             processed_message(bad, original)
+
+
+def test_abort_state_and_callbacks() -> None:
+    from typing import Any
+
+    from lmstudio.errors import LMStudioCancelledError
+    from lmstudio.plugin import HookController, LMStudioPluginRuntimeError
+
+    client: Any = object()
+    ctl: HookController[Any, Any] = HookController(client, Schema(), BaseConfigSchema(), None)
+    seen: list[str] = []
+    ctl.on_aborted(lambda: seen.append("first"))
+    ctl.on_aborted(lambda: 1 / 0)  # a raising callback is logged, the others still run
+    ctl.on_aborted(lambda: seen.append("second"))
+    ctl.guard_abort()
+    assert not ctl.aborted and not ctl.wait_aborted(0)
+    with pytest.raises(LMStudioPluginRuntimeError, match="not attached to a working directory"):
+        ctl.get_working_directory()
+    ctl._abort()
+    ctl._abort()  # once
+    assert ctl.aborted and seen == ["first", "second"]
+    ctl.on_aborted(lambda: seen.append("late"))  # runs at once
+    assert seen[-1] == "late"
+    with pytest.raises(LMStudioCancelledError):
+        ctl.guard_abort()
+
+
+def test_a_tool_call_context_exists_only_in_a_tool() -> None:
+    from lmstudio.plugin import LMStudioPluginRuntimeError, get_tool_call_context
+
+    with pytest.raises(LMStudioPluginRuntimeError, match="only inside a tool"):
+        get_tool_call_context()

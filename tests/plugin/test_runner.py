@@ -323,3 +323,39 @@ def test_the_runner_stops_when_lm_studio_closes_the_connection(server: FakeLMStu
         server.drop_connections()
         assert plugin.finished.wait(10), "the runner kept running without LM Studio"
         assert plugin.error is None
+
+
+def test_an_aborted_preprocessor_is_cancelled_and_says_so(server: FakeLMStudio, tmp_path: Path) -> None:
+    source = (
+        "import asyncio\n"
+        "async def preprocess_prompt(ctl, message):\n"
+        "    seen = []\n"
+        "    ctl.on_aborted(lambda: seen.append('callback'))\n"
+        "    block = await ctl.notify_start('working')\n"
+        "    async with block.notify_aborted('cancelled by LM Studio'):\n"
+        "        await asyncio.sleep(60)\n"
+        "    return None\n"
+    )
+    folder = write_plugin(tmp_path, source)
+    with running_plugin(server, folder, ("promptPreprocessor",)) as plugin:
+        record = server.plugins.get(plugin.identifier)
+        assert record.config_schematics is None and record.global_config_schematics is None
+        pending = server.plugins.preprocess(plugin.identifier, "Hi")
+        time.sleep(0.5)  # the hook is in its sleep
+        pending.abort()
+        outcome = pending.result()
+        assert outcome.aborted and outcome.processed is None
+        deadline = time.monotonic() + 5
+        while len(outcome.updates) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        states = [u.get("state", {}).get("status") for u in outcome.updates]
+        assert states == ["waiting", "canceled"], states
+
+
+def test_the_global_schema_is_sent_too(server: FakeLMStudio) -> None:
+    with running_plugin(server, EXAMPLES / "prompt-prefix", ("promptPreprocessor",)) as plugin:
+        record = server.plugins.get(plugin.identifier)
+        assert [f["fullKey"] for f in record.config_schematics["fields"]] == ["prefix"]
+        (report,) = record.global_config_schematics["fields"]
+        assert report["typeKey"] == "select" and report["defaultValue"] == "status"
+        assert report["typeParams"]["options"][0] == {"value": "status", "displayName": "A status line"}
