@@ -400,7 +400,7 @@ def client_with_identity(
 
     if not client_identifier or not client_passkey:
         raise LMStudioValueError("a plugin identity needs a client identifier and a passkey")
-    client = Client(api_host, api_token=None, timeout=timeout)
+    client = Client(api_host, api_token="", timeout=timeout)  # "": no token from the env
     client._session.identity = Identity(client_identifier, client_passkey)
     return client
 

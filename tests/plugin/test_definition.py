@@ -269,3 +269,17 @@ def test_a_tool_call_context_exists_only_in_a_tool() -> None:
 
     with pytest.raises(LMStudioPluginRuntimeError, match="only inside a tool"):
         get_tool_call_context()
+
+
+def test_a_plugin_identity_ignores_the_token_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lmstudio._client import client_with_identity
+    from lmstudio.errors import LMStudioValueError
+
+    monkeypatch.setenv("LMSTUDIO_API_TOKEN", "not-a-token")
+    client = client_with_identity("localhost:1", "plugin:x", "secret-passkey")
+    identity = client._session.identity
+    assert identity.client_identifier == "plugin:x"
+    assert "secret-passkey" not in repr(identity)
+    client.close()
+    with pytest.raises(LMStudioValueError, match="identifier and a passkey"):
+        client_with_identity(None, "plugin:x", "")

@@ -212,3 +212,19 @@ def test_done_when_a_clients_act_uses_the_dev_plugins_tool(server: FakeLMStudio)
         assert final["role"] == "assistant" and "The result is" in final["content"][0]["text"]
         code, out, err = _stop(process)
     assert code == 0, out + err
+
+
+@pytest.mark.parametrize(
+    ("name", "hook"),
+    [
+        ("dice-tool", "toolsProvider"),
+        ("prompt-prefix", "promptPreprocessor"),
+        ("canned-reply", "generator"),
+    ],
+)
+def test_every_example_runs_with_dev(server: FakeLMStudio, name: str, hook: str) -> None:
+    with dev_runner(server, EXAMPLES / name) as process:
+        server.plugins.wait_ready(f"lmstudio/{name}", hooks=(hook,)).result(timeout=30)
+        code, out, err = _stop(process)
+    assert code == 0, out + err
+    assert "Traceback" not in err, err

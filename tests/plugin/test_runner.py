@@ -325,7 +325,9 @@ def test_the_runner_stops_when_lm_studio_closes_the_connection(server: FakeLMStu
         assert plugin.error is None
 
 
-def test_an_aborted_preprocessor_is_cancelled_and_says_so(server: FakeLMStudio, tmp_path: Path) -> None:
+def test_an_aborted_preprocessor_is_cancelled_and_says_so(
+    server: FakeLMStudio, tmp_path: Path
+) -> None:
     source = (
         "import asyncio\n"
         "async def preprocess_prompt(ctl, message):\n"
@@ -358,4 +360,7 @@ def test_the_global_schema_is_sent_too(server: FakeLMStudio) -> None:
         assert [f["fullKey"] for f in record.config_schematics["fields"]] == ["prefix"]
         (report,) = record.global_config_schematics["fields"]
         assert report["typeKey"] == "select" and report["defaultValue"] == "status"
-        assert report["typeParams"]["options"][0] == {"value": "status", "displayName": "A status line"}
+        assert report["typeParams"]["options"][0] == {
+            "value": "status",
+            "displayName": "A status line",
+        }
