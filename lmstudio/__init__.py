@@ -5,7 +5,8 @@ private module on first access (PEP 562): ``import lmstudio`` imports nothing el
 script pays for msgspec, the protocol types and asyncio only when it uses them. The
 ``TYPE_CHECKING`` imports below show type checkers the same names (a test keeps them
 equal to the table). Public modules: ``lmstudio``, ``lmstudio.errors``,
-``lmstudio.testing`` (and its opt-in ``pytest_plugin``); every other module is private.
+``lmstudio.testing`` (and its opt-in ``pytest_plugin``), ``lmstudio.plugin`` (writing
+plugins); every other module is private.
 """
 
 from ._exports import EXPORTS as _EXPORTS
@@ -92,6 +93,7 @@ if TYPE_CHECKING:
     )
     from ._data.structured import BaseModel as BaseModel, ModelSchema as ModelSchema
     from ._data.tools import (
+        RemoteTool as RemoteTool,
         ToolDefinition as ToolDefinition,
         ToolFunctionDef as ToolFunctionDef,
         ToolFunctionDefDict as ToolFunctionDefDict,
@@ -192,6 +194,12 @@ if TYPE_CHECKING:
         EmbeddingModelInstanceInfo as EmbeddingModelInstanceInfo,
         LlmInfo as LlmInfo,
         LlmInstanceInfo as LlmInstanceInfo,
+    )
+    from ._resources.plugin_tools import PluginToolSession as PluginToolSession
+    from ._resources.plugins import (
+        LLMGenerator as LLMGenerator,
+        PluginConfigInput as PluginConfigInput,
+        PluginsNamespace as PluginsNamespace,
     )
     from ._resources.progress import ProgressBar as ProgressBar, progress_bar as progress_bar
     from ._resources.repository import (

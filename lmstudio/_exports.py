@@ -124,6 +124,12 @@ EXPORTS: dict[str, str] = {
     "ToolFunctionDef": "_data.tools",
     "ToolFunctionDefDict": "_data.tools",
     "ToolDefinition": "_data.tools",
+    "RemoteTool": "_data.tools",
+    # plugins, client side
+    "PluginsNamespace": "_resources.plugins",
+    "LLMGenerator": "_resources.plugins",
+    "PluginConfigInput": "_resources.plugins",
+    "PluginToolSession": "_resources.plugin_tools",
     "ActStream": "_resources.act",
     "ActResult": "_prediction.act_events",
     "ActEvent": "_prediction.act_events",

@@ -85,3 +85,14 @@ def test_the_scan_sees_the_shared_model_code() -> None:
     # models.py calls these through each namespace's _api; llm.py and embedding.py directly
     for endpoint in ("llm/tokenize", "embedding/tokenize", "llm/predict", "embedding/embedString"):
         assert endpoint in called
+
+
+def test_the_fake_answers_every_plugins_endpoint() -> None:
+    table = endpoints(strict=True)["plugins"]
+    answered = sorted(
+        name
+        for name, entry in table.items()
+        if ("plugins", name) in (RPC_HANDLERS if entry.kind == "rpc" else CHANNEL_HANDLERS)
+    )
+    assert answered == sorted(table)
+    assert len(answered) == 20
