@@ -56,14 +56,10 @@ if TYPE_CHECKING:
     from .._engine.session import Session
     from .._engine.settle import Settle
     from .._engine.stream import Stream
-    from .._protocol.endpoints import Channel
 
 __all__ = ["PluginToolSession", "open_tool_session"]
 
 _log = logging.getLogger("lmstudio.plugins")
-# Session.send types its packet by the descriptor's second parameter (the to-client
-# packets), so a to-server packet needs the descriptor untyped here.
-_SESSION_ENDPOINT: Channel[Any, Any, Any] = plugins_api.START_TOOL_USE_SESSION
 
 
 class PluginToolSession:
@@ -119,7 +115,7 @@ class PluginToolSession:
         packet = PluginsChannelStartToolUseSessionToServerPacketCallTool(
             call_id=call_id, name=name, arguments=arguments
         )
-        self._session.send(_SESSION_ENDPOINT, stream, packet)
+        self._session.send(plugins_api.START_TOOL_USE_SESSION, stream, packet)
         return call
 
     def close(self) -> None:
@@ -159,7 +155,7 @@ class PluginToolSession:
         settle = self._pending.pop(call_id, None)
         if settle is not None and self._stream is not None and not self._closed:
             packet = PluginsChannelStartToolUseSessionToServerPacketAbortToolCall(call_id=call_id)
-            self._session.send(_SESSION_ENDPOINT, self._stream, packet)
+            self._session.send(plugins_api.START_TOOL_USE_SESSION, self._stream, packet)
 
     def _remote_tool(self, definition: LlmTool) -> RemoteTool:
         name = definition.function.name
