@@ -3,8 +3,8 @@
 A hook's channel is opened with no inactivity timeout (LM Studio may send nothing for
 hours) and read on the runner's own event loop; dispatching a packet only starts a task,
 so requests are served concurrently. User code runs in that task: an ``async def`` hook on
-the runner's loop, a plain function in a worker thread (``asyncio.to_thread``, which
-carries the task's context variables). The engine loop only carries packets.
+the runner's loop, a plain function in a daemon worker thread that carries the task's
+context variables (:func:`call_user`). The engine loop only carries packets.
 """
 
 from __future__ import annotations
