@@ -1,46 +1,104 @@
-"""An official-SDK plugin runs on this runner: the official dice-tool example, copied from
-the official repository at test time (never into this one), served as it is."""
+"""Plugins written for the official SDK's plugin API run on this runner.
+
+Our own official-API fixtures (``tests/conformance/python/plugins/``, which the official
+runner also serves in ``tests/conformance/test_official_plugins.py``) always run; the
+official dice-tool example is copied from a local mirror of the official repository at
+test time (never into this one) and skips where there is none.
+"""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from lmstudio.testing import FakeLMStudio
+from tests.conformance.harness import official_example_plugin, plugin_fixture
 
 from .running import running_plugin
 
 pytest_plugins = ["tests.styles"]
 pytestmark = pytest.mark.timeout(60)
 
-OFFICIAL_REPO = Path(
-    os.environ.get(
-        "LMSTUDIO_OFFICIAL_PYTHON_REPO", "/work/.mirror/lmstudio-ai+lmstudio-python/repo"
-    )
-)
+
+def test_the_tools_fixture_runs_unchanged(server: FakeLMStudio, tmp_path: Path) -> None:
+    folder = plugin_fixture("tally-tools", tmp_path)
+    with running_plugin(server, folder, ("toolsProvider",)) as plugin:
+        record = server.plugins.get(plugin.identifier)
+        assert [f["fullKey"] for f in record.config_schematics["fields"]] == [
+            "progress_label",
+            "progress_steps",
+            "step_seconds",
+            "warn_after_first",
+        ]
+        config = {"progress_label": "pass", "progress_steps": 2}
+        session = server.plugins.tools_session(plugin.identifier, plugin_config=config).result()
+        assert [t["function"]["name"] for t in session.tools] == [
+            "multiply",
+            "tally",
+            "refuse",
+            "pause",
+        ]
+        product = session.call("multiply", {"a": 6, "b": 7}).result()
+        assert product is not None and product.result == {"product": 42}
+        summed = session.call("tally", {"first": 1, "last": 4}).result()
+        assert summed is not None and summed.result == {"sum": 10}
+        assert summed.statuses == ["pass 1/2", "pass 2/2"]
+        assert summed.warnings == ["tally is slow on purpose"]
+        failed = session.call("refuse", {"reason": "testing"}).result()
+        assert failed is not None and "refused on request: testing" in failed.error["title"]
+        paused = session.call("pause", {"seconds": 0.01}).result()
+        assert paused is not None and paused.result == "paused 0.01 s"
+        assert paused.statuses == ["pausing 0.01 s"]
+        assert paused.warnings == ["the pause ran to its end"]
+        pending = session.call("pause", {"seconds": 30})
+        pending.abort()
+        assert pending.result() is None
+        session.discard().result()
 
 
-def _official_example(name: str, target: Path) -> Path:
-    if not OFFICIAL_REPO.exists():
-        pytest.skip(f"the official Python SDK repository is not at {OFFICIAL_REPO}")
-    folder = target / name
-    for part in ("manifest.json", "src/plugin.py"):
-        shown = subprocess.run(
-            ["git", "-C", str(OFFICIAL_REPO), "show", f"HEAD:examples/plugins/{name}/{part}"],
-            capture_output=True,
-            check=True,
-            timeout=30,
+def test_the_preprocessor_fixture_runs_with_the_documented_edit(
+    server: FakeLMStudio, tmp_path: Path
+) -> None:
+    folder = plugin_fixture("bracket-prompt", tmp_path)
+    # README's porting note: messages are this SDK's structs, so the official
+    # ``message.to_dict()`` becomes ``msgspec.to_builtins(message)``. The only edit.
+    source = folder / "src" / "plugin.py"
+    original = source.read_text(encoding="utf-8")
+    assert original.count("message.to_dict()") == 1
+    ported = original.replace("message.to_dict()", "msgspec.to_builtins(message)")
+    source.write_text(ported.replace("import asyncio\n", "import asyncio\n\nimport msgspec\n", 1))
+    with running_plugin(server, folder, ("promptPreprocessor",)) as plugin:
+        record = server.plugins.get(plugin.identifier)
+        assert [f["fullKey"] for f in record.global_config_schematics["fields"]] == [
+            "show_progress",
+            "seconds_per_state",
+        ]
+        outcome = server.plugins.preprocess(
+            plugin.identifier,
+            "Hello",
+            plugin_config={"opening": "<<", "closing": ">>"},
+            global_config={"show_progress": True},
+        ).result()
+        assert outcome.error is None and outcome.processed is not None
+        assert [p["text"] for p in outcome.processed["content"]] == ["<<", "Hello", ">>"]
+        assert [u["state"]["status"] for u in outcome.updates] == [
+            "waiting",
+            "loading",
+            "waiting",
+            "error",
+            "done",
+            "done",
+        ]
+        pending = server.plugins.preprocess(
+            plugin.identifier, "Hi", global_config={"show_progress": True, "seconds_per_state": 30}
         )
-        (folder / part).parent.mkdir(parents=True, exist_ok=True)
-        (folder / part).write_bytes(shown.stdout)
-    return folder
+        pending.abort()
+        assert pending.result().aborted
 
 
 def test_the_official_dice_tool_runs_unchanged(server: FakeLMStudio, tmp_path: Path) -> None:
-    folder = _official_example("dice-tool", tmp_path)
+    folder = official_example_plugin("dice-tool", tmp_path)
     with running_plugin(server, folder, ("toolsProvider",)) as plugin:
         record = server.plugins.get(plugin.identifier)
         assert [f["fullKey"] for f in record.config_schematics["fields"]] == [
