@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .additions import add_missing_fields
 from .build import Builder
 from .render import render_dicts, render_endpoints, render_models
 from .schema import Schema
@@ -26,6 +27,7 @@ are imported on demand; importing this package costs nothing.
 def generate(schema_path: Path, old_schema_path: Path | None) -> dict[str, str]:
     """File name -> content of every generated file."""
     schema = Schema.load(schema_path)
+    add_missing_fields(schema)
     old = Schema.load(old_schema_path) if old_schema_path else None
     module = Builder(schema, old).build()
     source = schema_path.name + (f" (+ {old_schema_path.name})" if old_schema_path else "")

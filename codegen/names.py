@@ -35,6 +35,10 @@ PUBLIC_NAMES: dict[str, str] = {
     "DiagnosticsLogRuntimeEventData": "RuntimeLogData",
     # files: parse_document()'s result, as the TypeScript SDK names it
     "FilesChannelParseDocumentToClientPacketResult": "ParseDocumentResult",
+    # repository: ensure_authenticated()'s login code, push_artifact()'s messages
+    "RepositoryChannelEnsureAuthenticatedToClientPacketAuthenticationCode": "AuthenticationCode",
+    # repository: download planning (the plan's node kinds keep their schema names)
+    "RepositoryChannelCreateDownloadPlanCreationParameterOpts": "DownloadPlanOptions",
     # repository: fuzzy_find_staff_picks()'s results
     "RepositoryRpcFuzzyFindStaffPicksReturnsResultsItem": "StaffPick",
 }

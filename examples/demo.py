@@ -50,6 +50,11 @@ EXAMPLES = [
     ("agent_async.py", "an agent with an async tool", ["--model", "fake/tools"]),
     ("agent_guard.py", "an agent that asks before a tool runs", ["--model", "fake/tools"]),
     (
+        "plugin_tools.py",
+        "a plugin's tools in an agent (dice-tool --dev)",
+        ["--model", "fake/tools"],
+    ),
+    (
         "manage_lmstudio.py",
         "managing LM Studio: hardware, engines, estimate then load, LM Link",
         [],

@@ -5,7 +5,8 @@ private module on first access (PEP 562): ``import lmstudio`` imports nothing el
 script pays for msgspec, the protocol types and asyncio only when it uses them. The
 ``TYPE_CHECKING`` imports below show type checkers the same names (a test keeps them
 equal to the table). Public modules: ``lmstudio``, ``lmstudio.errors``,
-``lmstudio.testing`` (and its opt-in ``pytest_plugin``); every other module is private.
+``lmstudio.testing`` (and its opt-in ``pytest_plugin``), ``lmstudio.plugin`` (writing
+plugins); every other module is private.
 """
 
 from ._exports import EXPORTS as _EXPORTS
@@ -92,6 +93,7 @@ if TYPE_CHECKING:
     )
     from ._data.structured import BaseModel as BaseModel, ModelSchema as ModelSchema
     from ._data.tools import (
+        RemoteTool as RemoteTool,
         ToolDefinition as ToolDefinition,
         ToolFunctionDef as ToolFunctionDef,
         ToolFunctionDefDict as ToolFunctionDefDict,
@@ -131,6 +133,7 @@ if TYPE_CHECKING:
         PredictionFragmentCallback as PredictionFragmentCallback,
         PredictionMessageCallback as PredictionMessageCallback,
     )
+    from ._prediction.events import PromptProcessingDetails as PromptProcessingDetails
     from ._prediction.results import (
         LlmPredictionStats as LlmPredictionStats,
         PredictionFragment as PredictionFragment,
@@ -159,14 +162,22 @@ if TYPE_CHECKING:
         RetrievalResult as RetrievalResult,
         RetrievalResultEntry as RetrievalResultEntry,
     )
+    from ._resources.download_plan import (
+        ArtifactDownloadPlan as ArtifactDownloadPlan,
+        DownloadPlanEvent as DownloadPlanEvent,
+        DownloadPlanStream as DownloadPlanStream,
+    )
     from ._resources.downloaded import DownloadedModel as DownloadedModel
     from ._resources.embedding import (
         DownloadedEmbeddingModel as DownloadedEmbeddingModel,
+        EmbeddingDynamicHandle as EmbeddingDynamicHandle,
         EmbeddingModel as EmbeddingModel,
     )
+    from ._resources.handles import ModelHandle as ModelHandle
     from ._resources.llm import (
         LLM as LLM,
         DownloadedLlm as DownloadedLlm,
+        LLMDynamicHandle as LLMDynamicHandle,
     )
     from ._resources.lm_link import (
         LmLinkLastError as LmLinkLastError,
@@ -183,7 +194,12 @@ if TYPE_CHECKING:
         EmbeddingModelInstanceInfo as EmbeddingModelInstanceInfo,
         LlmInfo as LlmInfo,
         LlmInstanceInfo as LlmInstanceInfo,
-        ModelHandle as ModelHandle,
+    )
+    from ._resources.plugin_tools import PluginToolSession as PluginToolSession
+    from ._resources.plugins import (
+        LLMGenerator as LLMGenerator,
+        PluginConfigInput as PluginConfigInput,
+        PluginsNamespace as PluginsNamespace,
     )
     from ._resources.progress import ProgressBar as ProgressBar, progress_bar as progress_bar
     from ._resources.repository import (
@@ -193,6 +209,7 @@ if TYPE_CHECKING:
         DownloadProgressUpdate as DownloadProgressUpdate,
         ModelDownloadOption as ModelDownloadOption,
     )
+    from ._resources.repository_account import AuthenticationCode as AuthenticationCode
     from ._resources.repository_hub import (
         AuthenticationStatus as AuthenticationStatus,
         ComputeDeviceAuthenticationStatus as ComputeDeviceAuthenticationStatus,

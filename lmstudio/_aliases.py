@@ -49,8 +49,8 @@ from ._protocol.models import (
 )
 from ._resources.embedding import DownloadedEmbeddingModel, EmbeddingModel
 from ._resources.files import LocalFileInput
+from ._resources.handles import ModelHandle
 from ._resources.llm import LLM, DownloadedLlm
-from ._resources.models import ModelHandle
 
 __all__ = [
     "AnyAsyncDownloadedModel",

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ._resources.files import FilesNamespace, LocalFileInput
     from ._resources.llm import LLM, DownloadedLlm, LlmNamespace
     from ._resources.lm_link import LmLinkNamespace
+    from ._resources.plugins import PluginsNamespace
     from ._resources.repository import RepositoryNamespace
     from ._resources.runtime import RuntimeNamespace
     from ._resources.system import SystemNamespace
@@ -45,7 +46,8 @@ class Client:
 
     Namespaces: ``llm`` and ``embedding`` (models and their handles), ``system``,
     ``files`` (uploads), ``repository`` (the model hub), ``runtime`` (engines, hardware),
-    ``diagnostics`` (logs) and ``lm_link`` (several machines).
+    ``diagnostics`` (logs), ``lm_link`` (several machines) and ``plugins`` (generator
+    plugins as models, plugin tools).
 
     Args:
         api_host: ``"host:port"`` of LM Studio's API server (``ws://`` / ``wss://``
@@ -210,6 +212,13 @@ class Client:
 
         return LmLinkNamespace(self._session)
 
+    @functools.cached_property
+    def plugins(self) -> PluginsNamespace:
+        """Plugins from the client side: ``generator()``, ``plugin_tools()``, ``reindex_plugins()``."""
+        from ._resources.plugins import PluginsNamespace
+
+        return PluginsNamespace(self._session)
+
     # --- shortcuts across namespaces -------------------------------------------------------
 
     def prepare_image(
@@ -371,6 +380,28 @@ def new_default_client(
     """The ``lms.*`` functions' client: its error hints suggest ``lms.*`` fixes."""
     client = Client(api_host, api_token=api_token, timeout=timeout)
     client._session = Session(api_host, api_token=api_token, timeout=timeout, default_client=True)
+    return client
+
+
+def client_with_identity(
+    api_host: str | None,
+    client_identifier: str,
+    client_passkey: str,
+    *,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Client:
+    """A client that authenticates as the given ``clientIdentifier`` / ``clientPasskey``.
+
+    Not public: the plugin runner uses it for the identity LM Studio hands a plugin
+    (``registerDevelopmentPlugin``, or a production plugin's environment). The passkey is
+    never logged or shown (``Identity``'s repr omits it).
+    """
+    from ._engine.identity import Identity
+
+    if not client_identifier or not client_passkey:
+        raise LMStudioValueError("a plugin identity needs a client identifier and a passkey")
+    client = Client(api_host, api_token="", timeout=timeout)  # "": no token from the env
+    client._session.identity = Identity(client_identifier, client_passkey)
     return client
 
 

@@ -12,6 +12,7 @@ __all__ = [
     "DEFAULT_PORTS",
     "DEFAULT_TIMEOUT",
     "DEFAULT_TTL",
+    "EMBEDDING_EVAL_BATCH_SIZE",
     "ENGINE_START_TIMEOUT",
     "EXIT_TIMEOUT",
     "GREETING_MAX_BYTES",
@@ -22,6 +23,11 @@ __all__ = [
     "OPEN_TIMEOUT",
     "PING_INTERVAL",
     "PING_TIMEOUT",
+    "PLUGIN_ENV_CLIENT_IDENTIFIER",
+    "PLUGIN_ENV_CLIENT_PASSKEY",
+    "PLUGIN_MAX_HOOK_THREADS",
+    "PLUGIN_POLL_INTERVAL",
+    "PLUGIN_STOP_TIMEOUT",
     "PROBE_TIMEOUT",
     "STREAM_HIGH_WATER",
     "TOKEN_ENV_VARS",
@@ -85,3 +91,20 @@ MASKING_KEY_BATCH: Final = 512
 
 DEFAULT_MAX_PARALLEL_TOOL_CALLS: Final = 1
 """Tools ``act()`` runs at once by default, as in the official Python SDK."""
+
+EMBEDDING_EVAL_BATCH_SIZE: Final = 2048
+"""An embedding model's eval batch size when LM Studio's load config leaves it out (the
+default of LM Studio's config schema, ``embedding.load.llama.evalBatchSize``)."""
+
+PLUGIN_ENV_CLIENT_IDENTIFIER: Final = "LMS_PLUGIN_CLIENT_IDENTIFIER"
+PLUGIN_ENV_CLIENT_PASSKEY: Final = "LMS_PLUGIN_CLIENT_PASSKEY"
+"""Where LM Studio hands a production plugin its client identity (the official SDK's names)."""
+
+PLUGIN_POLL_INTERVAL: Final = 0.5
+"""Seconds between ``--dev`` checks of a plugin's files for changes (then it reloads)."""
+
+PLUGIN_STOP_TIMEOUT: Final = 5.0
+"""Seconds a plugin process gets to stop after Ctrl-C before it is killed (``--dev``)."""
+
+PLUGIN_MAX_HOOK_THREADS: Final = 32
+"""Plain-function plugin hooks and tools running at once (each in its own thread)."""

@@ -29,7 +29,9 @@ EXPORTS: dict[str, str] = {
     # models
     "LLM": "_resources.llm",
     "EmbeddingModel": "_resources.embedding",
-    "ModelHandle": "_resources.models",
+    "LLMDynamicHandle": "_resources.llm",
+    "EmbeddingDynamicHandle": "_resources.embedding",
+    "ModelHandle": "_resources.handles",
     "DownloadedModel": "_resources.downloaded",
     "DownloadedLlm": "_resources.llm",
     "DownloadedEmbeddingModel": "_resources.embedding",
@@ -48,6 +50,11 @@ EXPORTS: dict[str, str] = {
     "DownloadProgressUpdate": "_resources.repository",
     "DownloadProgressCallback": "_resources.repository",
     "DownloadFinalizedCallback": "_resources.repository",
+    # the hub: login, artifacts, download plans
+    "AuthenticationCode": "_resources.repository_account",
+    "ArtifactDownloadPlan": "_resources.download_plan",
+    "DownloadPlanEvent": "_resources.download_plan",
+    "DownloadPlanStream": "_resources.download_plan",
     # the hub: catalog, staff picks, login status, local artifacts
     "AuthenticationStatus": "_resources.repository_hub",
     "ComputeDeviceAuthenticationStatus": "_resources.repository_hub",
@@ -112,10 +119,17 @@ EXPORTS: dict[str, str] = {
     "PredictionFirstTokenCallback": "_types",
     "PredictionFragmentCallback": "_prediction.callbacks",
     "PromptProcessingCallback": "_types",
+    "PromptProcessingDetails": "_prediction.events",
     # tools and act()
     "ToolFunctionDef": "_data.tools",
     "ToolFunctionDefDict": "_data.tools",
     "ToolDefinition": "_data.tools",
+    "RemoteTool": "_data.tools",
+    # plugins, client side
+    "PluginsNamespace": "_resources.plugins",
+    "LLMGenerator": "_resources.plugins",
+    "PluginConfigInput": "_resources.plugins",
+    "PluginToolSession": "_resources.plugin_tools",
     "ActStream": "_resources.act",
     "ActResult": "_prediction.act_events",
     "ActEvent": "_prediction.act_events",

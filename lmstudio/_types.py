@@ -65,8 +65,16 @@ def check_timeout(timeout: object) -> float | None:
 ModelLoadingCallback: TypeAlias = Callable[[float], object]
 """``on_load_progress(progress)``: loading advanced to ``progress`` (0.0 to 1.0)."""
 
-PromptProcessingCallback: TypeAlias = Callable[[float], object]
-"""``on_prompt_processing_progress(progress)``: prompt processing advanced (0.0 to 1.0)."""
+PromptProcessingCallback: TypeAlias = (
+    Callable[[float], object] | Callable[[float, "PromptProcessingDetails | None"], object]
+)
+"""``on_prompt_processing_progress(progress)``: prompt processing advanced (0.0 to 1.0).
+
+A callback that takes a second argument also gets the ``details`` LM Studio sends with
+it (a :class:`~lmstudio.PromptProcessingDetails`: ``cached_token_count``,
+``total_prompt_token_count``, ``processed_prompt_token_count``,
+``unprocessed_prompt_token_count``; ``None`` from an LM Studio that sends none), as the
+TypeScript SDK's ``onPromptProcessingProgress(progress, details)``."""
 
 PredictionFirstTokenCallback: TypeAlias = Callable[[], object]
 """``on_first_token()``: the prediction's first fragment arrived."""
@@ -77,7 +85,12 @@ if TYPE_CHECKING:
         LlmLoadModelConfigDict,
         LlmPredictionConfigDict,
     )
-    from ._protocol.models import EmbeddingLoadModelConfig, LlmLoadModelConfig, LlmPredictionConfig
+    from ._protocol.models import (
+        EmbeddingLoadModelConfig,
+        LlmLoadModelConfig,
+        LlmPredictionConfig,
+        PromptProcessingDetails,
+    )
 
     PredictionConfigInput: TypeAlias = LlmPredictionConfig | LlmPredictionConfigDict
     """A prediction config: typed, or a dict with snake_case or camelCase keys (a type

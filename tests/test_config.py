@@ -50,6 +50,8 @@ FULL_PREDICTION: dict[str, Any] = {
     "presence_penalty": False,
     "min_p_sampling": 0.1,
     "top_p_sampling": False,
+    "xtc_probability": 0.3,
+    "xtc_threshold": False,
     "log_probs": 3,
     "cpu_threads": 8,
     "enable_thinking": False,
@@ -82,6 +84,8 @@ FULL_PREDICTION_KV: dict[str, Any] = {
     "llm.prediction.llama.presencePenalty": {"checked": False, "value": 0},
     "llm.prediction.minPSampling": {"checked": True, "value": 0.1},
     "llm.prediction.topPSampling": {"checked": False, "value": 0.95},
+    "llm.prediction.llama.xtcProbability": {"checked": True, "value": 0.3},
+    "llm.prediction.llama.xtcThreshold": {"checked": False, "value": 0},
     "llm.prediction.logProbs": {"checked": True, "value": 3},
     "llm.prediction.llama.cpuThreads": 8,
     "llm.prediction.reasoning.enableThinking": False,
@@ -104,6 +108,7 @@ FULL_PREDICTION_KV: dict[str, Any] = {
 }
 
 FULL_LLM_LOAD: dict[str, Any] = {
+    "auto_fit": False,
     "gpu": {
         "ratio": 0.5,
         "num_cpu_expert_layers_ratio": "off",
@@ -135,6 +140,12 @@ FULL_LLM_LOAD: dict[str, Any] = {
     "use_fp16_for_kv_cache": False,
     "try_mmap": False,
     "try_direct_io": True,
+    "llama_cpp_arguments_override": {
+        "enabled": True,
+        "disabled_parameters": ["--mlock"],
+        "override_parameters": [{"key": "--threads", "value": "8"}],
+        "exclude_all_config": False,
+    },
     "num_experts": 4,
     "llama_k_cache_quantization_type": "q8_0",
     "llama_v_cache_quantization_type": False,
@@ -146,6 +157,13 @@ FULL_LLM_LOAD: dict[str, Any] = {
         "quantized_start": 100,
     },
 }
+# A manual context length, placement or VRAM cap turns auto-fit off (as the TypeScript SDK
+# 2.0.0 does), for each engine.
+NOT_AUTO_FIT: dict[str, Any] = {
+    "llm.load.llama.autoFit": False,
+    "llm.load.mlx.autoFit": False,
+    "llm.load.yuzu.autoFit": False,
+}
 FULL_LLM_LOAD_KV: dict[str, Any] = {
     "load.gpuSplitConfig": {
         "strategy": "priorityOrder",
@@ -155,6 +173,9 @@ FULL_LLM_LOAD_KV: dict[str, Any] = {
     },
     "llm.load.llama.acceleration.offloadRatio": 0.5,
     "llm.load.numCpuExpertLayersRatio": "off",
+    "llm.load.llama.autoFit": False,
+    "llm.load.mlx.autoFit": False,
+    "llm.load.yuzu.autoFit": False,
     "load.gpuStrictVramCap": True,
     "llm.load.numParallelSessions": 2,
     "llm.load.useUnifiedKvCache": False,
@@ -182,6 +203,12 @@ FULL_LLM_LOAD_KV: dict[str, Any] = {
     "llm.load.llama.useFp16ForKVCache": False,
     "llm.load.llama.tryMmap": False,
     "llm.load.llama.tryDirectIO": True,
+    "llm.load.llama.argumentsOverride": {
+        "enabled": True,
+        "disabledParameters": ["--mlock"],
+        "overrideParameters": [{"key": "--threads", "value": "8"}],
+        "excludeAllConfig": False,
+    },
     "llm.load.numExperts": 4,
     "llm.load.llama.kCacheQuantizationType": {"checked": True, "value": "q8_0"},
     "llm.load.llama.vCacheQuantizationType": {"checked": False, "value": "f16"},
@@ -389,6 +416,7 @@ def test_the_reference_load_example() -> None:
         }
     )
     assert fields_of(cfg.llm_load_config_to_kv(config)) == {
+        **NOT_AUTO_FIT,
         "llm.load.contextLength": 8192,
         "llm.load.llama.acceleration.offloadRatio": 0.5,
         "load.gpuSplitConfig": {
@@ -529,27 +557,52 @@ def test_server_configs_decode_with_unknown_keys_skipped() -> None:
 
 
 def test_server_load_config_decodes_gpu_settings() -> None:
-    server = kv(
-        {
-            "llm.load.contextLength": 4096,
-            "load.gpuSplitConfig": {
-                "strategy": "priorityOrder",
-                "disabledGpus": [3],
-                "priority": [2, 0],
-                "customRatio": [],
-            },
-            "llm.load.llama.acceleration.offloadRatio": "max",
-            "llm.load.seed": {"checked": False, "value": -1},
-            "llm.load.llama.autoFit": True,
-        }
-    )
-    assert cfg.llm_load_config_from_kv(server) == LlmLoadModelConfig(
+    reported = {
+        "llm.load.contextLength": 4096,
+        "load.gpuSplitConfig": {
+            "strategy": "priorityOrder",
+            "disabledGpus": [3],
+            "priority": [2, 0],
+            "customRatio": [],
+        },
+        "llm.load.llama.acceleration.offloadRatio": "max",
+        "llm.load.seed": {"checked": False, "value": -1},
+        "llm.load.llama.autoFit": False,
+    }
+    assert cfg.llm_load_config_from_kv(kv(reported)) == LlmLoadModelConfig(
+        auto_fit=False,
         context_length=4096,
         seed=False,
         gpu=models.GpuSetting(
             ratio="max", split_strategy="favorMainGpu", main_gpu=2, disabled_gpus=[3]
         ),
     )
+    # With auto-fit on, what LM Studio chose itself is left out (as the TypeScript SDK
+    # does), so the config can be sent back as it is.
+    auto = cfg.llm_load_config_from_kv(kv({**reported, "llm.load.llama.autoFit": True}))
+    assert auto == LlmLoadModelConfig(
+        auto_fit=True, seed=False, gpu=models.GpuSetting(disabled_gpus=[3])
+    )
+    assert fields_of(cfg.llm_load_config_to_kv(auto))["llm.load.llama.autoFit"] is True
+
+
+def test_auto_fit_excludes_manual_settings() -> None:
+    for manual in (
+        {"context_length": 4096},
+        {"gpu": {"ratio": 0.5}},
+        {"gpu_strict_vram_cap": True},
+    ):
+        config = cfg.to_llm_load_config({"auto_fit": True, **manual})
+        with pytest.raises(LMStudioValueError, match="auto_fit=True"):
+            cfg.llm_load_config_to_kv(config)
+        assert fields_of(cfg.llm_load_config_to_kv(cfg.to_llm_load_config(manual))).items() >= (
+            NOT_AUTO_FIT.items()
+        )
+    alone = fields_of(cfg.llm_load_config_to_kv(cfg.to_llm_load_config({"autoFit": True})))
+    assert alone == {key: True for key in NOT_AUTO_FIT}
+    # disabling GPUs is not a manual placement: auto-fit stays LM Studio's choice
+    disabled = cfg.to_llm_load_config({"gpu": {"disabled_gpus": [1]}})
+    assert "llm.load.llama.autoFit" not in fields_of(cfg.llm_load_config_to_kv(disabled))
 
 
 def test_a_newer_split_strategy_is_not_reported_as_a_known_one() -> None:

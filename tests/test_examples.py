@@ -186,6 +186,16 @@ def test_agent_guard_denies_without_a_terminal_and_allows_with_yes(server: FakeL
     assert "The result is wrote 11 characters to haiku.txt." in out
 
 
+def test_plugin_tools_runs_the_dice_plugin_for_an_agent(server: FakeLMStudio) -> None:
+    out = run("plugin_tools.py", "--host", server.api_host, "--model", "fake/tools", timeout=90)
+    assert "Registered development plugin lmstudio/dice-tool" in out
+    assert "The plugin offers: roll_dice" in out
+    assert "The model called roll_dice({'count': 2, 'sides': 6})" in out
+    assert 'Answer after 2 rounds: The result is {"rolls":[' in out
+    assert "The plugin stopped (exit status 0)." in out
+    assert server.plugins.registered() == []  # Ctrl-C ended the registration
+
+
 def test_readme_act_block_runs() -> None:
     text = (ROOT / "README.md").read_text()
     section = text.split("## Tools and `act()`", 1)[1].split("\n## ", 1)[0]

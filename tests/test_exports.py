@@ -92,7 +92,7 @@ def test_lmstudio_llm_is_only_the_function() -> None:
     assert llm is lmstudio.llm
 
 
-PUBLIC_MODULES = {"lmstudio", "lmstudio.errors", "lmstudio.testing"}
+PUBLIC_MODULES = {"lmstudio", "lmstudio.errors", "lmstudio.testing", "lmstudio.plugin"}
 
 
 def test_every_other_module_is_private() -> None:

@@ -9,6 +9,7 @@
 6. ``_resources/``                           namespaces and handles
 7. ``_client``, ``_api``, ``_aliases``       ``Client``, the default client, official names
 8. ``lmstudio`` (``__init__``)               the public face
+9. ``lmstudio.plugin``                        writing plugins, on top of the client
 ``testing/`` stands apart: it may build on any layer, and nothing in the package imports it.
 
 Imports under ``TYPE_CHECKING`` count too, and the module graph has no cycle. The runtime
@@ -35,6 +36,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("lmstudio._resources",),
     ("lmstudio._client", "lmstudio._api", "lmstudio._aliases"),
     ("lmstudio",),
+    ("lmstudio.plugin",),
 ]
 TESTING = "lmstudio.testing"
 

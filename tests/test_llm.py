@@ -28,6 +28,7 @@ from lmstudio import (
     PredictionFragment,
     PredictionResult,
     PredictionStream,
+    PromptProcessingDetails,
 )
 from lmstudio.testing import (
     FakeLMStudio,
@@ -172,6 +173,9 @@ def test_load_new_instance(style: Style, client: Client, server: FakeLMStudio) -
     first, second = [call["creationParameter"] for call in server.calls("loadModel")[:2]]
     assert first["ttlMs"] == HOUR_MS
     assert kv_fields(first["loadConfigStack"]) == {
+        "llm.load.llama.autoFit": False,  # a manual context length turns auto-fit off
+        "llm.load.mlx.autoFit": False,
+        "llm.load.yuzu.autoFit": False,
         "llm.load.contextLength": 2048,
         "llm.load.llama.flashAttention": True,
     }
@@ -739,3 +743,43 @@ def test_consume_in_background_runs_callbacks_live(client: Client, ms: float) ->
         failing.result(5000 * ms)
     plain = client.system.version()
     assert plain.consume_in_background() is plain  # nothing to consume: left as is
+
+
+def test_prompt_processing_details_reach_a_callback_that_takes_them(
+    style: Style, client: Client
+) -> None:
+    old_style: list[float] = []
+    with_details: list[tuple[float, Any]] = []
+    in_act: list[tuple[float, int, Any]] = []
+
+    async def body() -> None:
+        model = await style.get(client.llm.model())
+        await style.get(model.respond("count to 2", on_prompt_processing_progress=old_style.append))
+        await style.get(
+            model.respond(
+                "count to 2", on_prompt_processing_progress=lambda p, d: with_details.append((p, d))
+            )
+        )
+        await style.get(
+            model.act(
+                "count to 2",
+                [_multiply],
+                on_prompt_processing_progress=lambda p, r, d: in_act.append((p, r, d)),
+            )
+        )
+
+    style.run(body)
+    assert old_style == [0.0, 0.5, 1.0]
+    assert [p for p, _ in with_details] == [0.0, 0.5, 1.0]
+    first, last = with_details[0][1], with_details[-1][1]
+    assert isinstance(first, PromptProcessingDetails)
+    assert first.total_prompt_token_count > 0
+    assert last.processed_prompt_token_count == last.total_prompt_token_count
+    assert last.unprocessed_prompt_token_count == 0
+    assert [(p, r) for p, r, _ in in_act] == [(0.0, 0), (0.5, 0), (1.0, 0)]
+    assert all(isinstance(d, PromptProcessingDetails) for _, _, d in in_act)
+
+
+def _multiply(a: int, b: int) -> int:
+    """Multiply two numbers."""
+    return a * b

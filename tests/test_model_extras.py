@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import msgspec
 import pytest
 
 from lmstudio import (
@@ -136,3 +137,68 @@ def test_complete_raw_cancel_and_bad_prompt(client: Client) -> None:
         assert slow.warnings == []
     with pytest.raises(LMStudioValueError):
         client.llm.model("fake/chat").result(20).complete_raw(["not", "text"])  # type: ignore[arg-type]
+
+
+def test_embedding_eval_batch_size_and_base_prediction_config(
+    style: Style, client: Client, server: FakeLMStudio
+) -> None:
+    async def body() -> None:
+        model = await style.get(client.embedding.model("fake/embed"))
+        assert await style.get(model.get_eval_batch_size()) == 512
+        assert await style.get(model.get_base_prediction_config()) == {}
+        await style.get(model.unload())
+        with pytest.raises(LMStudioModelNotFoundError):
+            await style.get(model.get_eval_batch_size())
+        with pytest.raises(LMStudioModelNotFoundError):
+            await style.get(model.get_base_prediction_config())
+
+    style.run(body)
+    assert server.calls("embedding/getBasePredictionConfig")[0]["parameter"] == {
+        "specifier": {"type": "query", "query": {"identifier": "fake/embed"}},
+    }
+    assert server.calls("embedding/getLoadConfig")
+
+
+def test_auto_fit_arguments_override_and_xtc_over_the_wire(
+    style: Style, client: Client, server: FakeLMStudio
+) -> None:
+    override = {
+        "enabled": True,
+        "disabled_parameters": ["--mlock"],
+        "override_parameters": [{"key": "--threads", "value": "8"}],
+        "exclude_all_config": False,
+    }
+
+    async def body() -> None:
+        model = await style.get(
+            client.llm.load_new_instance(
+                "fake/tools", config={"auto_fit": True, "llama_cpp_arguments_override": override}
+            )
+        )
+        config = await style.get(model.get_load_config())
+        assert config.auto_fit is True
+        assert config.llama_cpp_arguments_override is not None
+        assert config.llama_cpp_arguments_override.disabled_parameters == ["--mlock"]
+        assert config.context_length is msgspec.UNSET  # LM Studio chose it
+        result = await style.get(
+            model.respond("Hi", config={"xtc_probability": 0.5, "xtc_threshold": 0.1})
+        )
+        assert result.content
+        with pytest.raises(LMStudioValueError, match="auto_fit=True"):
+            client.llm.load_new_instance(
+                "fake/tools", config={"auto_fit": True, "context_length": 8}
+            )
+
+    style.run(body)
+    layers = server.calls("llm/loadModel")[0]["creationParameter"]["loadConfigStack"]["layers"]
+    sent = {f["key"]: f["value"] for f in layers[0]["config"]["fields"]}
+    assert sent["llm.load.llama.autoFit"] is True
+    assert sent["llm.load.llama.argumentsOverride"]["overrideParameters"] == [
+        {"key": "--threads", "value": "8"}
+    ]
+    predict = server.calls("llm/predict")[0]["creationParameter"]["predictionConfigStack"]
+    fields = {
+        f["key"]: f["value"] for layer in predict["layers"] for f in layer["config"]["fields"]
+    }
+    assert fields["llm.prediction.llama.xtcProbability"] == {"checked": True, "value": 0.5}
+    assert fields["llm.prediction.llama.xtcThreshold"] == {"checked": True, "value": 0.1}

@@ -118,6 +118,8 @@ _PREDICTION_KEYS: Final = (
     _Key("presence_penalty", _P + "llama.presencePenalty", _Checkbox(0)),
     _Key("min_p_sampling", _P + "minPSampling", _Checkbox(0.05)),
     _Key("top_p_sampling", _P + "topPSampling", _Checkbox(0.95)),
+    _Key("xtc_probability", _P + "llama.xtcProbability", _Checkbox(0)),
+    _Key("xtc_threshold", _P + "llama.xtcThreshold", _Checkbox(0)),
     _Key("log_probs", _P + "logProbs", _Checkbox(0)),
     _Key("cpu_threads", _P + "llama.cpuThreads"),
     _Key("enable_thinking", _P + "reasoning.enableThinking"),
@@ -151,6 +153,7 @@ _L = "llm.load."
 _LLAMA = "llm.load.llama."
 _SPEC = "llm.load.llama.speculativeDecoding."
 _LLM_LOAD_KEYS: Final = (
+    _Key("auto_fit", _LLAMA + "autoFit"),
     _Key("gpu_strict_vram_cap", "load.gpuStrictVramCap"),
     _Key("max_parallel_predictions", _L + "numParallelSessions"),
     _Key("use_unified_kv_cache", _L + "useUnifiedKvCache"),
@@ -175,6 +178,7 @@ _LLM_LOAD_KEYS: Final = (
     _Key("use_fp16_for_kv_cache", _LLAMA + "useFp16ForKVCache"),
     _Key("try_mmap", _LLAMA + "tryMmap"),
     _Key("try_direct_io", _LLAMA + "tryDirectIO"),
+    _Key("llama_cpp_arguments_override", _LLAMA + "argumentsOverride"),
     _Key("num_experts", _L + "numExperts"),
     _Key("llama_k_cache_quantization_type", _LLAMA + "kCacheQuantizationType", _Checkbox("f16")),
     _Key("llama_v_cache_quantization_type", _LLAMA + "vCacheQuantizationType", _Checkbox("f16")),
@@ -193,6 +197,13 @@ _SPECULATIVE_SELECTORS: Final = (
     "speculative_draft_simple",
     "speculative_draft_model",
 )
+# ``auto_fit`` (LM Studio picks the context length and placement itself) is one setting
+# per engine: llama.cpp's key above, and these, written alike (as the TypeScript SDK
+# 2.0.0 does). It excludes the manual settings below: a config with one of them and no
+# ``auto_fit`` says ``auto_fit: False``, so LM Studio does not overrule it.
+_AUTO_FIT_ALSO: Final = (_L + "mlx.autoFit", _L + "yuzu.autoFit")
+_MANUAL_LOAD_SETTINGS: Final = ("context_length", "gpu_strict_vram_cap")
+_MANUAL_GPU_SETTINGS: Final = ("ratio", "num_cpu_expert_layers_ratio", "main_gpu", "split_strategy")
 _SIDECAR_KEYS: Final = tuple(
     _SPEC + k for k in ("draftDflashSidecar", "draftDsparkSidecar", "draftMtpSidecar")
 )
@@ -386,12 +397,34 @@ def prediction_config_to_kv(config: LlmPredictionConfig) -> KvConfig:
 
 
 def llm_load_config_to_kv(config: LlmLoadModelConfig) -> KvConfig:
-    """The ``kvConfig`` for an LLM load config."""
+    """The ``kvConfig`` for an LLM load config.
+
+    Raises:
+        LMStudioValueError: ``auto_fit=True`` with a manual context length, GPU placement
+            or VRAM cap.
+    """
+    manual = _manual_load_settings(config)
+    if config.auto_fit is True and manual:
+        raise LMStudioValueError(
+            "auto_fit=True lets LM Studio choose the context length and placement: "
+            f"leave out {', '.join(manual)} (or set auto_fit=False)"
+        )
+    if config.auto_fit is UNSET and manual:
+        config = msgspec.structs.replace(config, auto_fit=False)
     fields = _encode_gpu(config.gpu, _LLM_GPU)
     fields += _encode(config, _LLM_LOAD_KEYS)
+    if config.auto_fit is not UNSET:
+        fields += [KvConfigField(key=key, value=config.auto_fit) for key in _AUTO_FIT_ALSO]
     if any(getattr(config, attr) is not UNSET for attr in _SPECULATIVE_SELECTORS):
         fields += [KvConfigField(key=key, value=False) for key in _SIDECAR_KEYS]
     return KvConfig(fields=fields)
+
+
+def _manual_load_settings(config: LlmLoadModelConfig) -> list[str]:
+    found = [attr for attr in _MANUAL_LOAD_SETTINGS if getattr(config, attr) is not UNSET]
+    if isinstance(config.gpu, GpuSetting):
+        found += [f"gpu.{a}" for a in _MANUAL_GPU_SETTINGS if getattr(config.gpu, a) is not UNSET]
+    return found
 
 
 def embedding_load_config_to_kv(config: EmbeddingLoadModelConfig) -> KvConfig:
@@ -457,8 +490,19 @@ def prediction_config_from_kv(config: KvConfig) -> LlmPredictionConfig:
 
 
 def llm_load_config_from_kv(config: KvConfig) -> LlmLoadModelConfig:
-    """Decode a server-reported LLM load ``kvConfig``; unknown keys are skipped."""
-    return _decode(config, LlmLoadModelConfig, _LLM_LOAD_KEYS, _LLM_GPU)
+    """Decode a server-reported LLM load ``kvConfig``; unknown keys are skipped.
+
+    With ``auto_fit`` on, the manual settings LM Studio chose itself are left out (as the
+    TypeScript SDK does), so the result can be sent back as a load config.
+    """
+    decoded = _decode(config, LlmLoadModelConfig, _LLM_LOAD_KEYS, _LLM_GPU)
+    if decoded.auto_fit is not True:
+        return decoded
+    cleared: dict[str, Any] = dict.fromkeys(_MANUAL_LOAD_SETTINGS, UNSET)
+    if isinstance(decoded.gpu, GpuSetting):
+        gpu = msgspec.structs.replace(decoded.gpu, **dict.fromkeys(_MANUAL_GPU_SETTINGS, UNSET))
+        cleared["gpu"] = gpu if msgspec.to_builtins(gpu) else UNSET
+    return msgspec.structs.replace(decoded, **cleared)
 
 
 def embedding_load_config_from_kv(config: KvConfig) -> EmbeddingLoadModelConfig:

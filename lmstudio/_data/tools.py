@@ -28,7 +28,7 @@ from __future__ import annotations
 import inspect
 import re
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Annotated, Any, TypeAlias
 
 import msgspec
@@ -44,6 +44,7 @@ from ..errors import LMStudioValueError
 from .structured import json_schema_of
 
 __all__ = [
+    "RemoteTool",
     "Tool",
     "ToolDefinition",
     "ToolFunctionDef",
@@ -155,8 +156,25 @@ class ToolFunctionDef(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class RemoteTool(msgspec.Struct, frozen=True):
+    """A tool that runs elsewhere, such as a plugin's (``client.plugins.plugin_tools()``).
+
+    ``definition`` is its wire definition as the provider listed it (a JSON schema of its
+    arguments); ``implementation`` an ``async`` callable taking the arguments as keyword
+    arguments. ``act()`` passes them on as the model wrote them (the provider checks them).
+    """
+
+    definition: LlmToolFunction
+    implementation: Callable[..., Awaitable[Any]]
+
+    @property
+    def name(self) -> str:
+        """The tool's name."""
+        return self.definition.function.name
+
+
 ToolDefinition: TypeAlias = (
-    ToolFunctionDef | ToolFunctionDefDict | Callable[..., Any] | Mapping[str, Any]
+    ToolFunctionDef | ToolFunctionDefDict | RemoteTool | Callable[..., Any] | Mapping[str, Any]
 )
 """What ``tools=`` accepts (see the module docstring)."""
 
@@ -208,7 +226,7 @@ def tool_set(tools: Iterable[ToolDefinition]) -> ToolSet:
         LMStudioValueError: no tool, a duplicate name, or a definition that cannot be used
             (the message names the tool and the parameter).
     """
-    if isinstance(tools, (str, bytes, Mapping)) or callable(tools):
+    if isinstance(tools, (str, bytes, Mapping, RemoteTool)) or callable(tools):
         tools = [tools]  # one tool given on its own
     checked: dict[str, Tool] = {}
     for given in tools:
@@ -241,6 +259,8 @@ def encode_tool_result(value: object) -> str:
 
 
 def _tool(given: object) -> Tool:
+    if isinstance(given, RemoteTool):
+        return Tool(_check_name(given.name), given.definition, given.implementation, None, True)
     if isinstance(given, ToolFunctionDef):
         return _from_def(given)
     if isinstance(given, Mapping):

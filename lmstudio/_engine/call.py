@@ -325,7 +325,7 @@ class CallSettle:
         except _InvalidStateError:
             pass
 
-    def cancelled(self) -> None:
+    def resolve_cancelled(self) -> None:
         _Future.cancel(self._call)
 
     def __repr__(self) -> str:
@@ -339,7 +339,7 @@ def _consume(call: Call[Any], settle: Settle) -> None:
     try:
         value = call.result()
     except LMStudioCancelledError:
-        settle.cancelled()
+        settle.resolve_cancelled()
     except BaseException as exc:  # the call's error, or one of its callbacks'
         settle.fail(exc)
     else:

@@ -50,7 +50,7 @@ def gather(calls: Sequence[Call[T]], combine: Callable[[list[T]], R], descriptio
         if not settle.wanted():
             return
         if call.cancelled():
-            settle.cancelled()
+            settle.resolve_cancelled()
             cancel_all()
             return
         error = call.exception()

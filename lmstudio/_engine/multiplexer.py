@@ -220,7 +220,7 @@ class Multiplexer:
         if entry is not None:
             cancel_timer(entry)
             self._dropped_calls.add(call_id)
-            entry.settle.cancelled()
+            entry.settle.resolve_cancelled()
 
     def cancel_channel(self, channel_id: int) -> None:
         """Ask the server to stop a channel (its cancel packet), or abandon it."""
@@ -528,7 +528,7 @@ class Multiplexer:
         elif new is ChannelState.FAILED:
             sink.fail(error or LMStudioProtocolError(f"{self.namespace}.{entry.endpoint} failed"))
         elif new is ChannelState.CANCELLED:
-            sink.cancelled()
+            sink.resolve_cancelled()
 
     def _unknown_channel(self, channel_id: int, what: str) -> None:
         logger.warning(

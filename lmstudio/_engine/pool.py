@@ -123,7 +123,7 @@ class Pool:
         cancelling abandons the channel without sending anything.
         """
         if not sink.wanted():  # cancelled before it started: nothing to stop
-            sink.cancelled()
+            sink.resolve_cancelled()
             return
         if self.closed:
             sink.fail(_closed_error(namespace))

@@ -57,7 +57,7 @@ def _on_engine(description: str, make: Callable[[], Coroutine[Any, Any, T]]) -> 
         try:
             settle.resolve(finished.result())
         except concurrent.futures.CancelledError:
-            settle.cancelled()
+            settle.resolve_cancelled()
         except Exception as exc:
             settle.fail(translate(exc, description))
 

@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     E = TypeVar("E", default=Any)
     F = TypeVar("F", default=None)
     I = TypeVar("I", default=E)  # noqa: E741
-    In = TypeVar("In")
+    Out = TypeVar("Out")  # a channel's to-server packet
 
 __all__ = ["ClientState", "Session", "parse_host"]
 
@@ -245,7 +245,7 @@ class Session:
         return stream
 
     def send(
-        self, endpoint: Channel[Any, In, Any], stream: Stream[Any, Any], packet: In, /
+        self, endpoint: Channel[Any, Any, Out], stream: Stream[Any, Any], packet: Out, /
     ) -> None:
         """Send one to-server ``packet`` on ``stream``, a channel of ``endpoint`` (any thread).
 

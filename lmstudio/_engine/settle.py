@@ -22,7 +22,7 @@ Rules:
   concurrently: settling what the caller cancelled meanwhile is a no-op, never an
   error.
 - The first of :meth:`~Settle.resolve`, :meth:`~Settle.fail` and
-  :meth:`~Settle.cancelled` decides the outcome; later ones are ignored.
+  :meth:`~Settle.resolve_cancelled` decides the outcome; later ones are ignored.
 - A stream's items go in with :meth:`~Sink.push` / :meth:`~Sink.push_many`, which only
   append (the hot path: no lock, no wake-up); :meth:`~Sink.wake` then wakes the
   consumer once per batch of received messages. Items are pushed before the stream is
@@ -62,7 +62,7 @@ class Settle(Protocol):
         """Complete with the error ``exc`` (raised where the caller waits)."""
         ...
 
-    def cancelled(self) -> None:
+    def resolve_cancelled(self) -> None:
         """Complete as cancelled (the caller then gets ``LMStudioCancelledError``)."""
         ...
 

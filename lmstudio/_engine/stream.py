@@ -560,7 +560,7 @@ class StreamSink:
                 pass
         self._finish(stream)
 
-    def cancelled(self) -> None:
+    def resolve_cancelled(self) -> None:
         stream = self._ref()
         if stream is not None:
             _Future.cancel(stream)

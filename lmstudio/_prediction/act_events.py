@@ -36,6 +36,7 @@ from .._data.history import (
 from .._exports import publish
 from .._protocol.models import PromptProcessingDetails
 from ..errors import LMStudioPredictionError
+from .callbacks import call_with_details
 from .results import PredictionFragment, PredictionResult
 
 __all__ = [
@@ -252,7 +253,8 @@ class ActCallbacks(msgspec.Struct, frozen=True, kw_only=True):
     ``on_first_token(round_index)``, ``on_prediction_fragment(fragment, round_index)``,
     ``on_round_start(round_index)``, ``on_round_end(round_index)``,
     ``on_prediction_completed(round_result)``,
-    ``on_prompt_processing_progress(progress, round_index)``) and the TypeScript SDK's
+    ``on_prompt_processing_progress(progress, round_index)``, with the prompt's
+    ``details`` as a third argument to a callback that takes one) and the TypeScript SDK's
     tool call request callbacks (``on_tool_call_request_start(round_index, call_index,
     tool_call_id)``, ``..._name_received(round_index, call_index, name)``,
     ``..._argument_fragment_generated(round_index, call_index, content)``,
@@ -289,9 +291,9 @@ class ActCallbacks(msgspec.Struct, frozen=True, kw_only=True):
             case RoundStarted(round_index):
                 if (cb := self.on_round_start) is not None:
                     cb(round_index)
-            case RoundPromptProcessingProgress(round_index, progress):
+            case RoundPromptProcessingProgress(round_index, progress, details):
                 if (cb := self.on_prompt_processing_progress) is not None:
-                    cb(progress, round_index)
+                    call_with_details(cb, (progress, round_index), details)
             case RoundFirstToken(round_index):
                 if (cb := self.on_first_token) is not None:
                     cb(round_index)

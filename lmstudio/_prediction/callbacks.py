@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import msgspec
 
@@ -22,7 +23,12 @@ from .results import PredictionFragment
 # --- Callbacks -------------------------------------------------------------------------
 
 
-__all__ = ["PredictionCallbacks", "PredictionFragmentCallback", "PredictionMessageCallback"]
+__all__ = [
+    "PredictionCallbacks",
+    "PredictionFragmentCallback",
+    "PredictionMessageCallback",
+    "call_with_details",
+]
 
 PredictionMessageCallback: TypeAlias = Callable[[AssistantResponse], object]
 """``on_message(message)``: the prediction's final assistant message."""
@@ -57,9 +63,9 @@ class PredictionCallbacks(msgspec.Struct, frozen=True):
     def dispatch(self, event: PredictionEvent) -> None:
         """Run the callback(s) this event calls for, if set."""
         match event:
-            case PromptProcessingProgress(progress=progress):
+            case PromptProcessingProgress(progress=progress, details=details):
                 if self.on_prompt_processing_progress is not None:
-                    self.on_prompt_processing_progress(progress)
+                    call_with_details(self.on_prompt_processing_progress, (progress,), details)
             case FirstToken():
                 if self.on_first_token is not None:
                     self.on_first_token()
@@ -71,6 +77,28 @@ class PredictionCallbacks(msgspec.Struct, frozen=True):
                     self.on_message(result.to_message())
             case _:
                 pass
+
+
+def call_with_details(callback: Callable[..., object], args: tuple[Any, ...], details: Any) -> None:
+    """``callback(*args, details)`` if it takes one more positional argument, else
+    ``callback(*args)``: how a prompt processing callback gets its ``details`` and one
+    written before they existed keeps working."""
+    if _takes_one_more(callback, len(args)):
+        callback(*args, details)
+    else:
+        callback(*args)
+
+
+def _takes_one_more(callback: Callable[..., object], count: int) -> bool:
+    try:
+        signature = inspect.signature(callback)
+    except (TypeError, ValueError):  # a builtin without a signature: the old form
+        return False
+    try:
+        signature.bind(*range(count + 1))
+    except TypeError:
+        return False
+    return True
 
 
 publish(__name__, globals())

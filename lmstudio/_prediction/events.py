@@ -21,6 +21,7 @@ __all__ = [
     "FragmentReceived",
     "PredictionCompleted",
     "PredictionEvent",
+    "PromptProcessingDetails",
     "PromptProcessingProgress",
     "ToolCallArgumentsFragment",
     "ToolCallGenerated",

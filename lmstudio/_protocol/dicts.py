@@ -67,6 +67,10 @@ LlmPredictionConfigDict = TypedDict(
         "ignore_model_preferred_max_image_dimension": bool,
         "ignoreModelPreferredMaxImageDimension": bool,
         "raw": Any,
+        "xtc_probability": float | bool,
+        "xtcProbability": float | bool,
+        "xtc_threshold": float | bool,
+        "xtcThreshold": float | bool,
     },
     total=False,
 )
@@ -133,6 +137,10 @@ LlmLoadModelConfigDict = TypedDict(
         "mlxDiskCache": bool,
         "mlx_kv_cache_quantization": Any,
         "mlxKvCacheQuantization": Any,
+        "auto_fit": bool,
+        "autoFit": bool,
+        "llama_cpp_arguments_override": Any,
+        "llamaCppArgumentsOverride": Any,
     },
     total=False,
 )

@@ -79,6 +79,8 @@ from .tool_loop import helper_loop
 if TYPE_CHECKING:
     import asyncio
 
+    from .._data.specifiers import ModelSpecifierInput
+
 __all__ = ["ActStream", "GuardToolCallHandler", "InvalidToolRequestHandler", "start_act"]
 
 _log = logging.getLogger("lmstudio.act")
@@ -152,7 +154,7 @@ class _Feed:
 
 def start_act(
     predict: Predict,
-    model: str,
+    model: ModelSpecifierInput,
     chat: HistoryInput,
     tools: Iterable[ToolDefinition],
     *,

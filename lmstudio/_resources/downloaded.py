@@ -21,7 +21,8 @@ from .._protocol.models import EmbeddingModelInfo, LlmInfo
 from .._types import USE_CLIENT_DEFAULT, ModelLoadingCallback, Timeout
 
 if TYPE_CHECKING:
-    from .models import ModelHandle, ModelNamespace
+    from .handles import ModelHandle
+    from .models import ModelNamespace
 
 __all__ = ["DownloadedModel"]
 
@@ -41,7 +42,7 @@ class DownloadedModel(Generic[DownloadedInfoT, HandleT, ConfigT]):
     __slots__ = ("_namespace", "info")
 
     def __init__(
-        self, info: DownloadedInfoT, namespace: ModelNamespace[HandleT, Any, Any, ConfigT, Any]
+        self, info: DownloadedInfoT, namespace: ModelNamespace[HandleT, Any, Any, ConfigT, Any, Any]
     ) -> None:
         self.info: DownloadedInfoT = info
         """The listing entry (model key, path, format, size, context length...)."""

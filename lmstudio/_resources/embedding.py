@@ -10,13 +10,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
 from .._data.config import (
     embedding_load_config_from_kv,
     embedding_load_config_stack,
 )
-from .._data.specifiers import model_specifier
 from .._engine.call import Call, describe
 from .._engine.compose import gather
 from .._exports import publish
@@ -29,30 +28,37 @@ from .._protocol.models import (
     EmbeddingRpcEmbedStringReturns,
     KvConfig,
     KvConfigStack,
+    ModelQuery,
 )
 from .._types import USE_CLIENT_DEFAULT, EmbeddingLoadConfigInput, Timeout
 from .checks import texts_of
 from .downloaded import DownloadedModel
-from .models import ModelHandle, ModelNamespace
+from .handles import DynamicHandle, ModelHandle
+from .model_extras import EmbeddingHandleExtras
+from .models import ModelNamespace
 
-__all__ = ["EmbeddingModel", "EmbeddingNamespace"]
+if TYPE_CHECKING:
+    from .._engine.session import Session
+
+__all__ = [
+    "EmbeddingDynamicHandle",
+    "EmbeddingMethods",
+    "EmbeddingModel",
+    "EmbeddingNamespace",
+]
 
 
-class EmbeddingModel(ModelHandle[EmbeddingModelInstanceInfo, EmbeddingLoadModelConfig]):
-    """A loaded embedding model: embeddings, tokens, its info and config.
-
-    Obtained from ``client.embedding.model(key)`` (or ``lms.embedding_model(key)``),
-    ``load_new_instance()`` or ``list_loaded()``::
-
-        model = client.embedding.model("nomic-embed-text-v1.5").result()
-        vector = model.embed("Hello, world!").result()
-
-    Methods: :meth:`embed`, and what every model handle has: ``identifier``,
-    ``model_info``, ``get_info()``, ``get_load_config()``, ``get_context_length()``,
-    ``tokenize()``, ``count_tokens()``, ``unload()``.
-    """
+class EmbeddingMethods(EmbeddingHandleExtras):
+    """The methods of ``EmbeddingModel`` and ``EmbeddingDynamicHandle`` that address the
+    model by its specifier (a mixin: :class:`~.handles.QueryHandle` gives the rest)."""
 
     __slots__ = ()
+
+    if TYPE_CHECKING:
+        _label: str
+
+        @property
+        def _session(self) -> Session: ...
 
     @overload
     def embed(self, text: str, *, timeout: Timeout = ...) -> Call[list[float]]: ...  # type: ignore[overload-overlap]
@@ -80,7 +86,7 @@ class EmbeddingModel(ModelHandle[EmbeddingModelInstanceInfo, EmbeddingLoadModelC
         The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if the model is
         no longer loaded.
         """
-        operation = f"EmbeddingModel({self.identifier!r}).embed(...)"
+        operation = f"{self._label}.embed(...)"
         if isinstance(text, str):
             return describe(self._embed(text, timeout), operation, list)
         texts = texts_of(text, "embed")
@@ -89,11 +95,48 @@ class EmbeddingModel(ModelHandle[EmbeddingModelInstanceInfo, EmbeddingLoadModelC
 
     def _embed(self, text: str, timeout: Timeout) -> Call[list[float]]:
         parameter = EmbeddingRpcEmbedStringParameter(
-            model_specifier=model_specifier(self.identifier), input_string=text
+            model_specifier=self._specifier, input_string=text
         )
         return self._session.rpc(
             embedding_api.EMBED_STRING, parameter, transform=_vector, timeout=timeout
         )
+
+
+class EmbeddingModel(
+    EmbeddingMethods, ModelHandle[EmbeddingModelInstanceInfo, EmbeddingLoadModelConfig]
+):
+    """A loaded embedding model: embeddings, tokens, its info and config.
+
+    Obtained from ``client.embedding.model(key)`` (or ``lms.embedding_model(key)``),
+    ``load_new_instance()`` or ``list_loaded()``::
+
+        model = client.embedding.model("nomic-embed-text-v1.5").result()
+        vector = model.embed("Hello, world!").result()
+
+    Methods: :meth:`embed`, ``get_eval_batch_size()``, ``get_base_prediction_config()``,
+    and what every model handle has: ``identifier``, ``model_info``, ``get_info()``,
+    ``get_load_config()``, ``get_context_length()``, ``tokenize()``, ``count_tokens()``,
+    ``unload()``.
+    """
+
+    __slots__ = ()
+
+
+class EmbeddingDynamicHandle(
+    EmbeddingMethods, DynamicHandle[EmbeddingModelInstanceInfo, EmbeddingLoadModelConfig]
+):
+    """An embedding model found by a query at each request: ``client.embedding.handle(...)``.
+
+    Getting it loads and sends nothing::
+
+        handle = client.embedding.handle("nomic-embed-text-v1.5")
+        vector = handle.embed("Hello, world!").result()
+
+    It has every ``EmbeddingModel`` method but ``unload()`` (and no ``identifier`` /
+    ``model_info``); ``get_info()`` gives ``None`` while no loaded model matches.
+    """
+
+    __slots__ = ()
 
 
 class DownloadedEmbeddingModel(
@@ -112,11 +155,12 @@ class EmbeddingNamespace(
         EmbeddingLoadModelConfig,
         EmbeddingLoadConfigInput,
         DownloadedEmbeddingModel,
+        EmbeddingDynamicHandle,
     ]
 ):
     """Embedding models: ``client.embedding``.
 
-    ``client.embedding.model(key)``, ``load_new_instance(key)``, ``unload(identifier)``,
+    ``client.embedding.model(key)``, ``handle(key)``, ``load_new_instance(key)``, ``unload(identifier)``,
     ``list_loaded()``, ``list_downloaded()``, ``get_model_info(identifier)``; each
     returns a ``Call``.
     """
@@ -128,6 +172,9 @@ class EmbeddingNamespace(
 
     def _handle(self, info: EmbeddingModelInstanceInfo) -> EmbeddingModel:
         return EmbeddingModel(self, info)
+
+    def _dynamic_handle(self, query: ModelQuery) -> EmbeddingDynamicHandle:
+        return EmbeddingDynamicHandle(self, query)
 
     def _downloaded(self, info: object) -> DownloadedEmbeddingModel | None:
         return (

@@ -341,7 +341,7 @@ def _os_error(exc: OSError) -> LMStudioOSError:
 
 def _relay(settle: Settle, inner: concurrent.futures.Future[Any]) -> None:
     if inner.cancelled():
-        settle.cancelled()
+        settle.resolve_cancelled()
         return
     exc = inner.exception()
     if exc is not None:

@@ -23,7 +23,6 @@ from .._data.history import (
     ToolCallResultData,
     ToolResultMessage,
 )
-from .._data.specifiers import model_specifier
 from .._data.tools import ToolDefinition
 from .._engine.call import Call, describe
 from .._exports import publish
@@ -40,6 +39,8 @@ from .._protocol.models import (
     LlmLoadModelConfig,
     LlmRpcApplyPromptTemplateParameter,
     LlmRpcApplyPromptTemplateReturns,
+    ModelQuery,
+    PromptProcessingDetails,
 )
 from .._types import (
     USE_CLIENT_DEFAULT,
@@ -50,35 +51,18 @@ from .._types import (
 from ..errors import LMStudioPredictionError
 from .act import ActStream, GuardToolCallHandler, InvalidToolRequestHandler, start_act
 from .downloaded import DownloadedModel
+from .handles import DynamicHandle, ModelHandle
 from .llm_predictions import LlmPredictions
 from .model_extras import LlmHandleExtras
-from .models import ModelHandle, ModelNamespace
+from .models import ModelNamespace
 from .predicting import predict_events
 
-__all__ = ["LLM", "ActStream", "LlmNamespace", "PredictionStream"]
+__all__ = ["LLM", "ActStream", "LLMDynamicHandle", "LlmMethods", "LlmNamespace", "PredictionStream"]
 
 
-class LLM(LlmPredictions, LlmHandleExtras, ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
-    """A loaded LLM: chat responses, completions, tokens, its info and config.
-
-    Obtained from ``client.llm.model(key)`` (or ``lms.llm(key)``), ``load_new_instance()``
-    or ``list_loaded()``; every method sends one request and returns a ``Call`` or a
-    ``Stream``::
-
-        model = client.llm.model("qwen2.5-7b-instruct").result()
-        print(model.respond("Hello!").result().content)
-        for fragment in model.respond_stream("Tell me a story"):
-            print(fragment.content, end="", flush=True)
-
-    Predictions: :meth:`respond`, :meth:`respond_stream`, :meth:`complete`,
-    :meth:`complete_stream`; also :meth:`apply_prompt_template`, and what every model
-    handle has: ``identifier``, ``model_info``, ``get_info()``, ``get_load_config()``,
-    ``get_context_length()``, ``tokenize()``, ``count_tokens()``, ``unload()``.
-
-    The handle addresses its instance by identifier, so it keeps working if the model is
-    unloaded and loaded again under the same identifier, and fails with
-    :class:`~lmstudio.LMStudioModelNotFoundError` while no instance has it.
-    """
+class LlmMethods(LlmPredictions, LlmHandleExtras):
+    """The methods of ``LLM`` and ``LLMDynamicHandle``: everything that addresses the model
+    by its specifier (a mixin: :class:`~.handles.QueryHandle` gives the rest)."""
 
     __slots__ = ()
 
@@ -97,7 +81,9 @@ class LLM(LlmPredictions, LlmHandleExtras, ModelHandle[LlmInstanceInfo, LlmLoadM
         on_round_start: Callable[[int], object] | None = None,
         on_round_end: Callable[[int], object] | None = None,
         on_prediction_completed: Callable[[PredictionRoundResult], object] | None = None,
-        on_prompt_processing_progress: Callable[[float, int], object] | None = None,
+        on_prompt_processing_progress: Callable[[float, int], object]
+        | Callable[[float, int, PromptProcessingDetails | None], object]
+        | None = None,
         on_tool_call_request_start: Callable[[int, int, str | None], object] | None = None,
         on_tool_call_request_name_received: Callable[[int, int, str], object] | None = None,
         on_tool_call_request_argument_fragment_generated: Callable[[int, int, str], object]
@@ -139,7 +125,8 @@ class LLM(LlmPredictions, LlmHandleExtras, ModelHandle[LlmInstanceInfo, LlmLoadM
             on_round_end: ``(round_index)`` when a round's messages are recorded.
             on_prediction_completed: ``(round_result)`` when a round's prediction ends
                 (its tools may still run).
-            on_prompt_processing_progress: ``(progress, round_index)``.
+            on_prompt_processing_progress: ``(progress, round_index)``, or
+                ``(progress, round_index, details)`` (a ``PromptProcessingDetails``).
             on_tool_call_request_start: ``(round_index, call_index, tool_call_id)``: the
                 model started writing a tool call (``call_index`` numbers the act's
                 requests from 0).
@@ -200,7 +187,7 @@ class LLM(LlmPredictions, LlmHandleExtras, ModelHandle[LlmInstanceInfo, LlmLoadM
         )
         acting = start_act(
             lambda request: predict_events(self._session, request, timeout),
-            self.identifier,
+            self._specifier,
             chat,
             tools,
             max_prediction_rounds=max_prediction_rounds,
@@ -211,7 +198,7 @@ class LLM(LlmPredictions, LlmHandleExtras, ModelHandle[LlmInstanceInfo, LlmLoadM
             guard_tool_call=guard_tool_call,
             handle_invalid_tool_request=handle_invalid_tool_request,
         )
-        return describe(acting, f"LLM({self.identifier!r}).act(...)", shown_as="")
+        return describe(acting, f"{self._label}.act(...)", shown_as="")
 
     def apply_prompt_template(
         self,
@@ -244,7 +231,7 @@ class LLM(LlmPredictions, LlmHandleExtras, ModelHandle[LlmInstanceInfo, LlmLoadM
         """
         chat = history if isinstance(history, Chat) else Chat.from_history(history)
         parameter = LlmRpcApplyPromptTemplateParameter(
-            specifier=model_specifier(self.identifier),
+            specifier=self._specifier,
             history=chat.to_wire(),
             prediction_config_stack=KvConfigStack(layers=[]),
             opts=_template_opts(opts),
@@ -254,6 +241,49 @@ class LLM(LlmPredictions, LlmHandleExtras, ModelHandle[LlmInstanceInfo, LlmLoadM
         )
 
 
+class LLM(LlmMethods, ModelHandle[LlmInstanceInfo, LlmLoadModelConfig]):
+    """A loaded LLM: chat responses, completions, tokens, its info and config.
+
+    Obtained from ``client.llm.model(key)`` (or ``lms.llm(key)``), ``load_new_instance()``
+    or ``list_loaded()``; every method sends one request and returns a ``Call`` or a
+    ``Stream``::
+
+        model = client.llm.model("qwen2.5-7b-instruct").result()
+        print(model.respond("Hello!").result().content)
+        for fragment in model.respond_stream("Tell me a story"):
+            print(fragment.content, end="", flush=True)
+
+    Predictions: :meth:`respond`, :meth:`respond_stream`, :meth:`complete`,
+    :meth:`complete_stream`, :meth:`complete_raw`, :meth:`act`; also
+    :meth:`apply_prompt_template`, and what every model handle has: ``identifier``,
+    ``model_info``, ``get_info()``, ``get_load_config()``, ``get_context_length()``,
+    ``tokenize()``, ``count_tokens()``, ``unload()``.
+
+    The handle addresses its instance by identifier, so it keeps working if the model is
+    unloaded and loaded again under the same identifier, and fails with
+    :class:`~lmstudio.LMStudioModelNotFoundError` while no instance has it.
+    """
+
+    __slots__ = ()
+
+
+class LLMDynamicHandle(LlmMethods, DynamicHandle[LlmInstanceInfo, LlmLoadModelConfig]):
+    """An LLM found by a query at each request: ``client.llm.handle(...)``.
+
+    Getting it loads and sends nothing::
+
+        handle = client.llm.handle("qwen2.5-7b-instruct")
+        print(handle.respond("Hello!").result().content)
+
+    It has every ``LLM`` method but ``unload()`` (and no ``identifier`` / ``model_info``):
+    each goes to the loaded LLM matching ``query`` then, and fails with
+    :class:`~lmstudio.LMStudioModelNotFoundError` while none does; ``get_info()`` gives
+    ``None`` then.
+    """
+
+    __slots__ = ()
+
+
 class DownloadedLlm(DownloadedModel[LlmInfo, "LLM", LlmLoadConfigInput]):
     """A downloaded LLM; ``.model()`` / ``.load_new_instance()`` give an ``LLM``."""
 
@@ -261,11 +291,18 @@ class DownloadedLlm(DownloadedModel[LlmInfo, "LLM", LlmLoadConfigInput]):
 
 
 class LlmNamespace(
-    ModelNamespace[LLM, LlmInstanceInfo, LlmLoadModelConfig, LlmLoadConfigInput, DownloadedLlm]
+    ModelNamespace[
+        LLM,
+        LlmInstanceInfo,
+        LlmLoadModelConfig,
+        LlmLoadConfigInput,
+        DownloadedLlm,
+        LLMDynamicHandle,
+    ]
 ):
     """Large language models: ``client.llm``.
 
-    ``client.llm.model(key)``, ``load_new_instance(key)``, ``unload(identifier)``,
+    ``client.llm.model(key)``, ``handle(key)``, ``load_new_instance(key)``, ``unload(identifier)``,
     ``list_loaded()``, ``list_downloaded()``, ``get_model_info(identifier)``; each returns
     a ``Call``.
     """
@@ -277,6 +314,9 @@ class LlmNamespace(
 
     def _handle(self, info: LlmInstanceInfo) -> LLM:
         return LLM(self, info)
+
+    def _dynamic_handle(self, query: ModelQuery) -> LLMDynamicHandle:
+        return LLMDynamicHandle(self, query)
 
     def _downloaded(self, info: object) -> DownloadedLlm | None:
         return DownloadedLlm(info, self) if isinstance(info, LlmInfo) else None

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from .._data.history import HistoryInput
     from .._engine.session import Session
+    from .._protocol.models import ModelSpecifier
 
 __all__ = ["CompleteOptions", "LlmPredictions", "RespondOptions"]
 
@@ -67,7 +68,8 @@ class LlmPredictions:
     __slots__ = ()
 
     if TYPE_CHECKING:
-        identifier: str
+        _specifier: ModelSpecifier
+        _label: str
 
         @property
         def _session(self) -> Session: ...
@@ -140,7 +142,8 @@ class LlmPredictions:
             on_first_token: called once, when the first fragment arrives.
             on_prediction_fragment: called with each :class:`~lmstudio.PredictionFragment`.
             on_prompt_processing_progress: called with the prompt processing progress
-                (0.0 to 1.0).
+                (0.0 to 1.0), and its ``PromptProcessingDetails`` (token counts) if it
+                takes a second argument.
             timeout: the inactivity timeout in seconds: the prediction fails when nothing
                 arrives for that long (so long generations never trip it). ``None``: no
                 timeout. Default: the client's (60 s unless configured).
@@ -167,7 +170,7 @@ class LlmPredictions:
         :class:`~lmstudio.LMStudioTimeoutError` on inactivity past ``timeout``.
         """
         request = prepare_respond(
-            self.identifier,
+            self._specifier,
             history,
             config=config,
             preset=preset,
@@ -178,7 +181,7 @@ class LlmPredictions:
             on_message, on_first_token, on_prediction_fragment, on_prompt_processing_progress
         )
         stream = predict(self._session, request.parameter, request.new_state(), callbacks, timeout)
-        return describe(stream, f"LLM({self.identifier!r}).respond_stream(...)", shown_as="")
+        return describe(stream, f"{self._label}.respond_stream(...)", shown_as="")
 
     @overload
     def respond(
@@ -248,7 +251,8 @@ class LlmPredictions:
             on_first_token: called once, when the first fragment arrives.
             on_prediction_fragment: called with each :class:`~lmstudio.PredictionFragment`.
             on_prompt_processing_progress: called with the prompt processing progress
-                (0.0 to 1.0).
+                (0.0 to 1.0), and its ``PromptProcessingDetails`` (token counts) if it
+                takes a second argument.
             timeout: the inactivity timeout in seconds: the prediction fails when nothing
                 arrives for that long (so long generations never trip it). ``None``: no
                 timeout. Default: the client's (60 s unless configured).
@@ -287,7 +291,7 @@ class LlmPredictions:
             on_prompt_processing_progress=on_prompt_processing_progress,
             timeout=timeout,
         )
-        return describe(stream, f"LLM({self.identifier!r}).respond(...)")
+        return describe(stream, f"{self._label}.respond(...)")
 
     @overload
     def complete_stream(
@@ -344,7 +348,8 @@ class LlmPredictions:
             on_first_token: called once, when the first fragment arrives.
             on_prediction_fragment: called with each :class:`~lmstudio.PredictionFragment`.
             on_prompt_processing_progress: called with the prompt processing progress
-                (0.0 to 1.0).
+                (0.0 to 1.0), and its ``PromptProcessingDetails`` (token counts) if it
+                takes a second argument.
             timeout: the inactivity timeout in seconds: the prediction fails when nothing
                 arrives for that long (so long generations never trip it). ``None``: no
                 timeout. Default: the client's (60 s unless configured).
@@ -367,7 +372,7 @@ class LlmPredictions:
         :class:`~lmstudio.LMStudioTimeoutError` on inactivity past ``timeout``.
         """
         request = prepare_complete(
-            self.identifier,
+            self._specifier,
             prompt,
             config=config,
             preset=preset,
@@ -377,7 +382,7 @@ class LlmPredictions:
             on_message, on_first_token, on_prediction_fragment, on_prompt_processing_progress
         )
         stream = predict(self._session, request.parameter, request.new_state(), callbacks, timeout)
-        return describe(stream, f"LLM({self.identifier!r}).complete_stream(...)", shown_as="")
+        return describe(stream, f"{self._label}.complete_stream(...)", shown_as="")
 
     @overload
     def complete(
@@ -432,7 +437,8 @@ class LlmPredictions:
             on_first_token: called once, when the first fragment arrives.
             on_prediction_fragment: called with each :class:`~lmstudio.PredictionFragment`.
             on_prompt_processing_progress: called with the prompt processing progress
-                (0.0 to 1.0).
+                (0.0 to 1.0), and its ``PromptProcessingDetails`` (token counts) if it
+                takes a second argument.
             timeout: the inactivity timeout in seconds: the prediction fails when nothing
                 arrives for that long (so long generations never trip it). ``None``: no
                 timeout. Default: the client's (60 s unless configured).
@@ -465,4 +471,4 @@ class LlmPredictions:
             on_prompt_processing_progress=on_prompt_processing_progress,
             timeout=timeout,
         )
-        return describe(stream, f"LLM({self.identifier!r}).complete(...)")
+        return describe(stream, f"{self._label}.complete(...)")

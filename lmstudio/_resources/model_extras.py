@@ -3,19 +3,21 @@ model preloading and memory estimates.
 
 :class:`HandleExtras` is a base of every model handle, :class:`LlmHandleExtras` of
 ``LLM``, and :class:`NamespaceExtras` of ``client.llm`` / ``client.embedding``; they use
-only what :mod:`.models` gives every handle and namespace (its session, identifier and
-the namespace's endpoint module ``_api``).
+only what :mod:`.handles` and :mod:`.models` give every handle and namespace (its
+session, model specifier and the namespace's endpoint module ``_api``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+import msgspec
+
+from .._constants import EMBEDDING_EVAL_BATCH_SIZE
 from .._data.config import prediction_config_from_kv
-from .._data.specifiers import model_specifier
 from .._engine.call import Call
 from .._exports import publish
-from .._protocol.endpoints import llm as llm_api
+from .._protocol.endpoints import embedding as embedding_api, llm as llm_api
 from .._protocol.models import (
     EstimatedModelMemoryUsage,
     EstimatedResourcesUsage,
@@ -25,6 +27,7 @@ from .._protocol.models import (
     ModelProcessingState,
     RpcEstimateModelUsageParameter,
     RpcGetBasePredictionConfigParameter,
+    RpcGetLoadConfigParameter,
     RpcGetModelInfoParameter,
     RpcUnloadModelParameter,
 )
@@ -36,8 +39,10 @@ from .raw_completion import RawCompletion
 if TYPE_CHECKING:
     from .._engine.session import Session
     from .._protocol.endpoints import Rpc
+    from .._protocol.models import ModelSpecifier
 
 __all__ = [
+    "EmbeddingHandleExtras",
     "EstimatedModelMemoryUsage",
     "EstimatedResourcesUsage",
     "HandleExtras",
@@ -77,7 +82,7 @@ class HandleExtras:
     """Methods of every model handle (see the module docstring)."""
 
     __slots__ = ()
-    identifier: str
+    _specifier: ModelSpecifier
     _namespace: Any
 
     def get_processing_state(
@@ -99,9 +104,7 @@ class HandleExtras:
         instance has this identifier.
         """
         _api = cast(_Endpoints, self._namespace._api)
-        parameter = RpcGetModelInfoParameter(
-            specifier=model_specifier(self.identifier), throw_if_not_found=True
-        )
+        parameter = RpcGetModelInfoParameter(specifier=self._specifier, throw_if_not_found=True)
         session: Session = self._namespace._session
         return session.rpc(_api.GET_INSTANCE_PROCESSING_STATE, parameter, timeout=timeout)
 
@@ -129,7 +132,7 @@ class LlmHandleExtras(RawCompletion, HandleExtras):
         The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no loaded
         instance has this identifier.
         """
-        parameter = RpcGetBasePredictionConfigParameter(specifier=model_specifier(self.identifier))
+        parameter = RpcGetBasePredictionConfigParameter(specifier=self._specifier)
         session: Session = self._namespace._session
         return session.rpc(
             llm_api.GET_BASE_PREDICTION_CONFIG,
@@ -162,10 +165,66 @@ class LlmHandleExtras(RawCompletion, HandleExtras):
         if not isinstance(draft_model, str) or not draft_model:
             raise LMStudioValueError("draft_model must be a model key")
         parameter = LlmRpcPreloadDraftModelParameter(
-            specifier=model_specifier(self.identifier), draft_model_key=draft_model
+            specifier=self._specifier, draft_model_key=draft_model
         )
         session: Session = self._namespace._session
         return session.rpc(llm_api.PRELOAD_DRAFT_MODEL, parameter, timeout=timeout)
+
+
+class EmbeddingHandleExtras(HandleExtras):
+    """Methods of an ``EmbeddingModel`` handle (see the module docstring)."""
+
+    __slots__ = ()
+
+    def get_eval_batch_size(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[int]:
+        """The eval batch size the model was loaded with (tokens processed at a time).
+
+        ``print(model.get_eval_batch_size().result())``
+
+        Args:
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[int]``: ``embedding.load.llama.evalBatchSize`` of its load config
+            (LM Studio's default, 2048, if the config leaves it out).
+
+        The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no loaded
+        instance matches.
+        """
+        parameter = RpcGetLoadConfigParameter(specifier=self._specifier)
+        session: Session = self._namespace._session
+        return session.rpc(
+            embedding_api.GET_LOAD_CONFIG, parameter, transform=_eval_batch_size, timeout=timeout
+        )
+
+    def get_base_prediction_config(
+        self, *, timeout: Timeout = USE_CLIENT_DEFAULT
+    ) -> Call[dict[str, Any]]:
+        """The settings this embedding model starts each request from, as LM Studio's
+        config keys (``{"embedding.prediction....": value}``).
+
+        ``print(model.get_base_prediction_config().result())``
+
+        Args:
+            timeout: the inactivity timeout in seconds (``None``: none; default: the
+                client's).
+
+        Returns:
+            ``Call[dict[str, Any]]``, keyed by LM Studio's dotted config keys (no
+            embedding setting has a typed config in the SDKs; often empty).
+
+        The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no loaded
+        instance matches.
+        """
+        parameter = RpcGetBasePredictionConfigParameter(specifier=self._specifier)
+        session: Session = self._namespace._session
+        return session.rpc(
+            embedding_api.GET_BASE_PREDICTION_CONFIG,
+            parameter,
+            transform=_kv_fields,
+            timeout=timeout,
+        )
 
 
 class NamespaceExtras:
@@ -244,6 +303,17 @@ class NamespaceExtras:
             device_identifier=device_identifier(device),
         )
         return namespace._session.rpc(_api.ESTIMATE_MODEL_USAGE, parameter, timeout=timeout)
+
+
+def _kv_fields(config: KvConfig) -> dict[str, Any]:
+    return {f.key: f.value for f in config.fields if f.value is not msgspec.UNSET}
+
+
+def _eval_batch_size(config: KvConfig) -> int:
+    value = _kv_fields(config).get("embedding.load.llama.evalBatchSize")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return EMBEDDING_EVAL_BATCH_SIZE
 
 
 publish(__name__, globals())

@@ -1,24 +1,20 @@
-"""Model namespaces and handles, written once for LLMs and embedding models.
+"""Model namespaces, written once for LLMs and embedding models.
 
 ``client.llm`` / ``client.embedding`` are :class:`ModelNamespace` subclasses naming their
-namespace and types; loading, listing, unloading and the handle methods live here. A
-handle (``LLM``, ``EmbeddingModel``) addresses its instance by identifier, as the official
-SDKs do: it keeps working if the model is unloaded and loaded again under that identifier
-(just in time, say), and fails with :class:`~lmstudio.LMStudioModelNotFoundError` while
-no instance has it. Each method sends one request and returns a ``Call`` or ``Stream``.
+namespace and types; loading, listing, unloading and getting handles live here, the
+handles themselves in :mod:`.handles`. Each method sends one request and returns a
+``Call`` or ``Stream`` (``handle()`` sends nothing).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from .._constants import DEFAULT_TTL
 from .._data.specifiers import model_specifier
 from .._engine.call import Call, describe
-from .._engine.compose import gather
 from .._engine.stream import SKIP, Skip
 from .._exports import publish
 from .._protocol.models import (
@@ -32,6 +28,7 @@ from .._protocol.models import (
     LlmInfo,
     LlmInstanceInfo,
     LlmLoadModelConfig,
+    ModelQuery,
     RpcCountTokensReturns,
     RpcGetLoadConfigParameter,
     RpcGetModelInfoParameter,
@@ -41,9 +38,10 @@ from .._protocol.models import (
 )
 from .._types import USE_CLIENT_DEFAULT, ModelLoadingCallback, Timeout
 from ..errors import LMStudioModelNotFoundError, LMStudioValueError
-from .checks import check_key, device_identifier, texts_of, ttl_ms
+from .checks import check_key, device_identifier, ttl_ms
+from .handles import ModelHandle, model_info_call, model_query
 from .loading import LoadHandler
-from .model_extras import HandleExtras, NamespaceExtras
+from .model_extras import NamespaceExtras
 from .progress import progress_bar
 
 if TYPE_CHECKING:
@@ -55,7 +53,6 @@ __all__ = [
     "EmbeddingModelInstanceInfo",
     "LlmInfo",
     "LlmInstanceInfo",
-    "ModelHandle",
     "ModelNamespace",
 ]
 
@@ -65,6 +62,7 @@ InfoT = TypeVar("InfoT", LlmInstanceInfo, EmbeddingModelInstanceInfo)
 LoadConfigT = TypeVar("LoadConfigT", LlmLoadModelConfig, EmbeddingLoadModelConfig)
 HandleT = TypeVar("HandleT", bound="ModelHandle[Any, Any]")
 DownloadedT = TypeVar("DownloadedT")  # a DownloadedModel subclass (downloaded.py)
+DynamicT = TypeVar("DynamicT")  # a DynamicHandle subclass (handles.py)
 ConfigInputT = TypeVar("ConfigInputT")
 
 
@@ -94,189 +92,8 @@ class _ModelEndpoints(Protocol[InfoT]):
     def LOAD_MODEL(self) -> Channel[ChannelLoadModelCreationParameter, Any, Any]: ...
 
 
-class ModelHandle(HandleExtras, Generic[InfoT, LoadConfigT]):
-    """A loaded model instance, bound to the client that found or loaded it.
-
-    ``identifier`` names the instance; ``model_info`` is its info as LM Studio reported
-    it when this handle was obtained (no request; :meth:`get_info` asks again). Two
-    handles are equal when they name the same identifier on the same client.
-    """
-
-    __slots__ = ("_namespace", "identifier", "model_info")
-
-    def __init__(
-        self, namespace: ModelNamespace[Any, InfoT, LoadConfigT, Any, Any], info: InfoT
-    ) -> None:
-        self._namespace: ModelNamespace[Any, InfoT, LoadConfigT, Any, Any] = namespace
-        self.identifier: str = info.identifier
-        """The instance's identifier (what ``respond()``, ``embed()``... address)."""
-        self.model_info: InfoT = info
-        """The instance info when this handle was obtained (model key, context length...)."""
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(identifier={self.identifier!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ModelHandle):
-            return NotImplemented
-        return (
-            type(self) is type(other)
-            and self._namespace._session is other._namespace._session
-            and self.identifier == other.identifier
-        )
-
-    def __hash__(self) -> int:
-        return hash((type(self), id(self._namespace._session), self.identifier))
-
-    @property
-    def _session(self) -> Session:
-        return self._namespace._session
-
-    def get_info(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[InfoT]:
-        """This instance's current info (asks LM Studio; ``model_info`` is the cached one).
-
-        ``print(model.get_info().result().context_length)``
-
-        Args:
-            timeout: the inactivity timeout in seconds (``None``: none; default: the
-                client's).
-
-        Returns:
-            ``Call[LlmInstanceInfo]`` (``Call[EmbeddingModelInstanceInfo]`` for an
-            embedding model).
-
-        The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no loaded
-        instance has this identifier.
-        """
-        return self._namespace.get_model_info(self.identifier, timeout=timeout)
-
-    def get_load_config(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[LoadConfigT]:
-        """The config this instance was loaded with, as a typed load config.
-
-        ``print(model.get_load_config().result().context_length)``
-
-        Args:
-            timeout: the inactivity timeout in seconds (``None``: none; default: the
-                client's).
-
-        Returns:
-            ``Call[LlmLoadModelConfig]`` (``Call[EmbeddingLoadModelConfig]`` for an
-            embedding model); settings this SDK does not know are left out.
-
-        The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no loaded
-        instance has this identifier.
-        """
-        namespace = self._namespace
-        parameter = RpcGetLoadConfigParameter(specifier=model_specifier(self.identifier))
-        return self._session.rpc(
-            namespace._api.GET_LOAD_CONFIG,
-            parameter,
-            transform=namespace._load_config_from_kv,
-            timeout=timeout,
-        )
-
-    def get_context_length(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[int]:
-        """The context length this instance was loaded with, in tokens.
-
-        ``model.get_context_length().result()``
-
-        Args:
-            timeout: the inactivity timeout in seconds (``None``: none; default: the
-                client's).
-
-        Returns:
-            ``Call[int]``.
-
-        The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no loaded
-        instance has this identifier.
-        """
-        return self._namespace._model_info_call(
-            self.identifier, _context_length, timeout, "get_context_length"
-        )
-
-    @overload
-    def tokenize(self, text: str, *, timeout: Timeout = ...) -> Call[list[int]]: ...  # type: ignore[overload-overlap]
-    @overload
-    def tokenize(self, text: Iterable[str], *, timeout: Timeout = ...) -> Call[list[list[int]]]: ...
-    def tokenize(
-        self, text: str | Iterable[str], *, timeout: Timeout = USE_CLIENT_DEFAULT
-    ) -> Call[list[int]] | Call[list[list[int]]]:
-        """The token ids of ``text`` with this model's tokenizer; a list for a list of texts.
-
-        ``ids = model.tokenize("Hello, world!").result()``
-
-        Args:
-            text: a string, or an iterable of strings (one request per text, sent
-                together).
-            timeout: the inactivity timeout in seconds (``None``: none; default: the
-                client's).
-
-        Returns:
-            ``Call[list[int]]`` for a string, ``Call[list[list[int]]]`` for an iterable.
-
-        Raises:
-            LMStudioValueError: ``text`` is neither (raised here).
-        """
-        if isinstance(text, str):
-            return self._tokenize(text, timeout)
-        texts = texts_of(text, "tokenize")
-        return gather(
-            [self._tokenize(t, timeout) for t in texts], list, f"{self._namespace._name}.tokenize"
-        )
-
-    def _tokenize(self, text: str, timeout: Timeout) -> Call[list[int]]:
-        parameter = RpcTokenizeParameter(
-            specifier=model_specifier(self.identifier), input_string=text
-        )
-        return self._session.rpc(
-            self._namespace._api.TOKENIZE, parameter, transform=_token_ids, timeout=timeout
-        )
-
-    def count_tokens(self, text: str, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[int]:
-        """How many tokens ``text`` takes with this model's tokenizer.
-
-        ``model.count_tokens("Hello, world!").result()``
-
-        Args:
-            text: the text.
-            timeout: the inactivity timeout in seconds (``None``: none; default: the
-                client's).
-
-        Returns:
-            ``Call[int]``.
-
-        Raises:
-            LMStudioValueError: ``text`` is not a string (raised here).
-        """
-        if not isinstance(text, str):
-            raise LMStudioValueError(f"count_tokens takes a string, not {type(text).__name__}")
-        parameter = RpcTokenizeParameter(
-            specifier=model_specifier(self.identifier), input_string=text
-        )
-        return self._session.rpc(
-            self._namespace._api.COUNT_TOKENS, parameter, transform=_token_count, timeout=timeout
-        )
-
-    def unload(self, *, timeout: Timeout = USE_CLIENT_DEFAULT) -> Call[None]:
-        """Unload this instance from LM Studio (the handle then fails until it is reloaded).
-
-        ``model.unload().result()``
-
-        Args:
-            timeout: the inactivity timeout in seconds (``None``: none; default: the
-                client's).
-
-        Returns:
-            ``Call[None]``.
-
-        The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if no loaded
-        instance has this identifier.
-        """
-        return self._namespace.unload(self.identifier, timeout=timeout)
-
-
 class ModelNamespace(
-    NamespaceExtras, Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, DownloadedT]
+    NamespaceExtras, Generic[HandleT, InfoT, LoadConfigT, ConfigInputT, DownloadedT, DynamicT]
 ):
     """What ``client.llm`` and ``client.embedding`` share: finding and loading models."""
 
@@ -298,6 +115,9 @@ class ModelNamespace(
     # --- what a subclass provides ------------------------------------------------------
 
     def _handle(self, info: InfoT) -> HandleT:
+        raise NotImplementedError
+
+    def _dynamic_handle(self, query: ModelQuery) -> DynamicT:
         raise NotImplementedError
 
     def _downloaded(self, info: object) -> DownloadedT | None:
@@ -384,6 +204,42 @@ class ModelNamespace(
             on_load_progress = progress_bar(f"Loading {model_key}")
         loading = self._load(self._api.GET_OR_LOAD, creation, on_load_progress, timeout)
         return describe(loading, f"{self._name}.model({model_key!r})", self._handle_class)
+
+    def handle(
+        self,
+        identifier: str | None = None,
+        /,
+        *,
+        path: str | None = None,
+        vision: bool | None = None,
+        device: str | None = None,
+    ) -> DynamicT:
+        """A handle for whichever loaded model matches a query; loads and sends nothing.
+
+        ``handle = client.llm.handle("qwen2.5-7b-instruct")``
+
+        Every request on it (``respond()``, ``tokenize()``, ``get_info()``...) goes to the
+        loaded instance that matches the query at that moment, as the TypeScript SDK's
+        ``createDynamicHandle``: it fails with
+        :class:`~lmstudio.LMStudioModelNotFoundError` while none does. No criterion:
+        any loaded model of this kind.
+
+        Args:
+            identifier: the instance identifier (or model key) to match.
+            path: the model path to match (forward slashes, also on Windows).
+            vision: only a model that accepts images (``True``) or one that does not.
+            device: only an instance on this LM Link device.
+
+        Returns:
+            An ``LLMDynamicHandle`` (an ``EmbeddingDynamicHandle`` on
+            ``client.embedding``).
+
+        Raises:
+            LMStudioValueError: an argument of the wrong type, an empty string, or a
+                path with backslashes.
+        """
+        query = model_query(identifier, path=path, vision=vision, device=device)
+        return self._dynamic_handle(query)
 
     def load_new_instance(
         self,
@@ -497,20 +353,9 @@ class ModelNamespace(
 
         The call fails with :class:`~lmstudio.LMStudioModelNotFoundError` if none matches.
         """
-        return self._model_info_call(identifier, _same, timeout, "get_model_info")
+        return model_info_call(self, model_specifier(identifier), repr(identifier), timeout)
 
     # --- helpers ------------------------------------------------------------------------
-
-    def _model_info_call(
-        self, identifier: str, pick: Callable[[InfoT], Any], timeout: Timeout, what: str
-    ) -> Call[Any]:
-        parameter = RpcGetModelInfoParameter(
-            specifier=model_specifier(identifier), throw_if_not_found=True
-        )
-        transform = functools.partial(_found_info, pick, identifier, self._what)
-        return self._session.rpc(
-            self._api.GET_MODEL_INFO, parameter, transform=transform, timeout=timeout
-        )
 
     def _load(
         self,
@@ -557,29 +402,6 @@ class ModelNamespace(
 def _report(callback: ModelLoadingCallback, progress: float) -> Skip:
     callback(progress)
     return SKIP
-
-
-def _same(info: Any) -> Any:
-    return info
-
-
-def _context_length(info: LlmInstanceInfo | EmbeddingModelInstanceInfo) -> int:
-    return info.context_length
-
-
-def _found_info(pick: Callable[[Any], Any], identifier: str, what: str, info: Any) -> Any:
-    if info is None:  # LM Studio throws instead, as asked; be safe anyway
-        raise LMStudioModelNotFoundError(f"No loaded {what} matches {identifier!r}")
-    return pick(info)
-
-
-def _token_ids(returns: RpcTokenizeReturns) -> list[int]:
-    # The schema says "number"; token ids are integers.
-    return [int(token) for token in returns.tokens]
-
-
-def _token_count(returns: RpcCountTokensReturns) -> int:
-    return returns.token_count
 
 
 publish(__name__, globals())

@@ -37,6 +37,7 @@ from .predicting import predict
 
 if TYPE_CHECKING:
     from .._engine.session import Session
+    from .._protocol.models import ModelSpecifier
 
 __all__ = ["RawCompletion"]
 
@@ -47,7 +48,8 @@ class RawCompletion:
     __slots__ = ()
 
     if TYPE_CHECKING:
-        identifier: str
+        _specifier: ModelSpecifier
+        _label: str
 
         @property
         def _session(self) -> Session: ...
@@ -76,7 +78,8 @@ class RawCompletion:
             on_first_token: called once, when the first fragment arrives.
             on_prediction_fragment: called with each ``PredictionFragment``.
             on_prompt_processing_progress: called with the prompt processing progress
-                (0.0 to 1.0).
+                (0.0 to 1.0), and its ``PromptProcessingDetails`` (token counts) if it
+                takes a second argument.
             timeout: the inactivity timeout in seconds (``None``: none; default: the
                 client's).
 
@@ -89,7 +92,7 @@ class RawCompletion:
         Raises:
             LMStudioValueError: an invalid argument (raised here, before anything is sent).
         """
-        creation = prepare_complete_raw(self.identifier, prompt, config=config, preset=preset)
+        creation = prepare_complete_raw(self._specifier, prompt, config=config, preset=preset)
         callbacks = PredictionCallbacks(
             on_message, on_first_token, on_prediction_fragment, on_prompt_processing_progress
         )

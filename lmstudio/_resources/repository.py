@@ -36,8 +36,11 @@ from .._protocol.models import (
 )
 from .._types import USE_CLIENT_DEFAULT, Timeout
 from ..errors import LMStudioChannelClosedError, LMStudioValueError
+from .download_plan import DownloadPlanning
 from .loading import packet_tag
 from .progress import progress_bar
+from .repository_account import RepositoryAccount
+from .repository_artifacts import RepositoryArtifacts
 from .repository_hub import RepositoryHub
 
 if TYPE_CHECKING:
@@ -58,7 +61,7 @@ DownloadFinalizedCallback: TypeAlias = Callable[[], object]
 """``on_finalize()``: the download is complete and LM Studio is finalizing it."""
 
 
-class RepositoryNamespace(RepositoryHub):
+class RepositoryNamespace(RepositoryHub, RepositoryAccount, RepositoryArtifacts, DownloadPlanning):
     """LM Studio's model hub: ``client.repository``."""
 
     def __init__(self, session: Session) -> None:

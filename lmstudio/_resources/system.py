@@ -26,7 +26,7 @@ class SystemNamespace(SystemAdmin):
     def __init__(
         self,
         session: Session,
-        model_namespaces: Callable[[], Sequence[ModelNamespace[Any, Any, Any, Any, Any]]],
+        model_namespaces: Callable[[], Sequence[ModelNamespace[Any, Any, Any, Any, Any, Any]]],
     ) -> None:
         self._session = session
         self._model_namespaces = model_namespaces  # client.llm, client.embedding

@@ -39,7 +39,7 @@ class SystemAdmin:
     """The administration half of ``client.system`` (see the module docstring)."""
 
     _session: Session
-    _model_namespaces: Callable[[], Sequence[ModelNamespace[Any, Any, Any, Any, Any]]]
+    _model_namespaces: Callable[[], Sequence[ModelNamespace[Any, Any, Any, Any, Any, Any]]]
 
     def _wrap_downloaded(
         self,
@@ -249,7 +249,7 @@ class SystemAdmin:
 
         def ended(done: concurrent.futures.Future[None]) -> None:
             if done.cancelled():
-                settle.cancelled()
+                settle.resolve_cancelled()
                 return
             error = done.exception()
             if error is None or isinstance(error, LMStudioWebsocketError):

@@ -31,6 +31,8 @@ from lmstudio.testing._embeddings import embed_text
 from lmstudio.testing._errors import FakeServerError
 from lmstudio.testing._faults import Fault, Faults
 from lmstudio.testing._gbnf import shortest_text
+from lmstudio.testing._plugin_api import FakePlugins, FakeToolsSession, Pending
+from lmstudio.testing._plugins import HookOutcome, PluginHookError, PluginRecord, ToolCallOutcome
 from lmstudio.testing._prompt import render_prompt
 from lmstudio.testing._real import (
     REAL_EMBEDDING_MODEL,
@@ -69,12 +71,19 @@ __all__ = [
     "Channel",
     "Completion",
     "FakeLMStudio",
+    "FakePlugins",
     "FakeServerError",
+    "FakeToolsSession",
     "Fault",
     "Faults",
+    "HookOutcome",
     "Override",
+    "Pending",
+    "PluginHookError",
+    "PluginRecord",
     "ReceivedMessage",
     "RecordingProxy",
+    "ToolCallOutcome",
     "count_tokens",
     "default_catalog",
     "embed_text",

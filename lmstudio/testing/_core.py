@@ -88,6 +88,8 @@ class ServerCore:
         self.runtime: Any = None  # engines and selections (_endpoints/runtime.py), kept on restart
         self.lm_link: Any = None  # LM Link settings (_endpoints/lm_link.py), kept on restart
         self.hub_user: str | None = None  # the hub user logged in (_endpoints/hub.py)
+        self.hub: Any = None  # the rest of the hub's state (_endpoints/hub_account.py)
+        self.plugins: Any = None  # the plugin host (_plugins.py), made on first use
         self.faults = Faults(validate=self.check_endpoint_spec)
         self.rpc_overrides: dict[tuple[str | None, str], RpcOverride] = {}
         self.channel_overrides: dict[tuple[str | None, str], ChannelOverride] = {}
@@ -112,6 +114,7 @@ class ServerCore:
             self.catalog, jit_auto_evict=self.jit_auto_evict, on_unload=self._unloaded
         )
         self._clients.clear()
+        self.plugins = None  # a fresh LM Studio runs no plugin
 
     def close_state(self) -> None:
         if self._state is not None:
@@ -133,7 +136,8 @@ class ServerCore:
 
     def authenticate(self, identifier: str, passkey: str) -> str | None:
         """``None`` if the client may connect, else the error string to answer."""
-        if self.tokens is not None:
+        plugin = self.plugins is not None and self.plugins.accepts(identifier, passkey)
+        if self.tokens is not None and not plugin:
             expected = self.tokens.get(identifier)
             if expected is None:
                 if identifier.startswith("guest:") or not identifier:

@@ -67,6 +67,7 @@ _LOAD_DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "embedding": {
         "embedding.load.llama.acceleration.offloadRatio": "max",
+        "embedding.load.llama.evalBatchSize": 512,
         "embedding.load.llama.keepModelInMemory": True,
         "embedding.load.llama.tryMmap": True,
     },

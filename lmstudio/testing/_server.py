@@ -26,6 +26,7 @@ from lmstudio.testing._cassette import Cassette
 from lmstudio.testing._catalog import CatalogModel, catalog_model, load_catalog
 from lmstudio.testing._core import ReceivedMessage, ServerCore
 from lmstudio.testing._faults import Faults
+from lmstudio.testing._plugin_api import FakePlugins
 from lmstudio.testing._session import Channel, Session
 
 __all__ = ["DEFAULT_TOKENS_PER_SECOND", "Completion", "FakeLMStudio", "Override"]
@@ -258,6 +259,11 @@ class FakeLMStudio:
     def replay_misses(self) -> list[str]:
         """The endpoints (``"namespace/name"``) of requests the replayed cassette lacked."""
         return self._core.cassette.misses if self._core.cassette is not None else []
+
+    @property
+    def plugins(self) -> FakePlugins:
+        """The plugin host: registered plugins, hook requests to drive them, their answers."""
+        return FakePlugins(self)
 
     @property
     def faults(self) -> Faults:

@@ -41,7 +41,7 @@ class Recorder:
     def fail(self, exc: BaseException) -> None:
         self.log.append(("fail", exc))
 
-    def cancelled(self) -> None:
+    def resolve_cancelled(self) -> None:
         self.log.append(("cancelled",))
 
     # --- reading the record ------------------------------------------------------------

@@ -112,7 +112,7 @@ def test_cancel_after_done_is_refused() -> None:
     assert not settle.wanted()
     assert not call.cancel()
     settle.fail(LMStudioServerError("late"))  # the first outcome stays
-    settle.cancelled()
+    settle.resolve_cancelled()
     assert hooks == []
     assert call.result() == 1
 

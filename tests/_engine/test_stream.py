@@ -147,7 +147,7 @@ def test_cancel_ends_iteration_promptly_in_another_thread(ms: float) -> None:
     assert hooks == [sink]  # the hook gets the engine face, to find the channel
     assert not sink.wanted()  # not started yet? then the pool need not start it
     # No final value from the server: the stream resolves as cancelled.
-    sink.cancelled()
+    sink.resolve_cancelled()
     with pytest.raises(LMStudioCancelledError):
         stream.result()
 
@@ -317,7 +317,7 @@ def test_close_waits_a_bounded_time(ms: float) -> None:
     assert 25 * ms <= time.monotonic() - started < 2000 * ms
     assert not stream.done() and not sink.wanted()
     assert list(stream) == []
-    sink.cancelled()  # what the engine does once the server ends it
+    sink.resolve_cancelled()  # what the engine does once the server ends it
     with pytest.raises(LMStudioCancelledError):
         stream.result(0)
 
@@ -340,7 +340,7 @@ def test_the_with_block_does_not_mask_an_exception(ms: float) -> None:
     hooks: list[Sink] = []
     stream, sink = new_stream("test.stream", on_cancel=hooks.append)
     with pytest.raises(ValueError, match="in the block"), stream:
-        threading.Timer(10 * ms, sink.cancelled).start()
+        threading.Timer(10 * ms, sink.resolve_cancelled).start()
         raise ValueError("in the block")
     assert hooks == [sink]
     assert stream.cancelled()

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from lmstudio.testing import FakeLMStudio
 
 HERE = Path(__file__).resolve().parent
@@ -252,3 +254,50 @@ def _text(data: bytes | str | None) -> str:
     if data is None:
         return ""
     return data if isinstance(data, str) else data.decode("utf-8", "replace")
+
+
+# Plugins written for the official SDK's plugin API. Our own fixtures (``python/plugins/``)
+# are always there; the official SDK's example plugins are only in a local git mirror of
+# its repository (not in its PyPI sdist), which a new machine may not have.
+PLUGIN_FIXTURES = HERE / "python" / "plugins"
+OFFICIAL_PYTHON_REPO = Path(
+    os.environ.get(
+        "LMSTUDIO_OFFICIAL_PYTHON_REPO", "/work/.mirror/lmstudio-ai+lmstudio-python/repo"
+    )
+)
+
+
+def plugin_fixture(name: str, target: Path) -> Path:
+    """A copy in ``target`` of our official-API plugin fixture ``python/plugins/<name>``."""
+    return Path(shutil.copytree(PLUGIN_FIXTURES / name, target / name))
+
+
+def official_example_plugin(name: str, target: Path) -> Path:
+    """A copy in ``target`` of the official SDK's example plugin ``examples/plugins/<name>``,
+    taken from the mirror of its repository (never copied into this one).
+
+    Skips the test when the mirror is missing (``LMSTUDIO_OFFICIAL_PYTHON_REPO`` points
+    elsewhere): our own fixtures cover the same ground without it.
+    """
+    if not OFFICIAL_PYTHON_REPO.exists():
+        pytest.skip(
+            f"the official Python SDK repository (its example plugins) is not at "
+            f"{OFFICIAL_PYTHON_REPO}; set LMSTUDIO_OFFICIAL_PYTHON_REPO to a clone"
+        )
+    folder = target / name
+    for part in ("manifest.json", "src/plugin.py"):
+        shown = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(OFFICIAL_PYTHON_REPO),
+                "show",
+                f"HEAD:examples/plugins/{name}/{part}",
+            ],
+            capture_output=True,
+            check=True,
+            timeout=30,
+        )
+        (folder / part).parent.mkdir(parents=True, exist_ok=True)
+        (folder / part).write_bytes(shown.stdout)
+    return folder

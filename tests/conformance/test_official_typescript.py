@@ -11,6 +11,7 @@ warn/error logged by the client and no ``communicationWarning`` in either direct
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -325,7 +326,7 @@ def check_query_jit(result: Any) -> None:
     assert result["restored"] == LOADED_EMBEDDINGS
 
 
-SURFACE_ERRORS = {"repository/getWritableArtifactOwners": "Not logged in to the LM Studio Hub"}
+SURFACE_ERRORS: dict[str, str] = {}
 
 
 def check_surface(result: Any) -> None:
@@ -342,15 +343,115 @@ def check_surface(result: Any) -> None:
         message = outcome.get("message", "")
         expected = SURFACE_ERRORS.get(name, "not implemented by the fake server")
         assert outcome["ok"] or expected in message, (name, message)
+    # What LM Studio's own client made of the 2026 endpoints' answers.
+    for name, check in SURFACE_VALUES.items():
+        outcome = result["outcomes"][name]
+        assert outcome["ok"], (name, outcome)
+        check(outcome["value"])
+
+
+def _check_info(info: Any) -> None:
+    assert isinstance(info["pid"], int) and info["pid"] > 0
+    assert isinstance(info["isDaemon"], bool)
+    assert re.fullmatch(r"\d+\.\d+\.\d+", info["version"]), info
+
+
+def _check_estimate(key: str) -> Callable[[Any], None]:
+    def check(usage: Any) -> None:
+        memory = usage["memory"]
+        assert usage["passesGuardrails"] is True
+        assert memory["confidence"] in ("high", "medium", "low")
+        assert memory["modelBytes"] == int(BY_KEY[key]["sizeBytes"])
+        assert memory["totalBytes"] == memory["modelBytes"] + memory["contextBytes"]
+        assert memory["totalVramBytes"] == memory["modelVramBytes"] + memory["contextVramBytes"]
+        assert memory["contextBytes"] > 0
+
+    return check
+
+
+def _check_link(status: Any) -> None:
+    assert status["status"] == "online" and status["issues"] == []
+    peers = {p["deviceIdentifier"]: p for p in status["peers"]}
+    assert "fake-device-1" in peers and status["deviceIdentifier"] not in peers
+    assert {p["status"] for p in status["peers"]} <= {"connected", "disconnected"}
+
+
+def _check_engines(engines: Any) -> None:
+    pairs = {(e["name"], e["version"]) for e in engines}
+    assert ("llama.cpp-linux-x86_64-avx2", "1.50.2") in pairs
+    assert all("GGUF" in e["supportedModelFormatNames"] for e in engines if "llama" in e["name"])
+
+
+def _check_survey(survey: Any) -> None:
+    assert survey["status"] == "ok" and survey["engines"]
+    for engine in survey["engines"]:
+        assert engine["compatibility"]["status"] in ("compatible", "incompatible")
+        assert "gpuSurveyResult" in engine["hardwareSurvey"]
+
+
+def _check_plan(plan: Any) -> None:
+    (node,) = plan["nodes"]  # a Hugging Face source: the model node alone
+    assert node["type"] == "model" and node["state"] == "satisfied"
+    options = node["downloadOptions"]
+    assert [o["quantName"] for o in options] == ["Q4_K_M", "Q8_0"]
+    assert node["recommendedDownloadOptionIndex"] == 0
+    if "alreadyOwned" in node:  # the repository step downloaded it: nothing to download
+        assert node["alreadyOwned"]["modelKey"] == "fake/hub-chat-3b"
+        assert node["selectedDownloadOptionIndex"] is None
+        assert (plan["downloadSizeBytes"], plan["downloadAction"]) == (0, "none")
+    else:
+        assert node["selectedDownloadOptionIndex"] == 0
+        assert plan["downloadSizeBytes"] == options[0]["sizeBytes"]
+        assert plan["downloadAction"] == "startNewDownload"
+
+
+def _equals(expected: Any) -> Callable[[Any], None]:
+    def check(value: Any) -> None:
+        assert value == expected
+
+    return check
+
+
+SURFACE_VALUES: dict[str, Callable[[Any], None]] = {
+    "system/info": _check_info,
+    "llm/estimateModelUsage": _check_estimate("fake/tools"),
+    "embedding/estimateModelUsage": _check_estimate(EMBED_MODEL),
+    "llm/getInstanceProcessingState": _equals({"status": "idle", "queued": 0}),
+    "embedding/getInstanceProcessingState": _equals({"status": "idle", "queued": 0}),
+    "embedding/getBasePredictionConfig": _equals(512),  # getEvalBatchSize() (a load config key)
+    "repository/lmLinkStatus": _check_link,
+    "runtime/listEngines": _check_engines,
+    "runtime/getEngineSelections": lambda selections: _equals(
+        {"GGUF": {"name": "llama.cpp-linux-x86_64-nvidia-cuda12-avx2", "version": "1.50.2"}}
+    )({k: {"name": v["name"], "version": v["version"]} for k, v in selections.items()}),
+    "runtime/surveyHardware": _check_survey,
+    "runtime/surveyHardware(all)": _check_survey,
+    "repository/getAuthenticationStatus": _equals({"type": "none"}),
+    "repository/isAuthenticated": _equals(False),
+    "repository/loginAsComputeDevice": _equals(
+        {"type": "computeDevice", "ownerUsername": "org-conformance", "ownerIsOrganization": True}
+    ),
+    "repository/loginWithPreAuthenticatedKeys": _equals({"userName": "fake-user"}),
+    "repository/getWritableArtifactOwners": _equals(["fake-user"]),
+    "repository/pushArtifact": _equals(
+        [
+            "Packing 1 files",
+            "Uploading fake-user/conformance-plugin",
+            "Published fake-user/conformance-plugin revision 1",
+        ]
+    ),
+    "repository/downloadArtifact": lambda got: (
+        _equals(["manifest.json", "src"])(got["files"]),
+        _equals(got["progress"][-1]["totalBytes"])(got["progress"][-1]["downloadedBytes"]),
+    ),
+    "repository/createDownloadPlan": _check_plan,
+}
 
 
 # Endpoints outside plugins that no public method of @lmstudio/sdk 2.0.0 calls, or that
 # this suite does not call, and why.
 NOT_CALLED = {
     "embedding/getBasePredictionConfig": "no public method of the TypeScript SDK calls it",
-    "repository/downloadArtifact": (
-        "the 2.0.0 SDK lets the channel's error escape as an unhandled rejection"
-    ),
 }
 
 

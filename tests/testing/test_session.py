@@ -250,8 +250,13 @@ def test_ids_from_zero_work(llm: Any) -> None:
 
 
 def test_unimplemented_endpoints_answer_an_error_never_silence(
-    server: FakeLMStudio, connect_to: Any
+    server: FakeLMStudio, connect_to: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The fake answers every non-plugin endpoint: take two handlers away to see the rule.
+    from lmstudio.testing._endpoints import CHANNEL_HANDLERS, RPC_HANDLERS
+
+    monkeypatch.delitem(RPC_HANDLERS, ("repository", "installLocalPlugin"))
+    monkeypatch.delitem(CHANNEL_HANDLERS, ("repository", "ensureAuthenticated"))
     repository = connect_to(server, "repository")
     error = repository.error("installLocalPlugin", {"pluginPath": "/nowhere"})
     assert error["title"] == "repository/installLocalPlugin is not implemented by the fake server"

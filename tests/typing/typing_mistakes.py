@@ -15,6 +15,8 @@ from lmstudio._prediction.stream import PredictionStream
 from lmstudio._protocol.endpoints import llm, system
 from lmstudio._protocol.models import (
     LlmChannelPredictCreationParameter,
+    LlmChannelPredictToClientPacketSuccess,
+    LlmChannelPredictToServerPacket,
     LlmRpcTokenizeParameter,
     RpcUnloadModelParameter,
 )
@@ -55,6 +57,11 @@ def endpoints(
     # a Stream subclass whose final value is not the handler's
     handler: ChannelHandler[object, int] = ChannelHandler()
     session.channel(llm.PREDICT, creation, handler=handler, stream_class=PredictionStream)  # error
+    # a channel's to-server packets are the endpoint's own, not its to-client ones
+    stream = session.channel(llm.PREDICT, creation)
+    session.send(llm.PREDICT, stream, LlmChannelPredictToServerPacket())
+    session.send(llm.PREDICT, stream, LlmChannelPredictToClientPacketSuccess())  # error
+    session.send(llm.TOKENIZE, stream, LlmChannelPredictToServerPacket())  # error
 
 
 class Book(msgspec.Struct):

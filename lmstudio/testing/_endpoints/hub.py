@@ -3,9 +3,10 @@
 The catalog lists the fake hub's models (``repository.py``: the hub-only models, then the
 downloaded ones) as LM Studio's ``hubModel`` entries; the staff picks are the hub-only
 models, found by words of ``searchTerm`` in their name or description. The fake is not
-logged in to the hub until a test sets ``server.hub_user`` (a kebab-case user name);
-``deauthenticate`` logs it out; ``getWritableArtifactOwners`` answers the user (an error
-while logged out). ``getLocalArtifactFiles`` lists a directory of the server's machine
+logged in to the hub until a test sets ``server.hub_user`` (a kebab-case user name) or a
+client logs in (``hub_account.py``); ``deauthenticate`` logs it out;
+``getWritableArtifactOwners`` answers the user or compute device owner (an error while
+logged out). ``getLocalArtifactFiles`` lists a directory of the server's machine
 (sorted relative paths, ``/``-separated), leaving out what a ``.lmsignore`` there names.
 """
 
@@ -16,6 +17,11 @@ import os
 from typing import Any
 
 from lmstudio.testing._endpoints._registry import rpc
+from lmstudio.testing._endpoints.hub_account import (
+    compute_device_status,
+    hub_state,
+    logged_in_owner,
+)
 from lmstudio.testing._endpoints.repository import HUB_ONLY, hub_entries
 from lmstudio.testing._errors import FakeServerError
 from lmstudio.testing._session import CallContext
@@ -86,7 +92,9 @@ async def fuzzy_find_staff_picks(ctx: CallContext, param: Any) -> Any:
 
 def _status(ctx: CallContext) -> dict[str, Any]:
     user = ctx.core.hub_user
-    return {"type": "none"} if user is None else {"type": "loggedInUser", "userName": user}
+    if user is not None:
+        return {"type": "loggedInUser", "userName": user}
+    return compute_device_status(ctx.core) or {"type": "none"}
 
 
 @rpc("getAuthenticationStatus", "repository")
@@ -96,21 +104,18 @@ async def get_authentication_status(ctx: CallContext, _: None) -> Any:
 
 @rpc("isAuthenticated", "repository")
 async def is_authenticated(ctx: CallContext, _: None) -> Any:
-    return {"authenticated": ctx.core.hub_user is not None}
+    return {"authenticated": _status(ctx)["type"] != "none"}
 
 
 @rpc("deauthenticate", "repository")
 async def deauthenticate(ctx: CallContext, _: None) -> None:
     ctx.core.hub_user = None  # void: no result, as the TypeScript client validates
+    hub_state(ctx.core).compute_owner = None
 
 
 @rpc("getWritableArtifactOwners", "repository")
 async def get_writable_artifact_owners(ctx: CallContext, _: None) -> Any:
-    if ctx.core.hub_user is None:
-        raise FakeServerError(
-            "Not logged in to the LM Studio Hub", suggestion="Log in with `lms login` first."
-        )
-    return {"owners": [ctx.core.hub_user]}
+    return {"owners": [logged_in_owner(ctx)]}
 
 
 @rpc("getLocalArtifactFiles", "repository")

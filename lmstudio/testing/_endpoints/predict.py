@@ -47,6 +47,8 @@ async def predict(ch: Channel, creation: Any) -> None:
     raw = msgspec.to_builtins(creation)
     layers = creation.prediction_config_stack.layers
     messages: list[dict[str, Any]] = raw["history"]["messages"]
+    if ch.core.plugins is not None:  # a routed prompt preprocessor rewrites the user message
+        messages = await ch.core.plugins.preprocess_for_prediction(messages)
     raw_prompt = None
     if any(layer.layer_name == "completeModeFormatting" for layer in layers):
         # The official SDKs' text completion: a pass-through template over the messages.

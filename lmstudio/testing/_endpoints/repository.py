@@ -71,14 +71,14 @@ def hub_entries(ctx: CallContext) -> list[dict[str, Any]]:
     ]
 
 
-def _find(ctx: CallContext, key: str) -> dict[str, Any]:
+def find_entry(ctx: CallContext, key: str) -> dict[str, Any]:
     for entry in hub_entries(ctx):
         if entry["modelKey"].lower() == key.lower():
             return entry
     raise FakeServerError(f'Model "{key}" not found in the model catalog')
 
 
-def _options(entry: dict[str, Any]) -> list[Any]:
+def options_of(entry: dict[str, Any]) -> list[Any]:
     key = entry["modelKey"]
     name = key.rpartition("/")[2]
     publisher = entry.get("publisher") or key.partition("/")[0] or "lmstudio-community"
@@ -141,17 +141,30 @@ async def search_models(ctx: CallContext, param: Any) -> Any:
 
 @rpc("getModelDownloadOptions", "repository")
 async def get_model_download_options(ctx: CallContext, param: Any) -> Any:
-    entry = _find(ctx, param.model_search_result_identifier.identifier)
-    return models.RepositoryRpcGetModelDownloadOptionsReturns(results=_options(entry))
+    entry = find_entry(ctx, param.model_search_result_identifier.identifier)
+    return models.RepositoryRpcGetModelDownloadOptionsReturns(results=options_of(entry))
 
 
 @channel("downloadModel", "repository")
 async def download_model(ch: Channel, creation: Any) -> None:
     key, _, quant = creation.download_identifier.rpartition("@")
-    entry = _find(ch, key) if key else None
-    option = next((o for o in _options(entry) if o.quantization == quant), None) if entry else None
+    entry = find_entry(ch, key) if key else None
+    option = (
+        next((o for o in options_of(entry) if o.quantization == quant), None) if entry else None
+    )
     if entry is None or option is None:
         raise FakeServerError(f'Unknown download identifier "{creation.download_identifier}"')
+    await download_option(ch, entry, option)
+    await ch.send(
+        models.RepositoryChannelDownloadModelToClientPacketSuccess(
+            default_identifier=entry["modelKey"]
+        )
+    )
+
+
+async def download_option(ch: Channel, entry: dict[str, Any], option: Any) -> None:
+    """Stream a download's progress and ``startFinalizing``, then add the model to the
+    downloaded models (as ``downloadModel`` and a committed download plan do)."""
     total = option.size_bytes
     steps = 4
     pause = ch.core.load_time / steps
@@ -170,14 +183,10 @@ async def download_model(ch: Channel, creation: Any) -> None:
             )
         )
     await ch.send(models.RepositoryChannelDownloadModelToClientPacketStartFinalizing())
+    key = entry["modelKey"]
     if all(m.key.lower() != key.lower() for m in ch.state.downloaded):
         model = catalog_model(
             {**entry, "path": option.indexed_model_identifier}, len(ch.core.catalog)
         )
         ch.core.catalog.append(model)
         ch.state.downloaded.append(model)
-    await ch.send(
-        models.RepositoryChannelDownloadModelToClientPacketSuccess(
-            default_identifier=entry["modelKey"]
-        )
-    )

@@ -464,7 +464,15 @@ const steps = {
     async function probe(fn) {
       try {
         const value = await withTimeout(Promise.resolve().then(fn), seconds);
-        return { answered: true, ok: true, type: Array.isArray(value) ? "array" : typeof value };
+        let data = null; // the value as JSON, for the checks of its contents
+        try {
+          // A Map (engine selections) as an object, so its entries are seen.
+          const text = JSON.stringify(value ?? null, (_, v) => (v instanceof Map ? Object.fromEntries(v) : v));
+          if (text.length < 50_000) data = JSON.parse(text);
+        } catch {
+          data = null; // not JSON-able (a handle): its type is the answer
+        }
+        return { answered: true, ok: true, type: Array.isArray(value) ? "array" : typeof value, value: data };
       } catch (error) {
         const message = String(error?.message ?? error).slice(0, 300);
         return { answered: !message.startsWith("timed out after"), ok: false, message };
@@ -477,9 +485,12 @@ const steps = {
     const llm = client.llm.createDynamicHandle(CHAT_MODEL);
     const embedding = client.embedding.createDynamicHandle(EMBED_MODEL);
     const file = await client.files.prepareFileBase64("notes.txt", Buffer.from("Some notes.").toString("base64"));
-    // A folder with one file, for the fake to list (it lists folders of its own machine).
+    // A plugin folder, for the fake to list, install and publish (folders of its own machine);
+    // its owner is the user the fake logs in as (lmstudio/testing/README.md, Hub login).
     const artifactFolder = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "lms-artifact-"));
-    fs.writeFileSync(path.join(artifactFolder, "manifest.json"), "{}");
+    const manifest = { type: "plugin", runner: "node", owner: "fake-user", name: "conformance-plugin" };
+    fs.writeFileSync(path.join(artifactFolder, "manifest.json"), JSON.stringify(manifest));
+    const downloadFolder = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "lms-download-"));
     const calls = {
       "system/info": () => client.system.getInfo(),
       // The alive channel stays open while connected: opened and not failed is the answer.
@@ -504,25 +515,39 @@ const steps = {
       "repository/lmLinkSetDisabled": () => client.repository.lmLink.setDisabled(false),
       "repository/lmLinkUpdateDeviceName": () => client.repository.lmLink.updateDeviceName("conformance"),
       "repository/lmLinkSetPreferredDevice": () => client.repository.lmLink.setPreferredDevice("fake-device-1"),
-      "repository/installPluginDependencies": () => client.repository.installPluginDependencies("/tmp/no-plugin"),
+      "repository/installPluginDependencies": () => client.repository.installPluginDependencies(artifactFolder),
       "repository/getLocalArtifactFiles": () => client.repository.getLocalArtifactFileList(artifactFolder),
       "repository/getAuthenticationStatus": () => client.repository.getAuthenticationStatus(),
       "repository/isAuthenticated": () => client.repository.isAuthenticated(),
       "repository/deauthenticate": () => client.repository.deauthenticate(),
-      "repository/loginAsComputeDevice": () => client.repository.loginAsComputeDevice("token"),
+      "repository/loginAsComputeDevice": () => client.repository.loginAsComputeDevice("fake-device-token-org-conformance"),
       "repository/loginWithPreAuthenticatedKeys": () =>
         client.repository.loginWithPreAuthenticatedKeys({ keyId: "k", publicKey: "p", privateKey: "s" }),
       "repository/ensureAuthenticated": () => client.repository.ensureAuthenticated({ onAuthenticationCode: () => {} }),
-      "repository/installLocalPlugin": () => client.repository.installLocalPlugin({ path: "/tmp/no-plugin" }),
-      // Not repository/downloadArtifact: the 2.0.0 SDK lets the channel's error escape as an
-      // unhandled rejection (whatever the server), which would blur this step's judgement.
-      "repository/pushArtifact": () => client.repository.pushArtifact({ path: "/tmp/no-artifact" }),
+      "repository/installLocalPlugin": () => client.repository.installLocalPlugin({ path: artifactFolder }),
+      // Logged in as fake-user by now (loginWithPreAuthenticatedKeys), the manifest's owner.
+      "repository/pushArtifact": async () => {
+        const messages = [];
+        await client.repository.pushArtifact({ path: artifactFolder, onMessage: (m) => messages.push(m) });
+        return messages;
+      },
+      // A download that succeeds (the 2.0.0 SDK lets a failed one's error escape as an
+      // unhandled rejection, so none is tried here).
+      "repository/downloadArtifact": async () => {
+        const progress = [];
+        await client.repository.downloadArtifact({
+          owner: "lmstudio", name: "dice", revisionNumber: 2, path: downloadFolder,
+          onProgress: (u) => progress.push(u),
+        });
+        return { progress, files: fs.readdirSync(downloadFolder).sort() };
+      },
       "repository/createDownloadPlan": async () => {
         const planner = client.repository.createModelDownloadPlanner({
           source: { type: "huggingface", user: "fake", repo: "hub-chat-3b" },
         });
         try {
           await planner.untilReady();
+          return planner.getPlan();
         } finally {
           planner[Symbol.dispose]();
         }
@@ -542,6 +567,7 @@ const steps = {
     const outcomes = {};
     for (const [name, fn] of Object.entries(calls)) outcomes[name] = await probe(fn);
     fs.rmSync(artifactFolder, { recursive: true, force: true });
+    fs.rmSync(downloadFolder, { recursive: true, force: true });
     return { supported: true, outcomes };
   },
   // Runs last: it unloads and reloads the embedding model the other steps use.

@@ -1,0 +1,2 @@
+def list_provided_tools(ctl):
+    return []
