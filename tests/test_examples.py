@@ -125,7 +125,7 @@ def test_demo() -> None:
     for header in ("chatbot.py", "structured_output.py", "embeddings.py"):
         assert f"=== {header}" in out
     assert "Bot: You said: Hello! Who are you?" in out
-    assert "11 of 11 examples ran." in out
+    assert "12 of 12 examples ran." in out
 
 
 def quick_start_blocks() -> list[str]:

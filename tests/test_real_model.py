@@ -268,7 +268,7 @@ def test_demo_real_runs_every_example() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"with a real model, {REAL_LLM}" in done.stdout
-    assert "11 of 11 examples ran." in done.stdout
+    assert "12 of 12 examples ran." in done.stdout
 
 
 def test_structured_strings_hold_no_raw_control_characters() -> None:
