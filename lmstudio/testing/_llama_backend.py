@@ -36,7 +36,7 @@ import logging
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -139,6 +139,19 @@ class _NoRedirect:
         pass
 
 
+def _without_fd_redirection(modules: Iterable[Any]) -> list[str]:
+    """Replace llama-cpp-python's private ``suppress_stdout_stderr`` where a module has it
+    (the version bound is ``<0.4``); the names of the modules changed. The fallback, for a
+    version without that name: nothing is replaced, and llama-cpp-python redirects as it
+    always did (loading works; only output printed meanwhile by other threads is lost)."""
+    changed = []
+    for module in modules:
+        if module is not None and hasattr(module, "suppress_stdout_stderr"):
+            setattr(module, "suppress_stdout_stderr", _NoRedirect)  # noqa: B010
+            changed.append(module.__name__)
+    return changed
+
+
 def _quiet_llama_logs(llama_cpp: Any) -> None:
     """llama.cpp's own log lines go to the ``lmstudio.testing.llama`` logger (DEBUG),
     never to stderr (it prints some even with ``verbose=False``).
@@ -151,10 +164,10 @@ def _quiet_llama_logs(llama_cpp: Any) -> None:
     global _log_callback
     if _log_callback is not None:
         return
-    for name in ("llama_cpp.llama", "llama_cpp._internals", "llama_cpp.llama_chat_format"):
-        module = sys.modules.get(name)
-        if module is not None and hasattr(module, "suppress_stdout_stderr"):
-            setattr(module, "suppress_stdout_stderr", _NoRedirect)  # noqa: B010
+    _without_fd_redirection(
+        sys.modules.get(name)
+        for name in ("llama_cpp.llama", "llama_cpp._internals", "llama_cpp.llama_chat_format")
+    )
 
     @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
     def callback(level: int, text: bytes, user_data: Any) -> None:
