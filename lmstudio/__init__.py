@@ -113,6 +113,7 @@ if TYPE_CHECKING:
     from ._prediction.act_events import (
         ActEvent as ActEvent,
         ActResult as ActResult,
+        GeneratorRoundResult as GeneratorRoundResult,
         MessageAdded as MessageAdded,
         PredictionRoundResult as PredictionRoundResult,
         RoundEnded as RoundEnded,
@@ -135,6 +136,7 @@ if TYPE_CHECKING:
     )
     from ._prediction.events import PromptProcessingDetails as PromptProcessingDetails
     from ._prediction.results import (
+        GeneratorPredictionResult as GeneratorPredictionResult,
         LlmPredictionStats as LlmPredictionStats,
         PredictionFragment as PredictionFragment,
         PredictionResult as PredictionResult,

@@ -113,6 +113,7 @@ EXPORTS: dict[str, str] = {
     # predictions
     "PredictionStream": "_prediction.stream",
     "PredictionResult": "_prediction.results",
+    "GeneratorPredictionResult": "_prediction.results",
     "PredictionFragment": "_prediction.results",
     "LlmPredictionStats": "_prediction.results",
     "PredictionMessageCallback": "_prediction.callbacks",
@@ -134,6 +135,7 @@ EXPORTS: dict[str, str] = {
     "ActResult": "_prediction.act_events",
     "ActEvent": "_prediction.act_events",
     "PredictionRoundResult": "_prediction.act_events",
+    "GeneratorRoundResult": "_prediction.act_events",
     "RoundStarted": "_prediction.act_events",
     "RoundPromptProcessingProgress": "_prediction.act_events",
     "RoundFirstToken": "_prediction.act_events",

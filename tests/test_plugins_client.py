@@ -53,11 +53,15 @@ def client(server: FakeLMStudio) -> Iterator[lms.Client]:
 def test_a_generator_responds_and_streams(client: lms.Client, plugin: RawPlugin) -> None:
     generator = client.plugins.generator("tests/raw")
     result = generator.respond("Hi").result()
-    assert result.content == "Hello "
-    assert result.stop_reason == "eosFound"
-    assert result.model_info.identifier == "tests/raw"
-    fragments = [f.content for f in generator.respond_stream("Hi")]
+    assert result == lms.GeneratorPredictionResult(
+        content="Hello ", plugin_identifier="tests/raw", cancelled=False
+    )
+    assert (result.reasoning_content, result.non_reasoning_content) == ("", "Hello ")
+    assert not hasattr(result, "model_info") and not hasattr(result, "stats")
+    stream = generator.respond_stream("Hi")
+    fragments = [f.content for f in stream]
     assert fragments == ["Hello "]
+    assert type(stream.result()) is lms.GeneratorPredictionResult
 
 
 def test_a_generator_respond_can_be_awaited(client: lms.Client, plugin: RawPlugin) -> None:
@@ -75,10 +79,21 @@ def test_a_generator_acts_with_tools(client: lms.Client, plugin: RawPlugin) -> N
         calls.append((a, b))
         return a + b
 
-    result = client.plugins.generator("tests/raw").act("What is 2 + 3?", [add]).result()
+    completed: list[lms.GeneratorRoundResult] = []
+    act = client.plugins.generator("tests/raw").act(
+        "What is 2 + 3?", [add], on_prediction_completed=completed.append
+    )
+    result = act.result()
     assert calls == [(2, 3)]
     assert result.content == "The answer is 5. "
     assert result.rounds == 2
+    assert [type(r) for r in result.predictions] == [lms.GeneratorRoundResult] * 2
+    assert list(result.predictions) == completed
+    first, second = result.predictions
+    assert (first.round_index, second.round_index) == (0, 1)
+    assert [r.name for r in first.tool_call_requests] == ["add"]
+    assert second.plugin_identifier == "tests/raw" and not second.cancelled
+    assert not hasattr(first, "model_info")
 
 
 def test_plugin_tools_in_a_model_act(
@@ -153,7 +168,8 @@ def test_cancelling_a_generator_sends_cancel(
     assert slow.next_request("setGenerator") == {"type": "abort", "taskId": task}
     slow.reply("setGenerator", {"type": "aborted", "taskId": task})
     result = stream.result()
-    assert result.content == "a" and result.stop_reason == "userStopped"
+    assert isinstance(result, lms.GeneratorPredictionResult)
+    assert result.content == "a" and result.cancelled
     slow.close()
 
 

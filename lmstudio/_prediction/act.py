@@ -26,7 +26,7 @@ tools and asks :class:`ActPlan` what each step means. Rules (all of them live he
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeAlias
+from typing import Any, Generic, TypeAlias
 
 import msgspec
 from msgspec import UNSET
@@ -40,10 +40,10 @@ from .act_events import (
     ActEvent,
     ActResult,
     MessageAdded,
-    PredictionRoundResult,
     RoundFirstToken,
     RoundFragment,
     RoundPromptProcessingProgress,
+    RoundResult,
     ToolCallRequestArgumentsFragment,
     ToolCallRequested,
     ToolCallRequestFailed,
@@ -211,8 +211,9 @@ class GuardToolCallController:
         )
 
 
-class ActPlan:
-    """The state of one act (see the module docstring for its rules)."""
+class ActPlan(Generic[RoundResult]):
+    """The state of one act (see the module docstring for its rules); its rounds'
+    results are ``RoundResult`` objects."""
 
     def __init__(self, chat: Chat, tools: ToolSet, *, max_prediction_rounds: int | None) -> None:
         if max_prediction_rounds is not None and (
@@ -228,7 +229,7 @@ class ActPlan:
         self._done = False
         self._next_call = 0
         self._open_call: int | None = None
-        self._predictions: list[PredictionRoundResult] = []
+        self._predictions: list[RoundResult] = []
         self._unimplemented: list[ToolCallRequest] = []
 
     # --- rounds -------------------------------------------------------------------------
@@ -253,7 +254,7 @@ class ActPlan:
 
     # --- events -------------------------------------------------------------------------
 
-    def translate(self, round_index: int, event: PredictionEvent) -> ActEvent | None:
+    def translate(self, round_index: int, event: PredictionEvent) -> ActEvent[RoundResult] | None:
         """The act event for one prediction event of round ``round_index`` (or ``None``)."""
         if type(event) is FragmentReceived:
             return RoundFragment(round_index, event.fragment)
@@ -313,7 +314,7 @@ class ActPlan:
     # --- recording ----------------------------------------------------------------------
 
     def finish_round(
-        self, result: PredictionRoundResult, calls: Sequence[FinishedCall]
+        self, result: RoundResult, calls: Sequence[FinishedCall]
     ) -> list[MessageAdded]:
         """Record a finished round; returns the messages added, in order."""
         index = result.round_index
@@ -329,7 +330,7 @@ class ActPlan:
             self._done = True
         return added
 
-    def finish_cancelled(self, result: PredictionRoundResult | None) -> list[MessageAdded]:
+    def finish_cancelled(self, result: RoundResult | None) -> list[MessageAdded]:
         """Record a round stopped by ``cancel()``: its text only; the act is over."""
         self._done = True
         if result is None:
@@ -337,7 +338,9 @@ class ActPlan:
         self._predictions.append(result)
         return [MessageAdded(result.round_index, self.chat.add_assistant_response(result.content))]
 
-    def result(self, total_time_seconds: float, *, cancelled: bool = False) -> ActResult:
+    def result(
+        self, total_time_seconds: float, *, cancelled: bool = False
+    ) -> ActResult[RoundResult]:
         """The act's result."""
         return ActResult(
             rounds=self._rounds,

@@ -22,9 +22,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import Any, Generic, Literal, Protocol, TypeAlias
 
 import msgspec
+from typing_extensions import TypeVar
 
 from .._data.history import (
     AssistantResponse,
@@ -37,12 +38,13 @@ from .._exports import publish
 from .._protocol.models import PromptProcessingDetails
 from ..errors import LMStudioPredictionError
 from .callbacks import call_with_details
-from .results import PredictionFragment, PredictionResult
+from .results import GeneratorPredictionResult, PredictionFragment, PredictionResult
 
 __all__ = [
     "ActCallbacks",
     "ActEvent",
     "ActResult",
+    "GeneratorRoundResult",
     "MessageAdded",
     "PredictionRoundResult",
     "RoundEnded",
@@ -50,6 +52,8 @@ __all__ = [
     "RoundFragment",
     "RoundPredictionCompleted",
     "RoundPromptProcessingProgress",
+    "RoundResult",
+    "RoundResultLike",
     "RoundStarted",
     "ToolCallCompleted",
     "ToolCallOutcome",
@@ -58,6 +62,7 @@ __all__ = [
     "ToolCallRequestNameReceived",
     "ToolCallRequestStarted",
     "ToolCallRequested",
+    "round_result",
 ]
 
 
@@ -74,11 +79,41 @@ class PredictionRoundResult(PredictionResult[str]):
     @classmethod
     def from_result(cls, result: PredictionResult[Any], round_index: int) -> PredictionRoundResult:
         """``result`` as the result of round ``round_index``."""
-        given = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.init}
-        return cls(round_index=round_index, **given)
+        return round_result(cls, result, round_index)
 
 
-class ActResult(msgspec.Struct, frozen=True, kw_only=True):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GeneratorRoundResult(GeneratorPredictionResult):
+    """The result of one round of a generator's act (a :class:`GeneratorPredictionResult`)."""
+
+    round_index: int = 0
+    """Which round produced it, counting from 0."""
+
+
+class RoundResultLike(Protocol):
+    """What an act needs of a round's result."""
+
+    @property
+    def content(self) -> str: ...
+
+    @property
+    def round_index(self) -> int: ...
+
+
+RoundResult = TypeVar("RoundResult", bound=RoundResultLike, default=PredictionRoundResult)
+"""The type of an act's round results: :class:`PredictionRoundResult` for a model's act
+(the default), :class:`GeneratorRoundResult` for a generator's."""
+
+
+def round_result(
+    round_type: Callable[..., RoundResult], result: object, round_index: int
+) -> RoundResult:
+    """``result`` (a dataclass) as a ``round_type``: the result of round ``round_index``."""
+    given = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.init}  # type: ignore[arg-type]
+    return round_type(round_index=round_index, **given)
+
+
+class ActResult(msgspec.Struct, Generic[RoundResult], frozen=True, kw_only=True):
     """The outcome of an ``act()``: how many rounds it took, how long, and the whole chat.
 
     ``chat`` is a copy of the chat given to ``act()`` with every round's assistant message
@@ -91,8 +126,9 @@ class ActResult(msgspec.Struct, frozen=True, kw_only=True):
     """Wall time of the whole act."""
     chat: Chat = msgspec.field(default_factory=Chat)
     """The chat of the whole exchange (the given chat, then what the act added)."""
-    predictions: tuple[PredictionRoundResult, ...] = ()
-    """Each round's prediction result, in order."""
+    predictions: tuple[RoundResult, ...] = ()
+    """Each round's prediction result, in order (a generator's act:
+    :class:`GeneratorRoundResult` objects)."""
     unimplemented_tool_calls: tuple[ToolCallRequest, ...] = ()
     """Requests for tools given without an implementation (raw definitions): the act
     ended on them; run them, add their results with ``chat.add_tool_results`` and act
@@ -202,11 +238,11 @@ class ToolCallCompleted(msgspec.Struct, frozen=True):
     error: BaseException | None = None
 
 
-class RoundPredictionCompleted(msgspec.Struct, frozen=True):
+class RoundPredictionCompleted(msgspec.Struct, Generic[RoundResult], frozen=True):
     """The round's prediction ended (tools may still be running)."""
 
     round_index: int
-    result: PredictionRoundResult
+    result: RoundResult
 
 
 class MessageAdded(msgspec.Struct, frozen=True):
@@ -234,11 +270,12 @@ ActEvent: TypeAlias = (
     | ToolCallRequested
     | ToolCallRequestFailed
     | ToolCallCompleted
-    | RoundPredictionCompleted
+    | RoundPredictionCompleted[RoundResult]
     | MessageAdded
     | RoundEnded
 )
-"""An item of an act's stream (see the module docstring for their order)."""
+"""An item of an act's stream (see the module docstring for their order); ``ActEvent``
+is a model's act's, ``ActEvent[GeneratorRoundResult]`` a generator's."""
 
 
 # --- callbacks --------------------------------------------------------------------------

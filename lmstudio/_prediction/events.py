@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 import msgspec
 
@@ -11,7 +11,7 @@ from .._protocol.models import (
     PromptProcessingDetails,
     SerializedLMSExtendedError,
 )
-from .results import PredictionFragment, PredictionResult
+from .results import GeneratedText, PredictionFragment
 
 # --- Events ----------------------------------------------------------------------------
 
@@ -106,7 +106,7 @@ class ToolCallGenerationFailed(msgspec.Struct, frozen=True):
 class PredictionCompleted(msgspec.Struct, frozen=True):
     """The prediction ended (``success``); the stream's final value."""
 
-    result: PredictionResult[Any]
+    result: GeneratedText
 
 
 PredictionEvent: TypeAlias = (

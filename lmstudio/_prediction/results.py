@@ -20,7 +20,13 @@ from .._protocol.models import (
     LlmToken,
 )
 
-__all__ = ["LlmPredictionStats", "PredictionFragment", "PredictionResult"]
+__all__ = [
+    "GeneratedText",
+    "GeneratorPredictionResult",
+    "LlmPredictionStats",
+    "PredictionFragment",
+    "PredictionResult",
+]
 
 _log = logging.getLogger("lmstudio.prediction")
 
@@ -96,15 +102,12 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PredictionResult(Generic[T]):
-    """The final result of a prediction; ``T`` is the type of :attr:`parsed`.
+class GeneratedText:
+    """What every prediction result holds: the generated text and its tool call requests.
 
     ``content`` is the whole generated text, reasoning and its tags included, as in both
-    official SDKs; ``reasoning_content`` is the model's reasoning and
-    ``non_reasoning_content`` the answer (structural tokens such as reasoning tags belong
-    to neither). ``parsed`` is the structured value when a response format was requested
-    and the answer parses (``structured`` is then true); otherwise the answer text, as for
-    a cancelled or cut-off prediction.
+    official SDKs; ``reasoning_content`` is the reasoning and ``non_reasoning_content``
+    the answer (structural tokens such as reasoning tags belong to neither).
     """
 
     content: str
@@ -114,19 +117,62 @@ class PredictionResult(Generic[T]):
     non_reasoning_content: str = _SAME_AS_CONTENT
     """The answer (fragments of reasoning type ``"none"``, structural tokens excluded);
     defaults to ``content`` when a result is built by hand."""
-    stats: LlmPredictionStats
-    model_info: LlmInstanceInfo
-    load_config: LlmLoadModelConfig
-    prediction_config: LlmPredictionConfig
     tool_call_requests: tuple[ToolCallRequest, ...] = ()
-    """Tool calls the model requested (when tools were offered)."""
-    response_format: ResponseFormat | None = field(default=None, repr=False, compare=False)
-    """The format ``parsed`` comes from; ``None`` for plain text."""
-    _parsed: tuple[Any, bool] | None = field(default=None, init=False, repr=False, compare=False)
+    """Tool calls requested (when tools were offered)."""
 
     def __post_init__(self) -> None:
         if self.non_reasoning_content is _SAME_AS_CONTENT:
             object.__setattr__(self, "non_reasoning_content", self.content)
+
+    def to_message(self) -> AssistantResponse:
+        """The assistant message for this result, with its tool call requests (what
+        ``on_message`` receives)."""
+        requests = [ToolCallRequestData(tool_call_request=r) for r in self.tool_call_requests]
+        return AssistantResponse(content=[TextData(text=self.content), *requests])
+
+    def _to_history_content(self) -> str:
+        return self.content
+
+    def __str__(self) -> str:
+        return self.content
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GeneratorPredictionResult(GeneratedText):
+    """The result of a generator plugin's prediction (``client.plugins.generator(...)``).
+
+    A generator reports only its text and tool call requests: no statistics, model or
+    configs (as the TypeScript SDK's ``GeneratorPredictionResult``). ``content``,
+    ``reasoning_content`` and ``non_reasoning_content`` are as for
+    :class:`PredictionResult` (the generator decides what is reasoning).
+    """
+
+    plugin_identifier: str
+    """The generator plugin that produced it, ``"owner/name"``."""
+    cancelled: bool = False
+    """Whether ``cancel()`` stopped it (the text is then what arrived before)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PredictionResult(GeneratedText, Generic[T]):
+    """The final result of a prediction; ``T`` is the type of :attr:`parsed`.
+
+    ``content`` is the whole generated text, reasoning and its tags included, as in both
+    official SDKs; ``reasoning_content`` is the model's reasoning and
+    ``non_reasoning_content`` the answer (structural tokens such as reasoning tags belong
+    to neither). ``parsed`` is the structured value when a response format was requested
+    and the answer parses (``structured`` is then true); otherwise the answer text, as for
+    a cancelled or cut-off prediction. ``tool_call_requests``: tool calls the model
+    requested (when tools were offered).
+    """
+
+    stats: LlmPredictionStats
+    model_info: LlmInstanceInfo
+    load_config: LlmLoadModelConfig
+    prediction_config: LlmPredictionConfig
+    response_format: ResponseFormat | None = field(default=None, repr=False, compare=False)
+    """The format ``parsed`` comes from; ``None`` for plain text."""
+    _parsed: tuple[Any, bool] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def parsed(self) -> T:
@@ -153,15 +199,6 @@ class PredictionResult(Generic[T]):
         """Why generation stopped (``stats.stop_reason``), e.g. ``"eosFound"``."""
         return self.stats.stop_reason
 
-    def to_message(self) -> AssistantResponse:
-        """The assistant message for this result, with its tool call requests (what
-        ``on_message`` receives)."""
-        requests = [ToolCallRequestData(tool_call_request=r) for r in self.tool_call_requests]
-        return AssistantResponse(content=[TextData(text=self.content), *requests])
-
-    def _to_history_content(self) -> str:
-        return self.content
-
     def _parse(self) -> tuple[Any, bool]:
         cached = self._parsed
         if cached is None:
@@ -175,9 +212,6 @@ class PredictionResult(Generic[T]):
                     _log.warning("Structured prediction result did not parse: %s", exc)
             object.__setattr__(self, "_parsed", cached)
         return cached
-
-    def __str__(self) -> str:
-        return self.content
 
     def __repr__(self) -> str:
         name = type(self).__name__

@@ -11,7 +11,9 @@ the packet caused; the channel's close gives its result, a ``channelError`` its 
 the ``Stream`` yields :class:`FragmentReceived` fragments as items and passes every event
 to :meth:`PredictionCallbacks.dispatch` where the stream is consumed.
 
-Rules (all state changes live in :class:`PredictionState`):
+Rules (all state changes live in :class:`TextPredictionState`, the base that
+:class:`PredictionState` and a generator's ``GeneratorState`` share; each subclass only
+turns its channel's ``success`` packet into its result):
 
 - Prompt processing progress only moves forward; ``0.0`` is reported before the first
   positive value and ``1.0`` at the first fragment if the server skipped them.
@@ -40,9 +42,11 @@ parsed from the answer.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar, Generic
 
 from msgspec import UNSET
+from typing_extensions import TypeVar
 
 from .._data.config import (
     llm_load_config_from_kv,
@@ -82,9 +86,9 @@ from .events import (
     ToolCallGenerationStarted,
     ToolCallNameReceived,
 )
-from .results import PredictionFragment, PredictionResult
+from .results import GeneratedText, PredictionFragment, PredictionResult
 
-__all__ = ["PredictionState"]
+__all__ = ["PredictionState", "TextPredictionState"]
 
 _log = logging.getLogger("lmstudio.prediction")
 
@@ -92,26 +96,29 @@ _log = logging.getLogger("lmstudio.prediction")
 # --- The stream state ------------------------------------------------------------------
 
 
-class PredictionState(ChannelHandler[PredictionEvent, PredictionResult[Any]]):
-    """One ``predict`` channel's packets into events, a snapshot and a result (the handler)."""
+R = TypeVar("R", bound=GeneratedText)
 
-    def __init__(self, response_format: ResponseFormat | None = None) -> None:
-        self._response_format = response_format
+
+class TextPredictionState(ChannelHandler[PredictionEvent, R], Generic[R]):
+    """The packets of a channel that streams a prediction into events, a snapshot and a
+    result of type ``R`` (the handler): every rule but the success packet's, which a
+    subclass turns into its result (:attr:`_success_type`, :meth:`_finish`)."""
+
+    _success_type: ClassVar[type]
+    """The class of the packet that ends the prediction."""
+
+    def __init__(self) -> None:
         self._text: list[str] = []  # every fragment
         self._answer: list[str] = []
         self._reasoning: list[str] = []
         self._progress = -1.0
         self._fragments_count = 0
         self._cancelled = False
-        self._result: PredictionResult[Any] | None = None
+        self._result: R | None = None
         self._tool_calls: list[ToolCallRequest] = []
         self._tool_call_failures: list[ToolCallGenerationFailed] = []
 
     # snapshot
-    @property
-    def response_format(self) -> ResponseFormat | None:
-        """The response format the result will be parsed with, if any."""
-        return self._response_format
 
     @property
     def content(self) -> str:
@@ -159,14 +166,9 @@ class PredictionState(ChannelHandler[PredictionEvent, PredictionResult[Any]]):
         return self._result is not None
 
     @property
-    def result(self) -> PredictionResult[Any] | None:
+    def result(self) -> R | None:
         """The result once ``success`` arrived, else ``None``."""
         return self._result
-
-    @property
-    def stats(self) -> LlmPredictionStats | None:
-        """The prediction's statistics once it finished, else ``None``."""
-        return None if self._result is None else self._result.stats
 
     # transitions
     def cancel(self) -> None:
@@ -197,8 +199,9 @@ class PredictionState(ChannelHandler[PredictionEvent, PredictionResult[Any]]):
                 if self._cancelled:
                     return []
                 return self._advance(progress, None if details is UNSET else details)
-            case LlmChannelPredictToClientPacketSuccess():
+            case _ if type(packet) is self._success_type:
                 result = self._finish(packet)
+                self._result = result
                 return [PredictionCompleted(result)]
             case _ if self._cancelled:
                 return []
@@ -226,7 +229,7 @@ class PredictionState(ChannelHandler[PredictionEvent, PredictionResult[Any]]):
                 _log.debug("Ignoring an unknown predict packet: %r", packet)
                 return []
 
-    def close(self) -> PredictionResult[Any]:
+    def close(self) -> R:
         """The result, when LM Studio closes the channel after ``success``.
 
         Raises :class:`~lmstudio.LMStudioProtocolError` if it closed without one.
@@ -285,18 +288,49 @@ class PredictionState(ChannelHandler[PredictionEvent, PredictionResult[Any]]):
         events.append(received)
         return events
 
-    def _finish(self, packet: LlmChannelPredictToClientPacketSuccess) -> PredictionResult[Any]:
-        # A stopped prediction's text is partial: never parse it as structured output.
-        stopped = self._cancelled or packet.stats.stop_reason == "userStopped"
-        self._result = PredictionResult(
+    def _finish(self, packet: Any) -> R:
+        """The result for the packet that ends the prediction (of :attr:`_success_type`)."""
+        raise NotImplementedError
+
+    def _generated(self, result_type: Callable[..., R], **fields: Any) -> R:
+        """A ``result_type`` holding the text and tool calls received, and ``fields``."""
+        return result_type(
             content=self.content,
             reasoning_content=self.reasoning_content,
             non_reasoning_content=self.non_reasoning_content,
+            tool_call_requests=tuple(self._tool_calls),
+            **fields,
+        )
+
+
+class PredictionState(TextPredictionState[PredictionResult[Any]]):
+    """One ``llm/predict`` channel's packets into events, a snapshot and a
+    :class:`~lmstudio.PredictionResult` (the handler)."""
+
+    _success_type = LlmChannelPredictToClientPacketSuccess
+
+    def __init__(self, response_format: ResponseFormat | None = None) -> None:
+        super().__init__()
+        self._response_format = response_format
+
+    @property
+    def response_format(self) -> ResponseFormat | None:
+        """The response format the result will be parsed with, if any."""
+        return self._response_format
+
+    @property
+    def stats(self) -> LlmPredictionStats | None:
+        """The prediction's statistics once it finished, else ``None``."""
+        return None if self._result is None else self._result.stats
+
+    def _finish(self, packet: LlmChannelPredictToClientPacketSuccess) -> PredictionResult[Any]:
+        # A stopped prediction's text is partial: never parse it as structured output.
+        stopped = self._cancelled or packet.stats.stop_reason == "userStopped"
+        return self._generated(
+            PredictionResult,
             stats=packet.stats,
             model_info=packet.model_info,
             load_config=llm_load_config_from_kv(packet.load_model_config),
             prediction_config=prediction_config_from_kv(packet.prediction_config),
-            tool_call_requests=tuple(self._tool_calls),
             response_format=None if stopped else self._response_format,
         )
-        return self._result

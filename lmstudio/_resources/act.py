@@ -38,7 +38,7 @@ import time
 import weakref
 from collections.abc import Callable, Coroutine, Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
 
 import msgspec
 
@@ -63,15 +63,16 @@ from .._prediction.act_events import (
     PredictionRoundResult,
     RoundEnded,
     RoundPredictionCompleted,
+    RoundResult,
     RoundStarted,
     ToolCallCompleted,
     ToolCallOutcome,
     ToolCallRequested,
     ToolCallRequestFailed,
+    round_result,
 )
 from .._prediction.events import PredictionEvent
 from .._prediction.request import PredictionRequest, prepare_respond
-from .._prediction.results import PredictionResult
 from .._types import PredictionConfigInput
 from ..errors import LMStudioCancelledError, LMStudioPredictionError, LMStudioValueError
 from .tool_loop import helper_loop
@@ -85,8 +86,9 @@ __all__ = ["ActStream", "GuardToolCallHandler", "InvalidToolRequestHandler", "st
 
 _log = logging.getLogger("lmstudio.act")
 
-Predict = Callable[[PredictionRequest], Stream[PredictionEvent, PredictionResult[Any]]]
-"""Opens one round's prediction; its items are all the prediction's events."""
+Predict = Callable[[PredictionRequest], Stream[PredictionEvent, Any]]
+"""Opens one round's prediction; its items are all the prediction's events, its result
+a prediction result (a dataclass the round's result type is made from)."""
 
 InvalidToolRequestHandler = Callable[[LMStudioPredictionError, ToolCallRequest | None], Any]
 """``handle_invalid_tool_request(error, request)``: return the text for the model (``None``
@@ -98,10 +100,12 @@ GuardToolCallHandler = Callable[[int, int, GuardToolCallController], Any]
 ``allow_and_override_parameters(...)`` or ``deny(reason)``; may be ``async``."""
 
 
-class ActStream(Stream[ActEvent, ActResult]):
+class ActStream(Stream[ActEvent[RoundResult], ActResult[RoundResult]], Generic[RoundResult]):
     """An act: its events (``for`` / ``async for``), then its :class:`~lmstudio.ActResult`.
 
-    A ``Stream[ActEvent, ActResult]``: ``.result(timeout)`` or ``await`` for the result
+    A ``Stream[ActEvent, ActResult]`` (a generator's act: ``ActStream[GeneratorRoundResult]``,
+    whose round results are :class:`~lmstudio.GeneratorRoundResult` objects):
+    ``.result(timeout)`` or ``await`` for the result
     (callbacks run there, iterating first is optional); ``.cancel()`` stops the act (see
     ``LLM.act``). Remembers the loop that consumes it: async tools run there.
     """
@@ -112,19 +116,19 @@ class ActStream(Stream[ActEvent, ActResult]):
         super().__init__(description, consume, **hooks)
         self._consumer_loop: asyncio.AbstractEventLoop | None = None
 
-    def __await__(self) -> Generator[Any, None, ActResult]:
+    def __await__(self) -> Generator[Any, None, ActResult[RoundResult]]:
         self._consumer_loop = _running_loop()
         return (yield from super().__await__())
 
-    async def __anext__(self) -> ActEvent:
+    async def __anext__(self) -> ActEvent[RoundResult]:
         self._consumer_loop = _running_loop()
         return await super().__anext__()
 
-    def __next__(self) -> ActEvent:
+    def __next__(self) -> ActEvent[RoundResult]:
         self._consumer_loop = None
         return super().__next__()
 
-    def result(self, timeout: float | None = None) -> ActResult:
+    def result(self, timeout: float | None = None) -> ActResult[RoundResult]:
         """The act's result, blocking up to ``timeout`` seconds (``None``: until done).
 
         Raises like :meth:`Call.result`.
@@ -141,11 +145,11 @@ class _Feed:
     def __init__(self, sink: Sink) -> None:
         self._sink = sink
 
-    def push(self, event: ActEvent) -> None:
+    def push(self, event: ActEvent[Any]) -> None:
         self._sink.push(event)
         self._sink.wake()
 
-    def resolve(self, result: ActResult) -> None:
+    def resolve(self, result: ActResult[Any]) -> None:
         self._sink.resolve(result)
 
     def fail(self, exc: BaseException) -> None:
@@ -165,7 +169,8 @@ def start_act(
     callbacks: ActCallbacks,
     guard_tool_call: GuardToolCallHandler | None,
     handle_invalid_tool_request: InvalidToolRequestHandler | None,
-) -> ActStream:
+    round_type: Callable[..., RoundResult] = PredictionRoundResult,  # type: ignore[assignment]
+) -> ActStream[RoundResult]:
     """Check the arguments, then start the act on the helper loop (see ``LLM.act``).
 
     Raises:
@@ -180,14 +185,16 @@ def start_act(
             f"max_parallel_tool_calls must be at least 1 or None ({max_parallel_tool_calls!r} given)"
         )
     toolset = tool_set(tools)
-    plan = ActPlan(Chat.from_history(chat), toolset, max_prediction_rounds=max_prediction_rounds)
+    plan: ActPlan[RoundResult] = ActPlan(
+        Chat.from_history(chat), toolset, max_prediction_rounds=max_prediction_rounds
+    )
 
     def make_request(round_index: int) -> PredictionRequest:
         offered = toolset.setting if plan.offers_tools(round_index) else None
         return prepare_respond(model, plan.chat, config=config, preset=preset, tools=offered)
 
     first = make_request(0)  # checks the chat and the config before anything is sent
-    driver: _Driver
+    driver: _Driver[RoundResult]
 
     def cancel(_: Sink) -> None:
         driver.cancel()  # bound below, before the stream is handed out
@@ -201,6 +208,7 @@ def start_act(
         plan,
         _Feed(sink),
         predict,
+        round_type,
         make_request,
         first,
         started,
@@ -213,14 +221,15 @@ def start_act(
     return stream
 
 
-class _Driver:
+class _Driver(Generic[RoundResult]):
     """Runs one act's rounds on the helper loop (see the module docstring)."""
 
     def __init__(
         self,
-        plan: ActPlan,
+        plan: ActPlan[RoundResult],
         feed: _Feed,
         predict: Predict,
+        round_type: Callable[..., RoundResult],
         make_request: Callable[[int], PredictionRequest],
         first: PredictionRequest,
         started: float,
@@ -233,6 +242,7 @@ class _Driver:
         self._plan = plan
         self._feed = feed
         self._predict = predict
+        self._round_type = round_type
         self._make_request = make_request
         self._first: PredictionRequest | None = first
         self._started = started
@@ -244,7 +254,7 @@ class _Driver:
         self._pool: ThreadPoolExecutor | None = None
         self._slots: asyncio.Semaphore | None = None
         self._guard_lock: asyncio.Lock | None = None
-        self._stream: Stream[PredictionEvent, PredictionResult[Any]] | None = None
+        self._stream: Stream[PredictionEvent, Any] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._cancelled = False
         self._failure: BaseException | None = None
@@ -320,7 +330,7 @@ class _Driver:
 
     async def _round(
         self, index: int, request: PredictionRequest
-    ) -> tuple[PredictionRoundResult | None, list[FinishedCall]]:
+    ) -> tuple[RoundResult | None, list[FinishedCall]]:
         import asyncio
 
         plan = self._plan
@@ -338,9 +348,7 @@ class _Driver:
                 elif type(act_event) is ToolCallRequestFailed:
                     pending.append(self._spawn(self._generation_failed(act_event)))
             try:
-                result: PredictionRoundResult | None = PredictionRoundResult.from_result(
-                    await stream, index
-                )
+                result: RoundResult | None = round_result(self._round_type, await stream, index)
             except LMStudioCancelledError:
                 if not (self._cancelled or self._failure):
                     raise
@@ -356,7 +364,7 @@ class _Driver:
         done = await asyncio.gather(*pending, return_exceptions=True)
         return result, [call for call in done if isinstance(call, FinishedCall)]
 
-    def _emit(self, event: ActEvent) -> None:
+    def _emit(self, event: ActEvent[RoundResult]) -> None:
         self._feed.push(event)
 
     def _spawn(

@@ -2,7 +2,9 @@
 
 - ``client.plugins.generator("owner/name")``: a generator plugin as a model
   (:class:`LLMGenerator`: ``respond`` / ``respond_stream`` / ``act`` over
-  ``generateWithGenerator``, through the prediction machinery every model uses).
+  ``generateWithGenerator``, through the prediction machinery every model uses; results
+  are :class:`~lmstudio.GeneratorPredictionResult` objects: a generator reports no
+  statistics or model info).
 - ``client.plugins.plugin_tools("owner/name")``: a plugin's tools for ``act()``
   (``startToolUseSession``; see ``plugin_tools.py``).
 - ``client.plugins.reindex_plugins()``.
@@ -22,7 +24,7 @@ from .._data.tools import ToolDefinition
 from .._engine.call import Call, describe
 from .._engine.stream import Stream
 from .._exports import publish
-from .._prediction.act_events import ActCallbacks
+from .._prediction.act_events import ActCallbacks, GeneratorRoundResult
 from .._prediction.callbacks import (
     PredictionCallbacks,
     PredictionFragmentCallback,
@@ -31,8 +33,8 @@ from .._prediction.callbacks import (
 from .._prediction.events import PredictionEvent
 from .._prediction.generator import GeneratorState
 from .._prediction.request import PredictionRequest, prepare_respond
-from .._prediction.results import PredictionResult
-from .._prediction.stream import PredictionStream
+from .._prediction.results import GeneratorPredictionResult, PredictionFragment
+from .._prediction.stream import consumer
 from .._protocol.endpoints import plugins as plugins_api
 from .._protocol.models import (
     KvConfig,
@@ -52,7 +54,6 @@ from .._types import (
 from ..errors import LMStudioValueError
 from .act import ActStream, GuardToolCallHandler, InvalidToolRequestHandler, start_act
 from .plugin_tools import PluginToolSession, open_tool_session
-from .predicting import predict
 
 if TYPE_CHECKING:
     from .._data.history import HistoryInput
@@ -97,8 +98,9 @@ class LLMGenerator:
     """A generator plugin used as a model: ``client.plugins.generator("owner/name")``.
 
     ``respond`` / ``respond_stream`` / ``act`` work as :class:`~lmstudio.LLM`'s, over the
-    plugin's ``generateWithGenerator``; the result's ``model_info`` names the plugin and
-    its ``stats`` hold only the stop reason. Creating it sends nothing.
+    plugin's ``generateWithGenerator``; results are
+    :class:`~lmstudio.GeneratorPredictionResult` objects (a generator reports its text
+    and tool call requests, no statistics or model info). Creating it sends nothing.
     """
 
     def __init__(self, session: Session, identifier: str) -> None:
@@ -136,7 +138,7 @@ class LLMGenerator:
         on_prediction_fragment: PredictionFragmentCallback | None = None,
         on_prompt_processing_progress: PromptProcessingCallback | None = None,
         timeout: Timeout = USE_CLIENT_DEFAULT,
-    ) -> PredictionStream[str]:
+    ) -> Stream[PredictionFragment, GeneratorPredictionResult]:
         """The generator's next message in a chat, streamed fragment by fragment.
 
         ``for fragment in generator.respond_stream("Hi"): print(fragment.content, end="")``
@@ -153,9 +155,10 @@ class LLMGenerator:
                 client's).
 
         Returns:
-            A :class:`~lmstudio.PredictionStream`: iterate it for the fragments, ``.result()``
-            or ``await`` it for the :class:`~lmstudio.PredictionResult`, ``.cancel()`` it to
-            stop the generator (stop reason ``"userStopped"``).
+            A ``Stream[PredictionFragment, GeneratorPredictionResult]``: iterate it for the
+            fragments, ``.result()`` or ``await`` it for the
+            :class:`~lmstudio.GeneratorPredictionResult`, ``.cancel()`` it to stop the
+            generator (the result then holds the text so far, ``cancelled`` true).
 
         Raises:
             LMStudioValueError: an invalid argument (raised here, before anything is sent).
@@ -168,13 +171,12 @@ class LLMGenerator:
         callbacks = PredictionCallbacks(
             on_message, on_first_token, on_prediction_fragment, on_prompt_processing_progress
         )
-        stream = predict(
-            self._session,
+        stream = self._session.channel(
+            plugins_api.GENERATE_WITH_GENERATOR,
             creation,
-            GeneratorState(self.identifier),
-            callbacks,
-            timeout,
-            endpoint=plugins_api.GENERATE_WITH_GENERATOR,
+            handler=GeneratorState(self.identifier),
+            consume=consumer(callbacks),
+            timeout=timeout,
         )
         return describe(
             stream, f"LLMGenerator({self.identifier!r}).respond_stream(...)", shown_as=""
@@ -191,7 +193,7 @@ class LLMGenerator:
         on_prediction_fragment: PredictionFragmentCallback | None = None,
         on_prompt_processing_progress: PromptProcessingCallback | None = None,
         timeout: Timeout = USE_CLIENT_DEFAULT,
-    ) -> Call[PredictionResult[str]]:
+    ) -> Call[GeneratorPredictionResult]:
         """The generator's next message (the same request as :meth:`respond_stream`).
 
         ``print(generator.respond("Hello!").result().content)``
@@ -202,7 +204,7 @@ class LLMGenerator:
                 :meth:`respond_stream`.
 
         Returns:
-            ``Call[PredictionResult[str]]`` (at run time the same ``PredictionStream``).
+            ``Call[GeneratorPredictionResult]`` (at run time the same stream).
 
         Raises:
             LMStudioValueError: an invalid argument (raised here).
@@ -232,7 +234,7 @@ class LLMGenerator:
         handle_invalid_tool_request: InvalidToolRequestHandler | None = None,
         timeout: Timeout = USE_CLIENT_DEFAULT,
         **callbacks: Any,
-    ) -> ActStream:
+    ) -> ActStream[GeneratorRoundResult]:
         """Let the generator use ``tools``, round after round, as ``LLM.act`` does.
 
         Args:
@@ -245,11 +247,14 @@ class LLMGenerator:
             plugin_config, working_directory: as for :meth:`respond_stream`.
             timeout: each round's inactivity timeout.
             **callbacks: ``LLM.act``'s callbacks (``on_message``, ``on_round_start``,
-                ``on_prediction_fragment``, ``on_tool_call_result``...).
+                ``on_prediction_fragment``, ``on_tool_call_result``...);
+                ``on_prediction_completed`` gets a
+                :class:`~lmstudio.GeneratorRoundResult`.
 
         Returns:
-            An :class:`~lmstudio.ActStream`: ``.result()`` or ``await`` it for the
-            :class:`~lmstudio.ActResult`, iterate it for its events.
+            An ``ActStream[GeneratorRoundResult]``: ``.result()`` or ``await`` it for the
+            :class:`~lmstudio.ActResult` (its ``predictions`` are
+            :class:`~lmstudio.GeneratorRoundResult` objects), iterate it for its events.
 
         Raises:
             LMStudioValueError: an invalid tool, chat, limit or callback name (raised here).
@@ -263,7 +268,7 @@ class LLMGenerator:
 
         def predict_round(
             request: PredictionRequest,
-        ) -> Stream[PredictionEvent, PredictionResult[Any]]:
+        ) -> Stream[PredictionEvent, GeneratorPredictionResult]:
             creation = self._creation(request, None, None)
             creation.plugin_config_specifier = specifier
             return session.channel(
@@ -285,6 +290,7 @@ class LLMGenerator:
             callbacks=act_callbacks,
             guard_tool_call=guard_tool_call,
             handle_invalid_tool_request=handle_invalid_tool_request,
+            round_type=GeneratorRoundResult,
         )
         return describe(acting, f"LLMGenerator({self.identifier!r}).act(...)", shown_as="")
 

@@ -199,7 +199,7 @@ def test_a_malformed_prompt_is_an_error(server: FakeLMStudio) -> None:
 
 
 def test_a_client_uses_the_canned_reply_generator_as_a_model(server: FakeLMStudio) -> None:
-    from lmstudio import Client
+    from lmstudio import Client, GeneratorPredictionResult
 
     with (
         running_plugin(server, EXAMPLES / "canned-reply", ("generator",)) as plugin,
@@ -207,9 +207,13 @@ def test_a_client_uses_the_canned_reply_generator_as_a_model(server: FakeLMStudi
     ):
         generator = client.plugins.generator(plugin.identifier)
         reply = generator.respond("Hello").result()
-        assert reply.content == "Let me roll for you."
-        fragments = [f.content for f in generator.respond_stream("Again")]
+        assert reply == GeneratorPredictionResult(
+            content="Let me roll for you.", plugin_identifier=plugin.identifier
+        )
+        stream = generator.respond_stream("Again")
+        fragments = [f.content for f in stream]
         assert "".join(fragments) == "Let me roll for you."
+        assert stream.result().plugin_identifier == plugin.identifier
 
 
 def test_hooks_call_lm_studio_through_their_client(server: FakeLMStudio, tmp_path: Path) -> None:

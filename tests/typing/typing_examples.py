@@ -19,8 +19,12 @@ from lmstudio import (
     ActResult,
     Client,
     FileHandle,
+    GeneratorPredictionResult,
+    GeneratorRoundResult,
     LMStudioVersion,
+    PredictionFragment,
     PredictionResult,
+    PredictionRoundResult,
     PredictionStream,
 )
 from lmstudio._engine.call import Call
@@ -158,6 +162,18 @@ async def act(model: LLM) -> None:
         assert_type(event, ActEvent)
     async for item in model.act("hi", [add]):
         assert_type(item, ActEvent)
+    assert_type(stream.result().predictions, tuple[PredictionRoundResult, ...])
+
+
+async def generator_results(client: Client) -> None:
+    generator = client.plugins.generator("me/echo")
+    assert_type(generator.respond("hi").result(), GeneratorPredictionResult)
+    assert_type(await generator.respond_stream("hi"), GeneratorPredictionResult)
+    for fragment in generator.respond_stream("hi"):
+        assert_type(fragment, PredictionFragment)
+    acted = generator.act("add 1 and 2", [add]).result()
+    assert_type(acted, ActResult[GeneratorRoundResult])
+    assert_type(acted.predictions, tuple[GeneratorRoundResult, ...])
 
 
 def close_a_stream(model: LLM) -> None:
