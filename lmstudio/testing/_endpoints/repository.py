@@ -162,11 +162,9 @@ async def download_model(ch: Channel, creation: Any) -> None:
     )
 
 
-async def download_option(ch: Channel, entry: dict[str, Any], option: Any) -> None:
-    """Stream a download's progress and ``startFinalizing``, then add the model to the
-    downloaded models (as ``downloadModel`` and a committed download plan do)."""
-    total = option.size_bytes
-    steps = 4
+async def download_progress(ch: Channel, total: int, steps: int = 4) -> None:
+    """A download's ``downloadProgress`` packets over the load time, then
+    ``startFinalizing`` (models, plans and runtime extensions download alike)."""
     pause = ch.core.load_time / steps
     for step in range(1, steps + 1):
         if pause:
@@ -183,6 +181,12 @@ async def download_option(ch: Channel, entry: dict[str, Any], option: Any) -> No
             )
         )
     await ch.send(models.RepositoryChannelDownloadModelToClientPacketStartFinalizing())
+
+
+async def download_option(ch: Channel, entry: dict[str, Any], option: Any) -> None:
+    """Stream a download's progress and ``startFinalizing``, then add the model to the
+    downloaded models (as ``downloadModel`` and a committed download plan do)."""
+    await download_progress(ch, option.size_bytes)
     key = entry["modelKey"]
     if all(m.key.lower() != key.lower() for m in ch.state.downloaded):
         model = catalog_model(

@@ -10,12 +10,12 @@ The state is server-wide and survives ``restart()``, as installed engines do.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from typing import Any
 
 from lmstudio._protocol import models
 from lmstudio.testing._endpoints._registry import channel, rpc
+from lmstudio.testing._endpoints.repository import download_progress
 from lmstudio.testing._errors import FakeServerError
 from lmstudio.testing._session import CallContext, Channel
 
@@ -165,24 +165,7 @@ async def download_runtime_extension(ch: Channel, creation: Any) -> None:
     )
     if extension is None:
         raise FakeServerError(f"No runtime extension {creation.name}@{creation.version}")
-    total = int(extension["sizeBytes"])
-    steps = 4
-    pause = ch.core.load_time / steps
-    for step in range(1, steps + 1):
-        if pause:
-            await asyncio.sleep(pause)
-        if ch.cancelled.is_set():
-            raise FakeServerError("Download cancelled")
-        await ch.send(
-            models.RepositoryChannelDownloadModelToClientPacketDownloadProgress(
-                update=models.DownloadProgressUpdate(
-                    downloaded_bytes=total * step // steps,
-                    total_bytes=total,
-                    speed_bytes_per_second=float(total // steps),
-                )
-            )
-        )
-    await ch.send(models.RepositoryChannelDownloadModelToClientPacketStartFinalizing())
+    await download_progress(ch, int(extension["sizeBytes"]))
     state = runtime_state(ch.core)
     installed = {
         k: copy.deepcopy(v)
