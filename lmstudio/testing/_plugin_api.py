@@ -32,6 +32,11 @@ DEFAULT_TIMEOUT = 10.0
 _POLL = 0.005
 
 
+def _user_text(text: str) -> dict[str, Any]:
+    """A user message (``chatMessageData``) of one text part."""
+    return {"role": "user", "content": [{"type": "text", "text": text}]}
+
+
 class Pending(Generic[_T]):
     """A request to a plugin in flight: ``.result(timeout)``, ``await``, ``.abort()``."""
 
@@ -190,7 +195,7 @@ class FakePlugins:
         ``chatMessageData`` dict, or text); ``outcome.processed`` is its answer. Configs are
         KV configs or ``{key: value}`` mappings."""
         if isinstance(message, str):
-            message = {"role": "user", "content": [{"type": "text", "text": message}]}
+            message = _user_text(message)
         abort = asyncio.Event()
         coro = self._host.preprocess(
             identifier,
@@ -216,7 +221,7 @@ class FakePlugins:
         """Send the generator a ``generate`` request over a chat (``chatMessageData`` dicts,
         or one user text); ``outcome.content`` / ``outcome.tool_calls`` are its answer."""
         if isinstance(messages, str):
-            messages = [{"role": "user", "content": [{"type": "text", "text": messages}]}]
+            messages = [_user_text(messages)]
         abort = asyncio.Event()
         coro = self._host.generate(
             identifier,
@@ -241,7 +246,7 @@ class FakePlugins:
         """Send the prediction loop handler a ``handlePredictionLoop`` request (its
         ``processingPullHistory`` returns ``messages``)."""
         if isinstance(messages, str):
-            messages = [{"role": "user", "content": [{"type": "text", "text": messages}]}]
+            messages = [_user_text(messages)]
         abort = asyncio.Event()
         coro = self._host.prediction_loop(
             identifier,
